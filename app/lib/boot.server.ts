@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Sequelize } from "sequelize";
+import { migrate } from "../../db/migrate";
+import { countUsers, createUser } from "../models/user.server";
+import { connectDatabase } from "./db.server";
+import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
+import type { CactusConfig } from "./env.server";
+import { hashSecret, newSecret } from "./secrets.server";
+import { configureRuntime } from "./runtime.server";
+import { readSetting, settingOrCreate, writeSetting } from "./settings.server";
+import { createFileStorage } from "./storage.server";
+
+export interface RunningCactus {
+  sequelize: Sequelize;
+  /** Printed once when no user exists and no admin was configured. */
+  setupCode?: string;
+  stop(): Promise<void>;
+}
+
+type Log = (message: string) => void;
+
+/** Connects (or starts) Postgres, migrates, and readies what the routes need. */
+export async function startCactus(config: CactusConfig, log: Log = console.log): Promise<RunningCactus> {
+  await fs.mkdir(config.dataDir, { recursive: true });
+  let embedded: RunningPostgres | undefined;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.dataDir);
+    databaseUrl = embedded.url;
+    log(`Embedded PostgreSQL running with its data in ${path.join(config.dataDir, "pg")}`);
+  }
+  const sequelize = connectDatabase(databaseUrl);
+  const stop = async () => {
+    await sequelize.close();
+    await embedded?.stop();
+  };
+  try {
+    const applied = await migrate(sequelize);
+    if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
+    const sessionSecret =
+      config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
+    configureRuntime({
+      config,
+      sessionSecret,
+      storage: createFileStorage(path.join(config.dataDir, "blobs")),
+    });
+    const setupCode = await ensureFirstAdmin(config, log);
+    return { sequelize, setupCode, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function ensureFirstAdmin(config: CactusConfig, log: Log): Promise<string | undefined> {
+  if ((await countUsers()) > 0) return undefined;
+  if (config.CACTUS_ADMIN_USER && config.CACTUS_ADMIN_PASSWORD) {
+    await createUser({ username: config.CACTUS_ADMIN_USER, password: config.CACTUS_ADMIN_PASSWORD, role: "admin" });
+    log(`Created the admin user "${config.CACTUS_ADMIN_USER}".`);
+    return undefined;
+  }
+  // A fresh code each start until the admin exists; only its hash is stored.
+  const setupCode = newSecret("ccs");
+  await writeSetting("setup_code_hash", hashSecret(setupCode));
+  log(`No users yet. Create the admin at /setup with this one-time code:\n\n    ${setupCode}\n`);
+  return setupCode;
+}
+
+export async function setupCodeMatches(code: string): Promise<boolean> {
+  const stored = await readSetting<string>("setup_code_hash");
+  return stored !== undefined && stored === hashSecret(code);
+}

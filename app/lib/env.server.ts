@@ -1,0 +1,54 @@
+import path from "node:path";
+import { z } from "zod";
+
+const GIB = 1024 ** 3;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+/** Every setting the server reads, checked once at boot. The README's table lists them. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  CACTUS_DATA_DIR: z.string().default("./data"),
+  CACTUS_PUBLIC_URL: optionalText.pipe(z.url().optional()),
+  CACTUS_ADMIN_USER: optionalText,
+  CACTUS_ADMIN_PASSWORD: optionalText,
+  CACTUS_SESSION_SECRET: optionalText.pipe(z.string().min(32).optional()),
+  CACTUS_MAX_ARCHIVE_BYTES: z.coerce.number().int().positive().default(2 * GIB),
+  CACTUS_MAX_UNPACKED_BYTES: z.coerce.number().int().positive().default(8 * GIB),
+  CACTUS_MAX_ZIP_ENTRIES: z.coerce.number().int().positive().default(10_000),
+  CACTUS_INVITATION_TTL_HOURS: z.coerce.number().positive().default(7 * 24),
+  CACTUS_STARTING_CREDITS: z.coerce.number().min(0).default(100),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface CactusConfig extends Env {
+  /** CACTUS_DATA_DIR made absolute. */
+  dataDir: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CactusConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)
+      .join("\n");
+    throw new ConfigError(`Invalid server settings:\n${problems}\nSee the configuration table in README.md.`);
+  }
+  const config = parsed.data;
+  if (Boolean(config.CACTUS_ADMIN_USER) !== Boolean(config.CACTUS_ADMIN_PASSWORD)) {
+    throw new ConfigError(
+      "Set both CACTUS_ADMIN_USER and CACTUS_ADMIN_PASSWORD, or neither (a one-time setup code is printed instead).",
+    );
+  }
+  return { ...config, dataDir: path.resolve(config.CACTUS_DATA_DIR) };
+}

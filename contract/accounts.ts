@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{1,38}$/,
+    "A username is 2–39 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+  );
+
+export const passwordSchema = z
+  .string()
+  .min(10, "A password has at least 10 characters.")
+  .max(200, "A password has at most 200 characters.");
+
+export const roleSchema = z.enum(["admin", "user"]);
+
+export const userSchema = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  role: roleSchema,
+  credits: z.number().describe("Credits balance (1 credit = 1000 milli-credits)."),
+  createdAt: z.iso.datetime(),
+});
+export type UserDto = z.infer<typeof userSchema>;
+
+export const loginRequestSchema = z.object({
+  username: z.string().min(1),
+  password: z.string().min(1),
+  tokenName: z.string().trim().min(1).max(100).optional().describe("Name of the API token to create."),
+});
+
+/** Login and sign-up over the API both answer with a new API token (shown once). */
+export const sessionTokenResponseSchema = z.object({
+  user: userSchema,
+  token: z.string().describe("API token for `Authorization: Bearer …`; shown once."),
+  tokenId: z.number().int(),
+});
+
+export const signupRequestSchema = z.object({
+  invite: z.string().trim().min(1),
+  username: usernameSchema,
+  password: passwordSchema,
+  tokenName: z.string().trim().min(1).max(100).optional(),
+});
+
+export const tokenNameSchema = z.string().trim().min(1, "Give the token a name.").max(100);
+
+export const createTokenRequestSchema = z.object({ name: tokenNameSchema });
+
+export const apiTokenSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+});
+
+export const createdTokenSchema = apiTokenSchema.extend({
+  token: z.string().describe("The token itself; shown once, only its hash is stored."),
+});
+
+export const tokenListSchema = z.object({ tokens: z.array(apiTokenSchema) });
+
+export const createInvitationRequestSchema = z.object({ email: z.email("Give a valid email address.") });
+
+export const invitationSchema = z.object({
+  id: z.number().int(),
+  email: z.string(),
+  expiresAt: z.iso.datetime(),
+  usedAt: z.iso.datetime().nullable(),
+  usedBy: z.string().nullable().describe("Username of whoever redeemed it."),
+  createdAt: z.iso.datetime(),
+});
+
+export const createdInvitationSchema = invitationSchema.extend({
+  code: z.string().describe("The one-time code; shown once."),
+  url: z.string().describe("Sign-up link carrying the code."),
+});
+
+export const invitationListSchema = z.object({ invitations: z.array(invitationSchema) });

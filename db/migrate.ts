@@ -1,0 +1,48 @@
+import type { Sequelize } from "sequelize";
+import { migration as initial } from "./migrations/0001-initial";
+
+export interface Migration {
+  /** `NNNN-name`, the order they run in; a landed migration is never edited. */
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [initial];
+
+// Any fixed number: replicas starting at once take turns, so each migration runs once.
+const MIGRATION_LOCK_ID = 4_242_001;
+
+/**
+ * Applies the migrations not yet applied, each in its own transaction, and returns
+ * their names. Each transaction first takes an advisory lock and re-reads what is
+ * applied, so replicas starting at once never run a migration twice.
+ */
+export async function migrate(sequelize: Sequelize): Promise<string[]> {
+  await sequelize.query(`
+    CREATE TABLE IF NOT EXISTS cactus_migrations (
+      name text PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  const newlyApplied: string[] = [];
+  for (const migration of migrations) {
+    const ran = await sequelize.transaction(async (transaction) => {
+      await sequelize.query("SELECT pg_advisory_xact_lock(:id)", {
+        replacements: { id: MIGRATION_LOCK_ID },
+        transaction,
+      });
+      const [rows] = await sequelize.query("SELECT 1 FROM cactus_migrations WHERE name = :name", {
+        replacements: { name: migration.name },
+        transaction,
+      });
+      if (rows.length > 0) return false;
+      await sequelize.query(migration.sql, { transaction });
+      await sequelize.query("INSERT INTO cactus_migrations (name) VALUES (:name)", {
+        replacements: { name: migration.name },
+        transaction,
+      });
+      return true;
+    });
+    if (ran) newlyApplied.push(migration.name);
+  }
+  return newlyApplied;
+}
