@@ -9,6 +9,7 @@ export const ADMIN = { username: "admin", password: "correct horse battery stapl
 
 export interface TestServer extends CactusServer {
   dataDir: string;
+  databaseUrl: string;
 }
 
 /**
@@ -17,11 +18,12 @@ export interface TestServer extends CactusServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-test-data-"));
+  const databaseUrl = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: "0",
     HOST: "127.0.0.1",
-    DATABASE_URL: await createTestDatabase(),
+    DATABASE_URL: databaseUrl,
     CACTUS_DATA_DIR: dataDir,
     CACTUS_ADMIN_USER: ADMIN.username,
     CACTUS_ADMIN_PASSWORD: ADMIN.password,
@@ -31,6 +33,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     ...server,
     dataDir,
+    databaseUrl,
     async close() {
       await server.close();
       await fs.rm(dataDir, { recursive: true, force: true });
