@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: { alias: { "~": path.resolve(import.meta.dirname, "app") } },
   test: {
     globals: true,
+    reporters: ["default", "./tests/helpers/summary-reporter.ts"],
     globalSetup: ["tests/helpers/global-setup.ts"],
     include: ["{app,cli,agent,contract,db,tests,server}/**/*.test.{ts,tsx}"],
     // Each file runs in its own process with its own database (see tests/helpers/db.ts).
