@@ -1,0 +1,72 @@
+/**
+ * What the first bytes of an upload say about it: a zip, or a .blend (maybe gzip- or
+ * zstd-compressed, as Blender's "Compress" option saves it), and the Blender version
+ * that saved it. Pure: callers bring the bytes.
+ */
+
+export type BlendCompression = "none" | "gzip" | "zstd";
+
+export interface BlendHeader {
+  /** Blender version that saved the file, e.g. "3.4", "2.79", "5.0". */
+  blenderVersion: string;
+  pointerSize: 4 | 8;
+  endianness: "little" | "big";
+}
+
+/** Enough decompressed bytes for either header layout. */
+export const BLEND_HEADER_BYTES = 17;
+
+/** Enough raw bytes to tell the outer compression or a zip. */
+export const MAGIC_BYTES = 4;
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+// A local file header opens a zip with entries; an end-of-central-directory record an empty one.
+const ZIP_MAGICS = [
+  [0x50, 0x4b, 0x03, 0x04],
+  [0x50, 0x4b, 0x05, 0x06],
+];
+
+function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
+  return bytes.length >= magic.length && magic.every((byte, index) => bytes[index] === byte);
+}
+
+export function detectCompression(bytes: Uint8Array): BlendCompression {
+  if (startsWith(bytes, GZIP_MAGIC)) return "gzip";
+  if (startsWith(bytes, ZSTD_MAGIC)) return "zstd";
+  return "none";
+}
+
+export function isZip(bytes: Uint8Array): boolean {
+  return ZIP_MAGICS.some((magic) => startsWith(bytes, magic));
+}
+
+const LEGACY_HEADER = /^BLENDER([_-])([vV])(\d)(\d\d)$/;
+// Blender 5 widened the header: its size, a file format version, then a 4-digit version.
+const LARGE_HEADER = /^BLENDER(\d\d)-(\d\d)([vV])(\d\d)(\d\d)$/;
+
+const ascii = (bytes: Uint8Array, length: number) =>
+  Array.from(bytes.subarray(0, length), (byte) => String.fromCharCode(byte)).join("");
+
+/** The header of an uncompressed .blend, or null when these bytes are not one. */
+export function parseBlendHeader(bytes: Uint8Array): BlendHeader | null {
+  const legacy = LEGACY_HEADER.exec(ascii(bytes, 12));
+  if (legacy) {
+    const [, pointer, endian, major, minor] = legacy;
+    return {
+      blenderVersion: `${Number(major)}.${Number(minor)}`,
+      pointerSize: pointer === "_" ? 4 : 8,
+      endianness: endian === "v" ? "little" : "big",
+    };
+  }
+  const large = LARGE_HEADER.exec(ascii(bytes, 17));
+  if (large) {
+    const [, , , endian, major, minor] = large;
+    return {
+      blenderVersion: `${Number(major)}.${Number(minor)}`,
+      pointerSize: 8,
+      endianness: endian === "v" ? "little" : "big",
+    };
+  }
+  return null;
+}
