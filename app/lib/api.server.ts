@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { errorStatus, type ApiError, type ErrorCode } from "../../contract";
+import { Problem } from "./problem.server";
 
 /** A JSON response of the API. */
 export function apiJson(data: unknown, status = 200, headers?: HeadersInit): Response {
@@ -32,6 +33,7 @@ export async function handleApi(run: () => Promise<Response>): Promise<Response>
     return await run();
   } catch (error) {
     if (error instanceof Response) return error;
+    if (error instanceof Problem) return apiErrorResponse(error.code, error.message);
     console.error(error);
     return apiErrorResponse("internal", "The server failed to handle this request; it has been logged.");
   }
