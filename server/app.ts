@@ -30,7 +30,15 @@ export async function startServer(
   app.disable("x-powered-by");
   app.use("/build", express.static(path.join(ROOT, "public/build"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.all("*", createRequestHandler({ build, mode: config.NODE_ENV }));
+  app.all(
+    "*",
+    createRequestHandler({
+      build,
+      mode: config.NODE_ENV,
+      // See app/lib/context.ts: the rate limits key on the client's address.
+      getLoadContext: (req) => ({ clientIp: req.socket.remoteAddress }),
+    }),
+  );
 
   const server = http.createServer(app);
   // Large uploads can take long; the route's own checks end bad ones early.

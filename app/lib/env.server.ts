@@ -25,6 +25,9 @@ export const envSchema = z.object({
   CACTUS_MAX_ZIP_ENTRIES: z.coerce.number().int().positive().default(10_000),
   CACTUS_INVITATION_TTL_HOURS: z.coerce.number().positive().default(7 * 24),
   CACTUS_STARTING_CREDITS: z.coerce.number().min(0).default(100),
+  // Only behind a proxy that sets X-Forwarded-For may the header name the client;
+  // otherwise anyone could dodge the sign-in rate limit by sending it.
+  CACTUS_TRUST_PROXY: z.stringbool().default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,13 +1,17 @@
-import type { Transaction } from "sequelize";
-import { Account, User, type Role } from "../../db/models";
+import { UniqueConstraintError, type Transaction } from "sequelize";
+import type { UserDto } from "../../contract";
+import { Account, Setting, User, type Role } from "../../db/models";
 import { db } from "../lib/db.server";
-import { hashPassword } from "../lib/secrets.server";
+import { Problem } from "../lib/problem.server";
+import { hashPassword, hashSecret, verifyPassword } from "../lib/secrets.server";
 
-export class UsernameTakenError extends Error {
+export class UsernameTakenError extends Problem {
   constructor(username: string) {
-    super(`The username "${username}" is taken; choose another.`);
+    super("conflict", `The username "${username}" is taken; choose another.`);
   }
 }
+
+const byUsername = (username: string) => db().where(db().fn("lower", db().col("username")), username.toLowerCase());
 
 /** Creates a user with their credits account; the username is unique ignoring case. */
 export async function createUser(
@@ -16,15 +20,16 @@ export async function createUser(
 ): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   const run = async (t: Transaction) => {
-    const taken = await User.findOne({
-      where: db().where(db().fn("lower", db().col("username")), input.username.toLowerCase()),
-      transaction: t,
-    });
+    const taken = await User.findOne({ where: byUsername(input.username), transaction: t });
     if (taken) throw new UsernameTakenError(input.username);
-    const user = await User.create(
-      { username: input.username, passwordHash, role: input.role ?? "user" },
-      { transaction: t },
-    );
+    let user: User;
+    try {
+      user = await User.create({ username: input.username, passwordHash, role: input.role ?? "user" }, { transaction: t });
+    } catch (error) {
+      // Two sign-ups for the same name at once: the unique index decides.
+      if (error instanceof UniqueConstraintError) throw new UsernameTakenError(input.username);
+      throw error;
+    }
     await Account.create({ kind: "user", userId: user.id }, { transaction: t });
     return user;
   };
@@ -32,9 +37,60 @@ export async function createUser(
 }
 
 export function findUserByUsername(username: string): Promise<User | null> {
-  return User.findOne({ where: db().where(db().fn("lower", db().col("username")), username.toLowerCase()) });
+  return User.findOne({ where: byUsername(username) });
 }
 
 export function countUsers(): Promise<number> {
   return User.count();
+}
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * The user whose password this is, or null. An unknown username costs the same scrypt
+ * work as a wrong password, so response times do not tell which usernames exist.
+ */
+export async function authenticate(username: string, password: string): Promise<User | null> {
+  const user = await findUserByUsername(username);
+  if (!user) {
+    decoyHash ??= hashPassword("not anyone's password");
+    await verifyPassword(password, await decoyHash);
+    return null;
+  }
+  return (await verifyPassword(password, user.passwordHash)) ? user : null;
+}
+
+/** The user as the API shows them, with their credits balance. */
+export async function toUserDto(user: User): Promise<UserDto> {
+  const account = await Account.findOne({ where: { kind: "user", userId: user.id } });
+  return {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    credits: (account?.balanceMilli ?? 0) / 1000,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+// Written by ensureFirstAdmin in lib/boot.server.ts.
+const SETUP_CODE_KEY = "setup_code_hash";
+
+/**
+ * Creates the first admin with the setup code printed at boot. One transaction locks the
+ * stored code, so two people racing with it cannot both become admin; the code is then
+ * gone for good.
+ */
+export async function createFirstAdmin(input: { code: string; username: string; password: string }): Promise<User> {
+  return db().transaction(async (transaction) => {
+    const stored = await Setting.findByPk(SETUP_CODE_KEY, { transaction, lock: transaction.LOCK.UPDATE });
+    if (!stored || stored.value !== hashSecret(input.code)) {
+      throw new Problem("forbidden", "This setup code is not valid; use the one the server printed at its last start.");
+    }
+    if ((await User.count({ transaction })) > 0) {
+      throw new Problem("conflict", "Cactus already has an admin; sign in instead.");
+    }
+    const user = await createUser({ username: input.username, password: input.password, role: "admin" }, transaction);
+    await stored.destroy({ transaction });
+    return user;
+  });
 }

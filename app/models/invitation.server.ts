@@ -1,0 +1,95 @@
+import { Op } from "sequelize";
+import type { z } from "zod";
+import type { invitationSchema } from "../../contract";
+import { Invitation, User } from "../../db/models";
+import { iso } from "../lib/api.server";
+import { db } from "../lib/db.server";
+import { Problem } from "../lib/problem.server";
+import { getRuntime } from "../lib/runtime.server";
+import { hashSecret, newSecret } from "../lib/secrets.server";
+import { grantCredits, toMilli } from "./ledger.server";
+import { createUser } from "./user.server";
+
+export type InvitationDto = z.infer<typeof invitationSchema>;
+export type InvitationStatus = "pending" | "used" | "expired";
+
+/** A one-time invitation code (returned this once; only its hash is stored). */
+export async function createInvitation(input: {
+  fromUserId: number;
+  email: string;
+}): Promise<{ invitation: Invitation; code: string }> {
+  const code = newSecret("cci");
+  const ttlMs = getRuntime().config.CACTUS_INVITATION_TTL_HOURS * 3600_000;
+  const invitation = await Invitation.create({
+    fromUserId: input.fromUserId,
+    email: input.email,
+    codeHash: hashSecret(code),
+    expiresAt: new Date(Date.now() + ttlMs),
+  });
+  return { invitation, code };
+}
+
+/** The invitations a user sent, newest first, with who redeemed them. */
+export async function listInvitations(userId: number): Promise<InvitationDto[]> {
+  const invitations = await Invitation.findAll({
+    where: { fromUserId: userId },
+    order: [["createdAt", "DESC"], ["id", "DESC"]],
+  });
+  const usedByIds = invitations.map((invitation) => invitation.usedByUserId).filter((id) => id !== null);
+  const users = usedByIds.length > 0 ? await User.findAll({ where: { id: { [Op.in]: usedByIds } } }) : [];
+  const usernames = new Map(users.map((user) => [user.id, user.username]));
+  return invitations.map((invitation) =>
+    toInvitationDto(invitation, invitation.usedByUserId ? (usernames.get(invitation.usedByUserId) ?? null) : null),
+  );
+}
+
+export function toInvitationDto(invitation: Invitation, usedBy: string | null = null): InvitationDto {
+  return {
+    id: invitation.id,
+    email: invitation.email,
+    expiresAt: invitation.expiresAt.toISOString(),
+    usedAt: iso(invitation.usedAt),
+    usedBy,
+    createdAt: invitation.createdAt.toISOString(),
+  };
+}
+
+export function invitationStatus(invitation: Pick<InvitationDto, "usedAt" | "expiresAt">, now = new Date()): InvitationStatus {
+  if (invitation.usedAt) return "used";
+  return new Date(invitation.expiresAt) <= now ? "expired" : "pending";
+}
+
+/**
+ * Redeems an invitation: one transaction locks it, checks it is unused and unexpired,
+ * creates the user, marks it used and grants the starting credits — so a code works
+ * exactly once and a refused sign-up leaves no row behind.
+ */
+export async function redeemInvitation(input: { code: string; username: string; password: string }): Promise<User> {
+  const startingMilli = toMilli(getRuntime().config.CACTUS_STARTING_CREDITS);
+  return db().transaction(async (transaction) => {
+    const invitation = await Invitation.findOne({
+      where: { codeHash: hashSecret(input.code.trim()) },
+      transaction,
+      lock: transaction.LOCK.UPDATE,
+    });
+    if (!invitation) {
+      throw new Problem("not_found", "No invitation has this code; check the link, or ask for a new invitation.");
+    }
+    if (invitation.usedAt) {
+      throw new Problem("conflict", "This invitation was already used; ask whoever invited you for a new one.");
+    }
+    if (invitation.expiresAt <= new Date()) {
+      throw new Problem("conflict", "This invitation has expired; ask whoever invited you for a new one.");
+    }
+    const user = await createUser({ username: input.username, password: input.password }, transaction);
+    await invitation.update({ usedByUserId: user.id, usedAt: new Date() }, { transaction });
+    await grantCredits({ userId: user.id, amountMilli: startingMilli }, transaction);
+    return user;
+  });
+}
+
+/** The sign-up link for a code: on CACTUS_PUBLIC_URL when set (behind a proxy), else this request's origin. */
+export function signupUrl(request: Request, code: string): string {
+  const base = getRuntime().config.CACTUS_PUBLIC_URL?.replace(/\/+$/, "") ?? new URL(request.url).origin;
+  return `${base}/signup?${new URLSearchParams({ code })}`;
+}
