@@ -1,0 +1,24 @@
+import { defineCommand } from "../../lib/context";
+import { formatTime } from "../../lib/output";
+
+export const inviteList = defineCommand({
+  command: "list",
+  describe: "List the invitations you sent",
+  async handler(_args, context) {
+    const client = await context.client();
+    const list = await client.call("listInvitations", {});
+    context.output.result(list, () =>
+      context.output.table(
+        ["id", "email", "expires", "used by", "used"],
+        list.invitations.map((invitation) => [
+          String(invitation.id),
+          invitation.email,
+          formatTime(invitation.expiresAt),
+          invitation.usedBy ?? "-",
+          formatTime(invitation.usedAt),
+        ]),
+        "No invitations yet; `cactus invite create --email E` makes one.",
+      ),
+    );
+  },
+});
