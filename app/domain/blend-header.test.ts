@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
-import { detectCompression, isZip, parseBlendHeader } from "./blend-header";
+import { detectCompression, isZip, parseBlendHeader, zstdWindowBytes } from "./blend-header";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -59,5 +59,23 @@ describe("isZip", () => {
   test("not a zip", () => {
     expect(isZip(bytes("PK"))).toBe(false);
     expect(isZip(bytes("BLENDER-v304"))).toBe(false);
+  });
+});
+
+describe("zstdWindowBytes", () => {
+  const magic = [0x28, 0xb5, 0x2f, 0xfd];
+  test("from the window descriptor", () => {
+    // exponent 10, mantissa 0: 2^20; exponent 1, mantissa 4: 2^11 + 4 * 2^8
+    expect(zstdWindowBytes(new Uint8Array([...magic, 0x00, 0x50]))).toBe(2 ** 20);
+    expect(zstdWindowBytes(new Uint8Array([...magic, 0x00, 0x0c]))).toBe(2 ** 11 + 4 * 2 ** 8);
+  });
+  test("a single segment's window is its content size", () => {
+    expect(zstdWindowBytes(new Uint8Array([...magic, 0x20, 200]))).toBe(200);
+    expect(zstdWindowBytes(new Uint8Array([...magic, 0x60, 0x00, 0x01]))).toBe(256 + 256);
+    expect(zstdWindowBytes(new Uint8Array([...magic, 0xe0, 0, 0, 0, 0, 1, 0, 0, 0]))).toBe(2 ** 32);
+  });
+  test("null without a complete header", () => {
+    expect(zstdWindowBytes(new Uint8Array([...magic, 0xe0, 0, 0]))).toBeNull();
+    expect(zstdWindowBytes(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]))).toBeNull();
   });
 });

@@ -70,3 +70,30 @@ export function parseBlendHeader(bytes: Uint8Array): BlendHeader | null {
   }
   return null;
 }
+
+/** Raw bytes that hold a zstd frame header in full. */
+export const ZSTD_FRAME_HEADER_BYTES = 18;
+
+/**
+ * The window a zstd frame asks its decompressor to allocate (RFC 8878 §3.1.1.1), read
+ * before any decompressing so a crafted header cannot make the server allocate gigabytes.
+ * Null when the bytes hold no complete zstd frame header.
+ */
+export function zstdWindowBytes(bytes: Uint8Array): number | null {
+  if (detectCompression(bytes) !== "zstd" || bytes.length < 6) return null;
+  const descriptor = bytes[4];
+  const singleSegment = (descriptor >> 5) & 1;
+  if (!singleSegment) {
+    const windowDescriptor = bytes[5];
+    const base = 2 ** (10 + (windowDescriptor >> 3));
+    return base + (base / 8) * (windowDescriptor & 7);
+  }
+  const dictionaryBytes = [0, 1, 2, 4][descriptor & 3];
+  const contentSizeFlag = descriptor >> 6;
+  const contentSizeBytes = [1, 2, 4, 8][contentSizeFlag];
+  const start = 5 + dictionaryBytes;
+  if (bytes.length < start + contentSizeBytes) return null;
+  let size = 0;
+  for (let index = contentSizeBytes - 1; index >= 0; index -= 1) size = size * 256 + bytes[start + index];
+  return contentSizeFlag === 1 ? size + 256 : size;
+}

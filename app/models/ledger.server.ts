@@ -25,7 +25,7 @@ export async function grantCredits(
   );
   // Arithmetic in SQL, so concurrent moves on the same account never lose an update.
   await db().query(
-    `UPDATE accounts SET balance_milli = balance_milli + CASE WHEN id = :to THEN :amount ELSE -:amount END
+    `UPDATE accounts SET balance_milli = balance_milli + CASE WHEN id = :to THEN :amount ELSE 0 - :amount END
      WHERE id IN (:from, :to)`,
     { replacements: { from: system.id, to: account.id, amount: input.amountMilli }, transaction },
   );

@@ -1,0 +1,220 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { CONTENT_SHA256_HEADER, sha256Schema } from "../../contract";
+import { ZSTD_FRAME_HEADER_BYTES, isZip } from "~/domain/blend-header";
+import {
+  findProjectArchiveByHash,
+  findUserArchiveByHash,
+  sceneFactsOf,
+  storeArchive,
+  type StoredArchive,
+} from "~/models/archive.server";
+import {
+  inspectStoredZip,
+  inspectZipFile,
+  normalizeZipPath,
+  readBlendFactsFromFile,
+  type BlendFacts,
+} from "./archive-inspect.server";
+import { formatBytes } from "./format";
+import { Problem } from "./problem.server";
+import { getRuntime } from "./runtime.server";
+
+export interface UploadTarget {
+  projectId: number;
+  userId: number;
+  filename: string;
+  /** The main .blend inside a zip with several. */
+  main?: string;
+}
+
+// Big writes keep the syscalls few; the socket hands over at most 64 KiB at a time anyway.
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Takes a raw request body as an archive: streamed to a temporary file and hashed on the
+ * way (never held in memory), checked, then moved under its content address and recorded.
+ * Whatever fails, the temporary file goes and no row is written.
+ */
+export async function receiveArchiveUpload(request: Request, target: UploadTarget): Promise<StoredArchive> {
+  const { config, storage } = getRuntime();
+  const limit = config.CACTUS_MAX_ARCHIVE_BYTES;
+  const declaredHash = declaredSha256(request);
+  const declaredLength = declaredContentLength(request);
+  if (declaredLength !== null && declaredLength > limit) throw tooLarge(`is ${formatBytes(declaredLength)}`, limit);
+  if (declaredLength === 0 || !request.body) throw emptyFile();
+
+  const temporaryFile = await storage.temporaryPath();
+  try {
+    const received = await receiveBody(request, request.body, temporaryFile, limit);
+    if (received.size === 0) throw emptyFile();
+    if (declaredLength !== null && received.size !== declaredLength) {
+      throw truncated(`after ${received.size} of ${declaredLength} bytes`);
+    }
+    if (declaredHash && declaredHash !== received.hash) {
+      throw new Problem(
+        "unprocessable",
+        `The bytes received have sha256 ${received.hash}, not the ${declaredHash} declared in ${CONTENT_SHA256_HEADER}; ` +
+          "the file changed or was damaged on the way. Nothing was stored; upload it again.",
+      );
+    }
+    const existing = await findProjectArchiveByHash(target.projectId, received.hash);
+    if (existing) return { archive: existing, deduplicated: true };
+
+    const zip = isZip(received.head);
+    const { mainPath, blend } = zip
+      ? await inspectZipFile(temporaryFile, { main: target.main, limits: zipLimits() })
+      : { mainPath: null, blend: await readBlendFactsFromFile(temporaryFile) };
+    if (!blend) throw notAnArchive(target.filename);
+    return await storeArchive(
+      {
+        projectId: target.projectId,
+        uploadedBy: target.userId,
+        filename: target.filename,
+        hash: received.hash,
+        size: received.size,
+        kind: zip ? "zip" : "blend",
+        mainPath,
+        ...headerFacts(blend),
+      },
+      temporaryFile,
+    );
+  } finally {
+    await fs.rm(temporaryFile, { force: true });
+  }
+}
+
+export function zipLimits() {
+  const { config } = getRuntime();
+  return { maxEntries: config.CACTUS_MAX_ZIP_ENTRIES, maxUnpackedBytes: config.CACTUS_MAX_UNPACKED_BYTES };
+}
+
+export function headerFacts(blend: BlendFacts) {
+  return { blenderVersion: blend.blenderVersion, compression: blend.compression };
+}
+
+interface ReceivedBody {
+  hash: string;
+  size: number;
+  /** The first bytes, enough to tell a zip from a (compressed) .blend. */
+  head: Buffer;
+}
+
+async function receiveBody(
+  request: Request,
+  body: ReadableStream<Uint8Array>,
+  temporaryFile: string,
+  limit: number,
+): Promise<ReceivedBody> {
+  const hash = createHash("sha256");
+  let size = 0;
+  let head = Buffer.alloc(0);
+  async function* hashed() {
+    // Node's web streams are async iterable; the DOM typings do not say so.
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > limit) throw tooLarge("is larger than that", limit);
+      if (head.length < ZSTD_FRAME_HEADER_BYTES) head = Buffer.concat([head, chunk.subarray(0, ZSTD_FRAME_HEADER_BYTES)]);
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  try {
+    await pipeline(hashed, createWriteStream(temporaryFile, { highWaterMark: WRITE_CHUNK_BYTES }));
+  } catch (error) {
+    if (error instanceof Problem) throw error;
+    // The client went away or the connection broke mid-body.
+    throw truncated(`after ${size} bytes`);
+  }
+  // A connection closed mid-body can end the stream quietly rather than with an error.
+  if (request.signal.aborted) throw truncated(`after ${size} bytes`);
+  return { hash: hash.digest("hex"), size, head };
+}
+
+function declaredSha256(request: Request): string | null {
+  const value = request.headers.get(CONTENT_SHA256_HEADER);
+  if (value === null) return null;
+  const parsed = sha256Schema.safeParse(value.trim().toLowerCase());
+  if (!parsed.success) throw new Problem("bad_request", `${CONTENT_SHA256_HEADER} must be 64 hex digits (the sha256 of the file).`);
+  return parsed.data;
+}
+
+function declaredContentLength(request: Request): number | null {
+  const value = request.headers.get("content-length");
+  if (value === null) return null;
+  const length = Number(value);
+  if (!Number.isSafeInteger(length) || length < 0) throw new Problem("bad_request", "Content-Length is not a byte count.");
+  return length;
+}
+
+function tooLarge(what: string, limit: number): Problem {
+  return new Problem(
+    "payload_too_large",
+    `The archive ${what}; the limit is ${formatBytes(limit)}. Nothing was stored. ` +
+      "Leave out what the render does not need, or set CACTUS_MAX_ARCHIVE_BYTES on the server to allow more.",
+  );
+}
+
+function emptyFile(): Problem {
+  return new Problem("unprocessable", "The file is empty; choose the .blend or .zip to upload.");
+}
+
+function truncated(when: string): Problem {
+  return new Problem("bad_request", `The upload stopped ${when}; nothing was stored. Upload the file again.`);
+}
+
+function notAnArchive(filename: string): Problem {
+  return new Problem(
+    "unprocessable",
+    `"${filename}" is not a .blend or .zip: a .blend starts with BLENDER (plain, gzip or zstd), a .zip with PK. ` +
+      "Upload the scene saved from Blender, or a zip of its folder.",
+  );
+}
+
+export interface DedupeTarget {
+  projectId: number;
+  userId: number;
+  sha256: string;
+  filename: string;
+  mainPath?: string;
+}
+
+/**
+ * "Do you have H?": adds an archive by hash when the calling user already uploaded those
+ * bytes. Only their own archives count, so a hash reveals nothing of other people's files.
+ */
+export async function dedupeArchive(target: DedupeTarget): Promise<StoredArchive> {
+  const existing = await findProjectArchiveByHash(target.projectId, target.sha256);
+  if (existing) return { archive: existing, deduplicated: true };
+  const source = await findUserArchiveByHash(target.userId, target.sha256);
+  if (!source) {
+    throw new Problem("not_found", `The server has no file with sha256 ${target.sha256} of yours; upload the bytes.`);
+  }
+  const base = {
+    projectId: target.projectId,
+    uploadedBy: target.userId,
+    filename: target.filename,
+    hash: source.hash,
+    size: Number(source.size),
+    kind: source.kind,
+  };
+  const wanted = target.mainPath === undefined ? undefined : normalizeZipPath(target.mainPath);
+  if (source.kind === "zip" && wanted !== undefined && wanted !== source.mainPath) {
+    // Another main .blend of the same zip: check it as an upload would.
+    const { storage } = getRuntime();
+    const { mainPath, blend } = await inspectStoredZip(storage, source.storageKey, { main: wanted, limits: zipLimits() });
+    return storeArchive({ ...base, mainPath, ...headerFacts(blend) }, null);
+  }
+  return storeArchive(
+    {
+      ...base,
+      mainPath: source.mainPath,
+      blenderVersion: source.blenderVersion,
+      compression: source.compression,
+      ...sceneFactsOf(source),
+    },
+    null,
+  );
+}

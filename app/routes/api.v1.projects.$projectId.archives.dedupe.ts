@@ -1,0 +1,19 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { dedupeRequestSchema } from "../../contract";
+import { apiJson, byMethod, idParam, parseJsonBody } from "~/lib/api.server";
+import { dedupeArchive } from "~/lib/archive-upload.server";
+import { requireApiUser } from "~/lib/auth.server";
+import { toArchiveDto } from "~/models/archive.server";
+import { requireProject } from "~/models/project.server";
+
+export function action({ request, params }: ActionFunctionArgs) {
+  return byMethod(request, {
+    POST: async () => {
+      const { user } = await requireApiUser(request);
+      const project = await requireProject({ id: idParam(params, "projectId", "project"), userId: user.id });
+      const input = await parseJsonBody(request, dedupeRequestSchema);
+      const { archive } = await dedupeArchive({ ...input, projectId: project.id, userId: user.id });
+      return apiJson({ ...toArchiveDto(archive), deduplicated: true }, 201);
+    },
+  });
+}
