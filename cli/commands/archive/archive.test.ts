@@ -1,0 +1,177 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { http, HttpResponse } from "msw";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { apiError, archive, project } from "../../testing/fixtures";
+import { API, TOKEN, cactus, loggedIn, setupCliTest } from "../../testing/run";
+
+const server = setupCliTest();
+
+let dir = "";
+let blend = "";
+const bytes = Buffer.concat([Buffer.from("BLENDER-v304"), Buffer.alloc(3000, 7), Buffer.from("ENDB")]);
+const sha256 = createHash("sha256").update(bytes).digest("hex");
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-archive-test-"));
+  blend = path.join(dir, "shot.blend");
+  await fs.writeFile(blend, bytes);
+});
+afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+interface Seen {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Project 3 exists; every request is recorded with its raw body. */
+function recordRequests(dedupe: "hit" | "miss") {
+  const seen: Seen[] = [];
+  const record = async (request: Request) => {
+    const url = new URL(request.url);
+    seen.push({
+      method: request.method,
+      path: url.pathname,
+      query: url.search,
+      headers: Object.fromEntries(request.headers),
+      body: Buffer.from(await request.arrayBuffer()),
+    });
+  };
+  server.use(
+    http.get(`${API}/projects`, () => HttpResponse.json({ projects: [project(3, "Spring short")] })),
+    http.post(`${API}/projects/3/archives/dedupe`, async ({ request }) => {
+      await record(request);
+      return dedupe === "hit"
+        ? HttpResponse.json({ ...archive({ hash: sha256, size: bytes.length }), deduplicated: true }, { status: 201 })
+        : HttpResponse.json(apiError("not_found", "No archive with that hash here; send it."), { status: 404 });
+    }),
+    http.post(`${API}/projects/3/archives`, async ({ request }) => {
+      await record(request);
+      return HttpResponse.json({ ...archive({ hash: sha256, size: bytes.length }), deduplicated: false }, { status: 201 });
+    }),
+  );
+  return seen;
+}
+
+test("a dedupe hit adds the archive by hash and sends no body", async () => {
+  await loggedIn();
+  const seen = recordRequests("hit");
+  const result = await cactus(["archive", "upload", blend, "--project", "Spring short", "--json"]);
+  expect(result.code).toBe(0);
+  expect(seen).toHaveLength(1);
+  expect(seen[0].path).toBe("/api/v1/projects/3/archives/dedupe");
+  expect(JSON.parse(seen[0].body.toString())).toEqual({ sha256, filename: "shot.blend" });
+  const answer = JSON.parse(result.stdout);
+  expect(answer).toMatchObject({ id: 7, hash: sha256, size: bytes.length, kind: "blend", deduplicated: true });
+  expect(answer.facts.blenderVersion).toBe("3.4");
+  expect(result.stderr).toContain("no bytes sent");
+});
+
+test("a dedupe miss streams the file with its length, type and sha256 header", async () => {
+  await loggedIn();
+  const seen = recordRequests("miss");
+  const result = await cactus(["archive", "upload", blend, "-p", "3", "--main", "scenes/a.blend", "--json"]);
+  expect(result.code).toBe(0);
+  expect(seen.map((request) => request.path)).toEqual(["/api/v1/projects/3/archives/dedupe", "/api/v1/projects/3/archives"]);
+  expect(JSON.parse(seen[0].body.toString())).toEqual({ sha256, filename: "shot.blend", mainPath: "scenes/a.blend" });
+  const upload = seen[1];
+  expect(new URLSearchParams(upload.query).get("filename")).toBe("shot.blend");
+  expect(new URLSearchParams(upload.query).get("main")).toBe("scenes/a.blend");
+  expect(upload.headers["x-content-sha256"]).toBe(sha256);
+  expect(upload.headers["content-type"]).toBe("application/octet-stream");
+  expect(upload.headers["content-length"]).toBe(String(bytes.length));
+  expect(upload.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  expect(upload.body.equals(bytes)).toBe(true);
+  expect(JSON.parse(result.stdout)).toMatchObject({ deduplicated: false, hash: sha256 });
+});
+
+test("the human answer is a table on stdout; progress bars only on a terminal", async () => {
+  await loggedIn();
+  recordRequests("miss");
+  const piped = await cactus(["archive", "upload", blend, "-p", "3"]);
+  expect(piped.stdout).toMatch(/│ 7\s+│ shot.blend │ blend │ 2.9 KiB │ 3.4\s+│ [0-9a-f]{64} │/);
+  expect(piped.stderr).not.toContain("%");
+  const terminal = await cactus(["archive", "upload", blend, "-p", "3"], { stderrTTY: true });
+  expect(terminal.stderr).toMatch(/hashing .*100%/);
+  expect(terminal.stderr).toMatch(/uploading .*100% 2\.9 KiB\/2\.9 KiB/);
+});
+
+test("a refused upload exits with the server's reason", async () => {
+  await loggedIn();
+  recordRequests("miss");
+  server.use(
+    http.post(`${API}/projects/3/archives`, () =>
+      HttpResponse.json(apiError("unprocessable", "This is not a .blend or a .zip."), { status: 422 }),
+    ),
+  );
+  const result = await cactus(["archive", "upload", blend, "-p", "3"]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain("This is not a .blend or a .zip.");
+});
+
+test("a missing, empty or directory file fails with exit 1 before any request", async () => {
+  await loggedIn();
+  const empty = path.join(dir, "empty.blend");
+  await fs.writeFile(empty, "");
+  // No handlers: any request would fail the test (msw's onUnhandledRequest: "error").
+  const missing = await cactus(["archive", "upload", path.join(dir, "nope.blend"), "-p", "3"]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain("does not exist");
+  const emptyResult = await cactus(["archive", "upload", empty, "-p", "3"]);
+  expect(emptyResult.code).toBe(1);
+  expect(emptyResult.stderr).toContain("is empty");
+  const directory = await cactus(["archive", "upload", dir, "-p", "3"]);
+  expect(directory.code).toBe(1);
+  expect(directory.stderr).toContain("is a directory");
+});
+
+test("an unreadable file fails with exit 1 before any request", async () => {
+  if (os.userInfo().uid === 0) {
+    // root reads anything: make the path unreadable another way, a dangling symlink.
+    const dangling = path.join(dir, "dangling.blend");
+    await fs.symlink(path.join(dir, "gone"), dangling);
+    const result = await cactus(["archive", "upload", dangling, "-p", "3"]);
+    expect(result.code).toBe(1);
+    return;
+  }
+  const locked = path.join(dir, "locked.blend");
+  await fs.writeFile(locked, bytes, { mode: 0o000 });
+  const result = await cactus(["archive", "upload", locked, "-p", "3"]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain("not readable");
+});
+
+test("uploading into an unknown project exits 4 before hashing", async () => {
+  await loggedIn();
+  server.use(http.get(`${API}/projects`, () => HttpResponse.json({ projects: [] })));
+  const result = await cactus(["archive", "upload", blend, "-p", "Nope"]);
+  expect(result.code).toBe(4);
+  expect(result.stderr).toContain('no project "Nope"');
+});
+
+test("archive upload without --project is a usage error", async () => {
+  await loggedIn();
+  const result = await cactus(["archive", "upload", blend]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain("Missing required argument: project");
+});
+
+test("archive list prints the project's archives as a table or JSON", async () => {
+  await loggedIn();
+  const zip = archive({ id: 8, filename: "shot.zip", kind: "zip", mainPath: "scenes/a.blend", size: 5 * 1024 * 1024 });
+  const list = { archives: [archive(), zip] };
+  server.use(
+    http.get(`${API}/projects`, () => HttpResponse.json({ projects: [project(3, "Spring short")] })),
+    http.get(`${API}/projects/3/archives`, () => HttpResponse.json(list)),
+  );
+  const json = await cactus(["archive", "list", "-p", "Spring short", "--json"]);
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toEqual(list);
+  const human = await cactus(["archive", "list", "-p", "3"]);
+  expect(human.stdout).toMatch(/│ 8\s+│ shot.zip\s+│ zip → scenes\/a.blend │ 5.0 MiB │ 3.4\s+│ aaaaaaaaaaaa │/);
+});

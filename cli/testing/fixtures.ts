@@ -1,0 +1,39 @@
+import type { ArchiveDto, ProjectDto, UserDto } from "../../contract";
+
+export const CREATED_AT = "2026-11-24T10:00:00.000Z";
+
+export const admin: UserDto = { id: 1, username: "admin", role: "admin", credits: 100, createdAt: CREATED_AT };
+
+export function project(id: number, name: string): ProjectDto {
+  return { id, name, archiveCount: 0, createdAt: CREATED_AT };
+}
+
+export function archive(overrides: Partial<ArchiveDto> = {}): ArchiveDto {
+  return {
+    id: 7,
+    projectId: 3,
+    filename: "shot.blend",
+    hash: "a".repeat(64),
+    size: 20,
+    kind: "blend",
+    mainPath: null,
+    facts: {
+      blenderVersion: "3.4",
+      compression: "none",
+      frameStart: null,
+      frameEnd: null,
+      fps: null,
+      resolutionX: null,
+      resolutionY: null,
+      resolutionPercentage: null,
+      engine: null,
+      samples: null,
+      denoising: null,
+      hasScripts: null,
+    },
+    createdAt: CREATED_AT,
+    ...overrides,
+  };
+}
+
+export const apiError = (code: string, message: string) => ({ error: { code, message } });
