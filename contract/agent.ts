@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { archiveKindSchema, sha256Schema } from "./archives";
+import { outputFormatSchema } from "./renders";
+import { workerCapabilitiesSchema } from "./workers";
+
+// The agent protocol (DESIGN §5): a worker token as `Authorization: Bearer ccw_…`.
+
+export const helloRequestSchema = z.object({
+  blenderVersion: z.string().min(1).max(40),
+  capabilities: workerCapabilitiesSchema,
+});
+export const helloResponseSchema = z.object({
+  worker: z.object({ id: z.number().int(), name: z.string(), enabled: z.boolean() }),
+  leaseSeconds: z.number().int(),
+});
+
+export const taskKindSchema = z.enum(["render", "inspect"]);
+
+/** A leased task: everything the agent needs to render it, and the lease it holds. */
+export const claimedTaskSchema = z.object({
+  id: z.number().int(),
+  kind: taskKindSchema,
+  renderId: z.number().int().nullable(),
+  frameStart: z.number().int(),
+  frameEnd: z.number().int(),
+  format: outputFormatSchema,
+  leaseToken: z.uuid(),
+  leaseExpiresAt: z.iso.datetime(),
+  archive: z.object({
+    id: z.number().int(),
+    hash: sha256Schema,
+    size: z.number().int(),
+    kind: archiveKindSchema,
+    mainPath: z.string().nullable(),
+  }),
+  expected: z.object({ width: z.number().int(), height: z.number().int() }).nullable(),
+});
+export type ClaimedTask = z.infer<typeof claimedTaskSchema>;
+export const claimResponseSchema = z.object({ task: claimedTaskSchema });
+
+const leaseSchema = z.object({ leaseToken: z.uuid() });
+
+export const heartbeatRequestSchema = leaseSchema.extend({
+  progress: z.number().min(0).max(1),
+  frame: z.number().int().optional(),
+});
+export const heartbeatResponseSchema = z.object({
+  keepRunning: z.boolean().describe("False when the render was cancelled or paused: stop Blender and drop the task."),
+  reason: z.string().optional(),
+  leaseExpiresAt: z.iso.datetime().optional(),
+});
+export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
+
+/** Query of a frame upload; the body is the image itself. */
+export const frameUploadQuerySchema = z.object({
+  leaseToken: z.uuid(),
+  renderTimeMs: z.coerce.number().int().min(0),
+});
+export const frameResultSchema = z.object({
+  frame: z.number().int(),
+  accepted: z.boolean(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+
+export const completeRequestSchema = leaseSchema;
+export const failRequestSchema = leaseSchema.extend({
+  error: z.string().min(1).max(4000),
+  logTail: z.string().max(64 * 1024).default(""),
+});
+export const releaseRequestSchema = leaseSchema;
+
+/** Scene facts an inspect task reports (agent/scripts/inspect.py). */
+export const sceneFactsSchema = z.object({
+  blenderVersion: z.string().nullable(),
+  frameStart: z.number().int(),
+  frameEnd: z.number().int(),
+  frameStep: z.number().int(),
+  fps: z.number(),
+  resolutionX: z.number().int(),
+  resolutionY: z.number().int(),
+  resolutionPercentage: z.number().int(),
+  engine: z.string(),
+  samples: z.number().int().nullable(),
+  denoising: z.boolean(),
+  outputFormat: z.string(),
+  cameras: z.array(z.string()),
+  activeCamera: z.string().nullable(),
+  hasScripts: z.boolean(),
+  scripts: z.array(z.string()),
+  missingFiles: z.array(z.string()),
+});
+export type SceneFacts = z.infer<typeof sceneFactsSchema>;
+export const inspectionRequestSchema = leaseSchema.extend({ facts: sceneFactsSchema });

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { sha256Schema } from "./archives";
+
+export const outputFormatSchema = z.enum(["PNG", "JPEG", "OPEN_EXR"]);
+export type OutputFormat = z.infer<typeof outputFormatSchema>;
+
+export const renderStatusSchema = z.enum([
+  "estimating",
+  "quoted",
+  "queued",
+  "rendering",
+  "done",
+  "paused",
+  "cancelled",
+  "failed",
+  "needs-credits",
+]);
+export type RenderStatus = z.infer<typeof renderStatusSchema>;
+
+/** `1-24`, `1-24:2` (every 2nd frame) or `7`; parsed by app/domain/frames.ts. */
+export const frameRangeTextSchema = z
+  .string()
+  .trim()
+  .regex(/^-?\d+(\s*-\s*-?\d+(\s*:\s*\d+)?)?$/, "Write frames as A-B, A-B:STEP or a single frame, e.g. 1-24.");
+
+export const renderRequestSchema = z
+  .object({
+    archiveId: z.number().int().positive().optional(),
+    archiveHash: sha256Schema.optional(),
+    frames: frameRangeTextSchema.optional().describe("Defaults to the scene's own frame range."),
+    chunk: z.number().int().min(1).max(1000).optional().describe("Consecutive frames per task (default 1)."),
+    format: outputFormatSchema.default("PNG"),
+    price: z.number().min(0).max(1_000_000).default(0).describe("Credits per work unit: the render's priority."),
+  })
+  .refine((value) => (value.archiveId === undefined) !== (value.archiveHash === undefined), {
+    message: "Name the archive by archiveId or by archiveHash (one of them).",
+  });
+export type RenderRequest = z.infer<typeof renderRequestSchema>;
+
+export const frameCountsSchema = z.object({
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  rendering: z.number().int(),
+  queued: z.number().int(),
+});
+export type FrameCounts = z.infer<typeof frameCountsSchema>;
+
+export const renderWorkerSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  framesDone: z.number().int(),
+  rendering: z.boolean(),
+});
+
+export const renderSchema = z.object({
+  id: z.number().int(),
+  projectId: z.number().int(),
+  archiveId: z.number().int(),
+  archiveFilename: z.string(),
+  status: renderStatusSchema,
+  frameStart: z.number().int(),
+  frameEnd: z.number().int(),
+  frameStep: z.number().int(),
+  chunkSize: z.number().int(),
+  format: outputFormatSchema,
+  price: z.number(),
+  tasks: z.number().int(),
+  frames: frameCountsSchema,
+  workers: z.array(renderWorkerSchema),
+  failure: z.string().nullable().describe("Why the render failed, when it did."),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+export type RenderDto = z.infer<typeof renderSchema>;
+
+export const renderListSchema = z.object({ renders: z.array(renderSchema) });
+
+export const frameSchema = z.object({
+  frame: z.number().int(),
+  status: z.enum(["queued", "rendering", "done", "failed", "cancelled"]),
+  workerName: z.string().nullable(),
+  renderTimeMs: z.number().int().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+});
+export type FrameDto = z.infer<typeof frameSchema>;
+export const frameListSchema = z.object({ frames: z.array(frameSchema) });
+
+/** Query of the frames download: `frames=A-B` narrows it. */
+export const downloadQuerySchema = z.object({ frames: frameRangeTextSchema.optional() });

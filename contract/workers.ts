@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+export const workerNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Give the worker a name.")
+  .max(100)
+  .describe("A name for the machine, unique among your workers, e.g. studio-pc.");
+
+export const workerStatusSchema = z.enum(["idle", "rendering", "sleeping", "offline"]);
+export type WorkerStatus = z.infer<typeof workerStatusSchema>;
+
+/** What an agent finds out about its machine and tells the server on hello. */
+export const workerCapabilitiesSchema = z.object({
+  denoiser: z.boolean().describe("Whether this Blender has OpenImageDenoise."),
+  threads: z.number().int().positive(),
+  agentVersion: z.string().max(40).optional(),
+});
+export type WorkerCapabilities = z.infer<typeof workerCapabilitiesSchema>;
+
+export const workerSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  enabled: z.boolean(),
+  status: workerStatusSchema,
+  lastSeenAt: z.iso.datetime().nullable(),
+  blenderVersion: z.string().nullable(),
+  capabilities: workerCapabilitiesSchema.partial(),
+  wupm: z.number().nullable().describe("Work units per minute from the benchmark; null until benchmarked."),
+  createdAt: z.iso.datetime(),
+});
+export type WorkerDto = z.infer<typeof workerSchema>;
+
+export const createWorkerRequestSchema = z.object({ name: workerNameSchema });
+/** Answered once: the token is stored only as a hash. */
+export const createdWorkerSchema = workerSchema.extend({
+  token: z.string().describe("The agent's token (CACTUS_WORKER_TOKEN); shown only now."),
+});
+export type CreatedWorkerDto = z.infer<typeof createdWorkerSchema>;
+
+export const updateWorkerRequestSchema = z
+  .object({ name: workerNameSchema.optional(), enabled: z.boolean().optional() })
+  .refine((value) => value.name !== undefined || value.enabled !== undefined, "Send a new name or enabled.");
+
+export const workerListSchema = z.object({ workers: z.array(workerSchema) });
