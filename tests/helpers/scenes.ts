@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+
+/** The Blender the tests drive: CACTUS_BLENDER, else `blender` on the PATH. */
+export const BLENDER = process.env.CACTUS_BLENDER ?? "blender";
+
+const MAKE_SCENE = path.resolve(import.meta.dirname, "../scenes/make-scene.py");
+
+export interface SceneOptions {
+  frames?: number;
+  width?: number;
+  height?: number;
+  engine?: "CYCLES" | "BLENDER_EEVEE" | "BLENDER_WORKBENCH";
+  samples?: number;
+  /** Cycles denoising on: Debian's Blender 3.4.1 has no OpenImageDenoise and fails. */
+  denoise?: boolean;
+  frameStep?: number;
+  /**
+   * Embeds a registered text block that, if it ever runs, writes `<the .blend's path>.ran`
+   * (give a path: the cached copy is shared), and a driver that needs Python.
+   */
+  scripts?: boolean;
+  /** References //textures/wood.png, which is not there. */
+  missingTexture?: boolean;
+  /** Where to put the .blend; by default the cached copy's path is returned. */
+  path?: string;
+}
+
+/**
+ * A small animated scene saved by real Blender (tests/scenes/make-scene.py): a keyframed
+ * cube, a camera, a sun. Same options, same file: each is made once per machine (keyed
+ * by the options and the script's text) and copied where asked.
+ */
+export async function makeScene(options: SceneOptions = {}): Promise<string> {
+  const { path: target, ...rest } = options;
+  const params = {
+    frames: 12,
+    width: 64,
+    height: 48,
+    engine: "CYCLES",
+    samples: 4,
+    denoise: false,
+    ...rest,
+  };
+  const key = createHash("sha256")
+    .update(readFileSync(MAKE_SCENE))
+    .update(JSON.stringify(params))
+    .digest("hex")
+    .slice(0, 16);
+  const cacheDir = path.join(os.tmpdir(), "cactus-test-scenes");
+  const cached = path.join(cacheDir, `scene-${key}.blend`);
+  if (!(await exists(cached))) {
+    await fs.mkdir(cacheDir, { recursive: true });
+    // Test files run in parallel: each writes its own file, the rename is atomic.
+    const partial = path.join(cacheDir, `scene-${key}.${process.pid}.partial.blend`);
+    const result = await execa(
+      BLENDER,
+      ["-b", "--factory-startup", "--python", MAKE_SCENE, "--", JSON.stringify({ ...params, path: partial })],
+      { reject: false, all: true },
+    );
+    if (result.exitCode !== 0 || !(await exists(partial))) {
+      throw new Error(`make-scene.py failed (exit ${result.exitCode}):\n${result.all}`);
+    }
+    await fs.rename(partial, cached);
+  }
+  if (!target) return cached;
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  await fs.copyFile(cached, target);
+  return target;
+}
+
+const exists = (file: string) => fs.access(file).then(() => true, () => false);

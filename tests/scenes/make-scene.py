@@ -1,0 +1,93 @@
+"""Builds a small deterministic test scene and saves it as a .blend.
+
+Run: blender -b --factory-startup --python tests/scenes/make-scene.py -- '<json>'
+where <json> holds: path, frames, width, height, engine, samples, denoise, and
+optionally frameStep, scripts (a registered text block that, if it ever runs, writes
+"<the .blend's path>.ran", and a driver that needs Python) and missingTexture (an image
+whose file is not there).
+An animated cube (keyframed location and rotation), a camera looking at it and a sun;
+nothing random, so the same parameters give the same pictures.
+"""
+import json
+import sys
+
+import bpy
+
+params = json.loads(sys.argv[sys.argv.index("--") + 1])
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+scene = bpy.context.scene
+
+scene.frame_start = 1
+scene.frame_end = params["frames"]
+scene.frame_step = params.get("frameStep", 1)
+scene.render.fps = 24
+scene.render.resolution_x = params["width"]
+scene.render.resolution_y = params["height"]
+scene.render.resolution_percentage = 100
+scene.render.engine = params["engine"]
+scene.render.image_settings.file_format = "PNG"
+scene.render.filepath = "//frames/frame_"
+
+denoise = bool(params["denoise"])
+if params["engine"] == "CYCLES":
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = params["samples"]
+    scene.cycles.use_adaptive_sampling = False
+    scene.cycles.use_denoising = denoise
+    scene.cycles.seed = 0
+elif params["engine"] == "BLENDER_EEVEE":
+    scene.eevee.taa_render_samples = params["samples"]
+for view_layer in scene.view_layers:
+    view_layer.cycles.denoising_store_passes = False
+
+world = bpy.data.worlds.new("World")
+world.color = (0.05, 0.05, 0.08)
+scene.world = world
+
+mesh = bpy.data.meshes.new("Cube")
+vertices = [(x, y, z) for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]
+faces = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+mesh.from_pydata(vertices, [], faces)
+cube = bpy.data.objects.new("Cube", mesh)
+scene.collection.objects.link(cube)
+material = bpy.data.materials.new("Cactus green")
+material.diffuse_color = (0.2, 0.7, 0.3, 1.0)
+material.use_nodes = True
+material.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.2, 0.7, 0.3, 1.0)
+mesh.materials.append(material)
+
+last = params["frames"]
+for frame, x, angle in ((1, -1.5, 0.0), (last, 1.5, 3.14159)):
+    cube.location = (x, 0.0, 0.0)
+    cube.rotation_euler = (0.0, 0.0, angle)
+    cube.keyframe_insert("location", frame=frame)
+    cube.keyframe_insert("rotation_euler", frame=frame)
+
+camera = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+camera.location = (0.0, -9.0, 3.0)
+camera.rotation_euler = (1.25, 0.0, 0.0)
+scene.collection.objects.link(camera)
+scene.camera = camera
+
+sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", type="SUN"))
+sun.rotation_euler = (0.6, 0.2, 0.4)
+scene.collection.objects.link(sun)
+
+if params.get("scripts"):
+    text = bpy.data.texts.new("setup.py")
+    text.write("import bpy\nopen(bpy.data.filepath + '.ran', 'w').write('the file ran its own script')\n")
+    text.use_module = True
+    driver = cube.driver_add("scale", 2).driver
+    driver.type = "SCRIPTED"
+    driver.expression = "__import__('os').getpid() * 0 + 2"
+
+if params.get("missingTexture"):
+    image = bpy.data.images.new("Wood", 4, 4)
+    image.source = "FILE"
+    image.filepath = "//textures/wood.png"
+    texture_node = material.node_tree.nodes.new("ShaderNodeTexImage")
+    texture_node.image = image
+
+bpy.ops.wm.save_as_mainfile(filepath=params["path"], compress=False)
+print("CACTUS_SCENE " + json.dumps({"path": params["path"]}))
