@@ -1,0 +1,260 @@
+import { readFileSync } from "node:fs";
+import { access } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { type BlenderEvent, type RenderSettings, parseBlenderLine } from "./blender-output";
+
+export { BlenderProgress, parseBlenderLine, type BlenderEvent, type RenderSettings } from "./blender-output";
+
+export type OutputFormat = "PNG" | "JPEG" | "OPEN_EXR";
+
+const readScript = (name: string) => readFileSync(new URL(`./scripts/${name}`, import.meta.url), "utf8");
+
+/** The agent's own Python, the only code Blender runs: a file's scripts never do. */
+export const scripts = {
+  render: readScript("render.py"),
+  inspect: readScript("inspect.py"),
+  detect: readScript("detect.py"),
+} as const;
+
+/** Blender on its factory settings, with the file's embedded scripts and drivers off. */
+const SAFE_START = ["-b", "--factory-startup", "--disable-autoexec"] as const;
+
+const EXTENSIONS: Record<OutputFormat, string> = { PNG: "png", JPEG: "jpg", OPEN_EXR: "exr" };
+
+export interface RenderJob {
+  blendFile: string;
+  outputDir: string;
+  format: OutputFormat;
+  frameStart: number;
+  frameEnd: number;
+  /** Render threads; 0 lets Blender use every core. */
+  threads: number;
+  script?: string;
+}
+
+/**
+ * The command line of a render. Blender applies its arguments in order, so the -o, -F,
+ * -x and frame arguments after --python-expr win over anything the script sets.
+ */
+export function blenderArgv(job: RenderJob): string[] {
+  const { blendFile, outputDir, format, frameStart, frameEnd, threads, script = scripts.render } = job;
+  checkPath("blend file", blendFile);
+  checkPath("output directory", outputDir);
+  if (outputDir.includes("#")) throw new Error(`Blender reads # in ${outputDir} as a frame number: use another directory.`);
+  if (!Number.isInteger(frameStart) || !Number.isInteger(frameEnd) || frameEnd < frameStart) {
+    throw new Error(`Frames ${frameStart}-${frameEnd} are not a range of whole frames.`);
+  }
+  if (!Number.isInteger(threads) || threads < 0) throw new Error(`Threads must be a whole number ≥ 0, not ${threads}.`);
+  const frames =
+    frameStart === frameEnd ? ["-f", String(frameStart)] : ["-s", String(frameStart), "-e", String(frameEnd), "-a"];
+  return [
+    ...SAFE_START,
+    blendFile,
+    "--python-expr",
+    script,
+    "-o",
+    path.join(outputDir, "frame_#####"),
+    "-F",
+    format,
+    "-x",
+    "1",
+    "-t",
+    String(threads),
+    ...frames,
+  ];
+}
+
+/** The command line that prints a file's scene facts (agent/scripts/inspect.py) and quits. */
+export function inspectArgv(blendFile: string): string[] {
+  checkPath("blend file", blendFile);
+  return [...SAFE_START, blendFile, "--python-expr", scripts.inspect];
+}
+
+// An absolute path cannot be mistaken for an option; Blender reads "//" as relative to the file.
+function checkPath(what: string, value: string) {
+  if (!path.isAbsolute(value) || value.startsWith("//")) {
+    throw new Error(`The ${what} must be an absolute path, not ${value}.`);
+  }
+}
+
+/** The files a render job leaves behind: Blender pads the frame like C's %05d. */
+export function framePaths({ outputDir, format, frameStart, frameEnd }: Omit<RenderJob, "blendFile" | "threads">) {
+  const paths: string[] = [];
+  for (let frame = frameStart; frame <= frameEnd; frame += 1) {
+    const number = frame < 0 ? `-${String(-frame).padStart(4, "0")}` : String(frame).padStart(5, "0");
+    paths.push(path.join(outputDir, `frame_${number}.${EXTENSIONS[format]}`));
+  }
+  return paths;
+}
+
+export interface BlenderProcess {
+  /** Every line Blender prints, stdout and stderr interleaved. */
+  lines: AsyncIterable<string>;
+  exited: Promise<{ exitCode: number | null; signal: string | null; startError?: string }>;
+  kill(signal: NodeJS.Signals): void;
+}
+export type BlenderRunner = (blender: string, argv: readonly string[]) => BlenderProcess;
+
+export const execaRunner: BlenderRunner = (blender, argv) => {
+  const subprocess = execa(blender, argv, {
+    all: true,
+    buffer: false,
+    reject: false,
+    stdin: "ignore",
+    // runBlender sends SIGKILL itself after its own grace period.
+    forceKillAfterDelay: false,
+  });
+  return {
+    lines: subprocess.iterable({ from: "all" }),
+    exited: subprocess.then((result) => ({
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      startError: result.exitCode === undefined && !result.signal ? result.originalMessage || result.message : undefined,
+    })),
+    kill: (signal) => void subprocess.kill(signal),
+  };
+};
+
+export interface BlenderRun {
+  blender: string;
+  argv: string[];
+  /** Files that must exist for the run to count as a success (see framePaths). */
+  expectedFiles?: string[];
+  onEvent?: (event: BlenderEvent) => void;
+  /** Aborting stops Blender: SIGTERM, then SIGKILL after killGraceMs. */
+  signal?: AbortSignal;
+  runner?: BlenderRunner;
+  killGraceMs?: number;
+}
+
+export interface BlenderResult {
+  /** Exit 0, every expected file written, not cancelled. */
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  cancelled: boolean;
+  /** Blender's `Error:` lines, then what the agent found wrong (exit code, missing files). */
+  errors: string[];
+  /** The last LOG_TAIL_LINES lines Blender printed. */
+  logTail: string[];
+  savedFiles: string[];
+  /** Render time of each saved file, saving included, from Blender's ` Time:` line. */
+  renderTimesMs: Record<string, number>;
+  settings: RenderSettings | null;
+  facts: unknown;
+  blenderInfo: unknown;
+}
+
+export const LOG_TAIL_LINES = 200;
+const MAX_ERRORS = 50;
+
+export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
+  const { blender, argv, expectedFiles = [], onEvent, signal, runner = execaRunner, killGraceMs = 5000 } = run;
+  const result: BlenderResult = {
+    ok: false,
+    exitCode: null,
+    signal: null,
+    cancelled: false,
+    errors: [],
+    logTail: [],
+    savedFiles: [],
+    renderTimesMs: {},
+    settings: null,
+    facts: null,
+    blenderInfo: null,
+  };
+  if (signal?.aborted) return { ...result, cancelled: true, errors: ["Cancelled before Blender started."] };
+
+  const child = runner(blender, argv);
+  let forceKill: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (forceKill) return;
+    child.kill("SIGTERM");
+    forceKill = setTimeout(() => child.kill("SIGKILL"), killGraceMs);
+  };
+  const cancel = () => {
+    result.cancelled = true;
+    stop();
+  };
+  signal?.addEventListener("abort", cancel, { once: true });
+
+  // The output is read to its end whatever happens, or a full pipe would stall Blender.
+  let callbackError: { error: unknown } | null = null;
+  try {
+    for await (const line of child.lines) {
+      result.logTail.push(line);
+      if (result.logTail.length > LOG_TAIL_LINES) result.logTail.shift();
+      const event = parseBlenderLine(line);
+      if (!event) continue;
+      record(result, event);
+      try {
+        onEvent?.(event);
+      } catch (error) {
+        callbackError ??= { error };
+        stop();
+      }
+    }
+  } catch {
+    // The output ends with the process; how it ended is what `exited` says.
+  }
+  const exit = await child.exited;
+  signal?.removeEventListener("abort", cancel);
+  clearTimeout(forceKill);
+  if (callbackError) throw callbackError.error;
+
+  result.exitCode = exit.exitCode;
+  result.signal = exit.signal;
+  if (exit.startError) result.errors.push(`Could not start Blender (${blender}): ${exit.startError}`);
+  const missing = await missingFiles(expectedFiles);
+  result.ok = !result.cancelled && exit.exitCode === 0 && missing.length === 0;
+  if (!result.ok) result.errors.push(...whyItFailed(result, missing));
+  return result;
+}
+
+function record(result: BlenderResult, event: BlenderEvent) {
+  if (event.kind === "saved") result.savedFiles.push(event.path);
+  else if (event.kind === "frameTime" && result.savedFiles.length > 0) {
+    result.renderTimesMs[result.savedFiles[result.savedFiles.length - 1]] = event.ms;
+  } else if (event.kind === "error" && result.errors.length < MAX_ERRORS) result.errors.push(event.message);
+  else if (event.kind === "settings") result.settings = event.settings;
+  else if (event.kind === "facts") result.facts = event.facts;
+  else if (event.kind === "blender") result.blenderInfo = event.info;
+}
+
+function whyItFailed(result: BlenderResult, missing: string[]): string[] {
+  if (result.cancelled) return ["Cancelled: Blender was stopped."];
+  const reasons: string[] = [];
+  if (result.signal) reasons.push(`Blender was killed by ${result.signal}.`);
+  else if (result.exitCode !== 0 && result.exitCode !== null) reasons.push(`Blender exited with code ${result.exitCode}.`);
+  if (missing.length > 0) {
+    reasons.push(`Blender did not write ${missing.map((file) => path.basename(file)).join(", ")}.`);
+  }
+  return reasons;
+}
+
+async function missingFiles(files: string[]): Promise<string[]> {
+  const found = await Promise.all(files.map((file) => access(file).then(() => true, () => false)));
+  return files.filter((_, index) => !found[index]);
+}
+
+export interface BlenderInfo {
+  /** e.g. "3.4.1" */
+  version: string;
+  /** Cycles was built with OpenImageDenoise, so scenes that denoise can render here. */
+  hasDenoiser: boolean;
+}
+
+/** What the Blender at this path is, by running it (about a second). */
+export async function detectBlender(
+  blender: string,
+  { runner = execaRunner, signal }: { runner?: BlenderRunner; signal?: AbortSignal } = {},
+): Promise<BlenderInfo> {
+  const result = await runBlender({ blender, argv: [...SAFE_START, "--python-expr", scripts.detect], runner, signal });
+  const info = result.blenderInfo as { version?: unknown; denoiser?: unknown } | null;
+  if (!result.ok || typeof info?.version !== "string") {
+    const why = result.errors.join(" ") || result.logTail.slice(-5).join(" ");
+    throw new Error(`${blender} does not run as Blender: ${why} Set CACTUS_BLENDER to Blender's path.`);
+  }
+  return { version: info.version, hasDenoiser: info.denoiser === true };
+}
