@@ -59,6 +59,26 @@ export function invitationStatus(invitation: Pick<InvitationDto, "usedAt" | "exp
   return new Date(invitation.expiresAt) <= now ? "expired" : "pending";
 }
 
+const noSuchInvitation = () =>
+  new Problem("not_found", "No invitation has this code; check the link, or ask for a new invitation.");
+
+/** Why this invitation cannot be redeemed (now), or null when it can. */
+function invitationRefusal(invitation: Invitation): Problem | null {
+  if (invitation.usedAt) {
+    return new Problem("conflict", "This invitation was already used; ask whoever invited you for a new one.");
+  }
+  if (invitation.expiresAt <= new Date()) {
+    return new Problem("conflict", "This invitation has expired; ask whoever invited you for a new one.");
+  }
+  return null;
+}
+
+/** For the sign-up page: tells at once whether the link still works, before anyone fills in the form. */
+export async function checkInvitationCode(code: string): Promise<Problem | null> {
+  const invitation = await Invitation.findOne({ where: { codeHash: hashSecret(code.trim()) } });
+  return invitation ? invitationRefusal(invitation) : noSuchInvitation();
+}
+
 /**
  * Redeems an invitation: one transaction locks it, checks it is unused and unexpired,
  * creates the user, marks it used and grants the starting credits — so a code works
@@ -72,15 +92,9 @@ export async function redeemInvitation(input: { code: string; username: string; 
       transaction,
       lock: transaction.LOCK.UPDATE,
     });
-    if (!invitation) {
-      throw new Problem("not_found", "No invitation has this code; check the link, or ask for a new invitation.");
-    }
-    if (invitation.usedAt) {
-      throw new Problem("conflict", "This invitation was already used; ask whoever invited you for a new one.");
-    }
-    if (invitation.expiresAt <= new Date()) {
-      throw new Problem("conflict", "This invitation has expired; ask whoever invited you for a new one.");
-    }
+    if (!invitation) throw noSuchInvitation();
+    const refusal = invitationRefusal(invitation);
+    if (refusal) throw refusal;
     const user = await createUser({ username: input.username, password: input.password }, transaction);
     await invitation.update({ usedByUserId: user.id, usedAt: new Date() }, { transaction });
     await grantCredits({ userId: user.id, amountMilli: startingMilli }, transaction);

@@ -1,24 +1,19 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { loginRequestSchema } from "../../contract";
 import { apiError, apiJson, byMethod, parseJsonBody } from "~/lib/api.server";
-import { clientIp, loginRetryAfter, noteLoginFailure, noteLoginSuccess, tooManyAttemptsMessage } from "~/lib/rate-limit.server";
+import { clientIp } from "~/lib/rate-limit.server";
+import { signIn } from "~/lib/sign-in.server";
 import { openApiSession } from "~/models/token.server";
-import { authenticate } from "~/models/user.server";
 
 export function action({ request, context }: ActionFunctionArgs) {
   return byMethod(request, {
     POST: async () => {
       const input = await parseJsonBody(request, loginRequestSchema);
-      const ip = clientIp(request, context);
-      const wait = loginRetryAfter(ip, input.username);
-      if (wait > 0) apiError("rate_limited", tooManyAttemptsMessage(wait), { "Retry-After": String(wait) });
-      const user = await authenticate(input.username, input.password);
-      if (!user) {
-        noteLoginFailure(ip, input.username);
-        apiError("unauthorized", "Wrong username or password; check both and try again.");
+      const result = await signIn({ ip: clientIp(request, context), username: input.username, password: input.password });
+      if (!result.ok) {
+        apiError(result.code, result.message, result.code === "rate_limited" ? { "Retry-After": String(result.retryAfter) } : undefined);
       }
-      noteLoginSuccess(ip, input.username);
-      return apiJson(await openApiSession(user, input.tokenName), 201);
+      return apiJson(await openApiSession(result.user, input.tokenName), 201);
     },
   });
 }

@@ -1,0 +1,24 @@
+import type { User } from "../../db/models";
+import { authenticate } from "../models/user.server";
+import { loginRetryAfter, noteLoginFailure, noteLoginSuccess, tooManyAttemptsMessage } from "./rate-limit.server";
+
+export type SignInResult =
+  | { ok: true; user: User }
+  | { ok: false; code: "rate_limited"; message: string; retryAfter: number }
+  | { ok: false; code: "unauthorized"; message: string };
+
+/**
+ * A password check under the sign-in rate limits, shared by the API's login and the
+ * sign-in page so both count the same failures against the same address.
+ */
+export async function signIn(input: { ip: string; username: string; password: string }): Promise<SignInResult> {
+  const wait = loginRetryAfter(input.ip, input.username);
+  if (wait > 0) return { ok: false, code: "rate_limited", message: tooManyAttemptsMessage(wait), retryAfter: wait };
+  const user = await authenticate(input.username, input.password);
+  if (!user) {
+    noteLoginFailure(input.ip, input.username);
+    return { ok: false, code: "unauthorized", message: "Wrong username or password; check both and try again." };
+  }
+  noteLoginSuccess(input.ip, input.username);
+  return { ok: true, user };
+}
