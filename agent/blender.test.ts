@@ -107,7 +107,7 @@ describe("framePaths", () => {
 
 describe("parseBlenderLine on Blender 3.4 output", () => {
   test("Cycles, frames 1-2: statuses, samples, saved files and their times", () => {
-    const list = events(fixture("cycles-frames-1-2.log"));
+    const list = events(fixture("cycles-frames-1-2.txt"));
     expect(ofKind(list, "settings")).toEqual([
       { kind: "settings", settings: { scene: "Scene", engine: "CYCLES", width: 64, height: 48, mutedFileOutputs: [] } },
     ]);
@@ -124,7 +124,7 @@ describe("parseBlenderLine on Blender 3.4 output", () => {
   });
 
   test("Cycles: the elapsed time and the Remaining: guess of a status line", () => {
-    const line = fixture("cycles-150-samples-frame-5.log").find((text) => text.includes("Remaining:"))!;
+    const line = fixture("cycles-150-samples-frame-5.txt").find((text) => text.includes("Remaining:"))!;
     expect(parseBlenderLine(line)).toEqual({
       kind: "status",
       frame: 5,
@@ -137,7 +137,7 @@ describe("parseBlenderLine on Blender 3.4 output", () => {
   });
 
   test("EEVEE counts samples as 'Rendering X / Y samples'; its EGL noise is no error", () => {
-    const list = events(fixture("eevee-frame-1.log"));
+    const list = events(fixture("eevee-frame-1.txt"));
     expect(ofKind(list, "status").filter((s) => s.samplesTotal).map((s) => [s.samplesDone, s.samplesTotal])).toEqual([
       [1, 4],
       [4, 4],
@@ -147,19 +147,19 @@ describe("parseBlenderLine on Blender 3.4 output", () => {
   });
 
   test("Workbench prints no Fra: lines, only Saved:", () => {
-    const list = events(fixture("workbench-frame-1.log"));
+    const list = events(fixture("workbench-frame-1.txt"));
     expect(ofKind(list, "status")).toEqual([]);
     expect(ofKind(list, "saved")).toEqual([{ kind: "saved", path: "/tmp/cactus/out/frame_00001.jpg" }]);
   });
 
   test("a scene that denoises, on a Blender without OpenImageDenoise", () => {
-    expect(ofKind(events(fixture("cycles-denoise-unavailable.log")), "error")).toEqual([
+    expect(ofKind(events(fixture("cycles-denoise-unavailable.txt")), "error")).toEqual([
       { kind: "error", message: "Build without OpenImageDenoiser" },
     ]);
   });
 
   test("a file Blender cannot read", () => {
-    expect(ofKind(events(fixture("missing-file.log")), "error")).toEqual([
+    expect(ofKind(events(fixture("missing-file.txt")), "error")).toEqual([
       { kind: "error", message: "Cannot read file '/tmp/cactus/missing.blend': No such file or directory" },
     ]);
   });
@@ -184,7 +184,7 @@ describe("BlenderProgress", () => {
   test("a Cycles chunk of two frames: half when the first is saved, whole at the end", () => {
     const progress = new BlenderProgress({ frameStart: 1, frameEnd: 2 });
     const seen: number[] = [];
-    for (const event of events(fixture("cycles-frames-1-2.log"))) {
+    for (const event of events(fixture("cycles-frames-1-2.txt"))) {
       progress.update(event, 0);
       seen.push(progress.fractionAt(0));
       if (event.kind === "saved" && event.path.endsWith("00001.png")) expect(progress.fractionAt(0)).toBe(0.5);
@@ -196,7 +196,7 @@ describe("BlenderProgress", () => {
 
   test("between Cycles' sample lines the clock moves the frame along its Remaining: guess", () => {
     const progress = new BlenderProgress({ frameStart: 5, frameEnd: 5 });
-    const list = events(fixture("cycles-150-samples-frame-5.log"));
+    const list = events(fixture("cycles-150-samples-frame-5.txt"));
     const guess = list.findIndex((event) => event.kind === "status" && event.remainingMs !== null);
     for (const event of list.slice(0, guess + 1)) progress.update(event, 1000);
     // 50 ms done of 2640 expected, then 1270 ms later: half of the frame.
