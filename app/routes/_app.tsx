@@ -1,6 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Outlet, useLoaderData } from "@remix-run/react";
 import { BottomNav } from "~/components/bottom-nav";
+import { ErrorPage } from "~/components/error-page";
+import { Logo } from "~/components/logo";
 import { requireUser } from "~/lib/auth.server";
 
 /** The signed-in part of the PWA: a page column with the bottom navigation. */
@@ -13,8 +15,8 @@ export default function AppLayout() {
   const { username } = useLoaderData<typeof loader>();
   return (
     <div className="mx-auto min-h-dvh max-w-xl pb-24">
-      <header className="flex items-center justify-between px-4 pt-4 pb-2">
-        <span className="text-lg font-bold text-cactus-700">🌵 Cactus</span>
+      <header className="flex items-center justify-between px-4 pt-[max(1rem,env(safe-area-inset-top))] pb-2">
+        <Logo />
         <span className="text-sm text-stone-500">{username}</span>
       </header>
       <main className="px-4">
@@ -23,4 +25,8 @@ export default function AppLayout() {
       <BottomNav />
     </div>
   );
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage home="/projects" />;
 }

@@ -1,0 +1,93 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { passwordSchema, usernameSchema } from "../../contract";
+import { Button, Card, Field, FormError } from "~/components/ui";
+import { createUserSession } from "~/lib/auth.server";
+import { failureOf } from "~/lib/form";
+import { formRefusal, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
+import { clientIp, takeSignupAttempt, tooManyAttemptsMessage } from "~/lib/rate-limit.server";
+import { checkInvitationCode, redeemInvitation } from "~/models/invitation.server";
+import { UsernameTakenError } from "~/models/user.server";
+
+export const meta: MetaFunction = () => [{ title: "Sign up · Cactus" }];
+
+const NO_CODE =
+  "Sign-up is by invitation only: open the link from your invitation, or ask someone on this farm to invite you.";
+
+const signupFormSchema = z.object({
+  code: z.string().trim().min(1, NO_CODE),
+  username: usernameSchema,
+  password: passwordSchema,
+});
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const code = new URL(request.url).searchParams.get("code")?.trim() ?? "";
+  // Say at once when the link no longer works, rather than after the form is filled in.
+  const refusal = code ? (await checkInvitationCode(code))?.message : NO_CODE;
+  return { code, refusal: refusal ?? null };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = parseForm(signupFormSchema, await request.formData());
+  if (!form.ok) return invalidForm(form.fieldErrors);
+  const wait = takeSignupAttempt(clientIp(request, context));
+  if (wait > 0) return formRefusal(tooManyAttemptsMessage(wait), 429, { "Retry-After": String(wait) });
+  try {
+    const user = await redeemInvitation(form.data);
+    return await createUserSession(user, "/projects");
+  } catch (error) {
+    return problemAsFormError(error, error instanceof UsernameTakenError ? "username" : undefined);
+  }
+}
+
+export default function SignupPage() {
+  const { code, refusal } = useLoaderData<typeof loader>();
+  const failure = failureOf(useActionData<typeof action>());
+  const busy = useNavigation().state !== "idle";
+  if (refusal) {
+    return (
+      <Card>
+        <h1 className="mb-3 text-xl font-bold">Sign up</h1>
+        <FormError>{refusal}</FormError>
+        <p className="mt-4 text-sm text-stone-600">
+          Already have an account?{" "}
+          <Link to="/login" className="font-semibold text-cactus-700 underline underline-offset-4">
+            Sign in
+          </Link>
+        </p>
+      </Card>
+    );
+  }
+  return (
+    <Card>
+      <h1 className="mb-1 text-xl font-bold">Sign up</h1>
+      <p className="mb-4 text-sm text-stone-600">You were invited. Choose a username and a password.</p>
+      <Form method="post" className="flex flex-col gap-4">
+        <input type="hidden" name="code" value={code} />
+        <Field
+          label="Username"
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          hint="2–39 letters, digits, '.', '_' or '-'."
+          error={failure?.fieldErrors.username}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={10}
+          hint="At least 10 characters."
+          error={failure?.fieldErrors.password}
+        />
+        <FormError>{failure?.formError ?? failure?.fieldErrors.code}</FormError>
+        <Button disabled={busy}>{busy ? "Signing up…" : "Sign up"}</Button>
+      </Form>
+    </Card>
+  );
+}
