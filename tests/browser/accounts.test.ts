@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createdInvitationSchema } from "../../contract";
+import { ApiToken, User } from "../../db/models";
+import { openBrowser, type Browser } from "../helpers/browser";
+import { ADMIN, startTestServer, type TestServer } from "../helpers/server";
+import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
+import { expectFitsPhone, waitForHydration } from "./pages";
+
+let server: TestServer;
+let browser: Browser;
+beforeAll(async () => {
+  server = await startTestServer();
+  testDatabase(server);
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await closeTestDatabase();
+  await server?.close();
+});
+
+describe("sign in and out", () => {
+  test("a wrong password shows an error and stays on the page; the right one lands on /projects", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("Username").fill(ADMIN.username);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/wrong username or password/i);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await expectFitsPhone(page);
+
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${server.url}/projects`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Projects");
+    await expectFitsPhone(page);
+  });
+
+  test("signed in, / opens the projects; signing out from /me ends the session", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/`);
+    await page.waitForURL(`${server.url}/projects`);
+
+    await page.goto(`${server.url}/me`);
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${server.url}/login`);
+    await page.goto(`${server.url}/me`);
+    await page.waitForURL(/\/login\?redirectTo=%2Fme$/);
+  });
+
+  test("the sign-in page shares the API's rate limit: after 10 failures, even the right password waits", async () => {
+    const { user, password } = await createUserWithToken(server, "mallory");
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const api = await fetch(`${server.url}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: user.username, password: "wrong password" }),
+      });
+      expect(api.status).toBe(401);
+      const form = await fetch(`${server.url}/login`, {
+        method: "POST",
+        body: new URLSearchParams({ username: user.username, password: "wrong password" }),
+      });
+      expect(form.status).toBe(401);
+    }
+    const guest = await openBrowser();
+    try {
+      await guest.page.goto(`${server.url}/login`);
+      await guest.page.getByLabel("Username").fill(user.username);
+      await guest.page.getByLabel("Password").fill(password);
+      await guest.page.getByRole("button", { name: "Sign in" }).click();
+      await expect.poll(() => guest.page.getByRole("alert").textContent()).toMatch(/too many attempts.*try again in 15 minutes/i);
+      expect(new URL(guest.page.url()).pathname).toBe("/login");
+    } finally {
+      await guest.close();
+    }
+  });
+
+  test("a page asked for while signed out is where sign-in goes back to", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/me`);
+    await page.waitForURL(/\/login\?redirectTo=%2Fme$/);
+    await page.getByLabel("Username").fill(ADMIN.username);
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${server.url}/me`);
+  });
+});
+
+describe("/me", () => {
+  test("shows the username, role and credits, and fits a phone", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/me`);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(ADMIN.username);
+    expect(await page.getByTestId("role").textContent()).toBe("admin");
+    expect(await page.getByTestId("credits").textContent()).toBe("0");
+    await expectFitsPhone(page);
+  });
+
+  test("a new API token is shown once, works against the API, and can be revoked", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/me`);
+    await waitForHydration(page);
+    await page.getByLabel("Token name").fill("render laptop");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const shown = page.getByLabel("New token");
+    await shown.waitFor();
+    const secret = await shown.inputValue();
+    expect(secret).toMatch(/^cct_/);
+    await expectFitsPhone(page);
+
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${secret}` } });
+    expect(me.status).toBe(200);
+
+    await page.reload();
+    const tokens = page.getByRole("list", { name: "API tokens" });
+    expect(await tokens.textContent()).toContain("render laptop");
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.getByLabel("New token").count()).toBe(0);
+
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Revoke render laptop" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Revoke render laptop" }).count()).toBe(0);
+    expect(await tokens.textContent()).toMatch(/render laptop.*revoked/);
+    const token = await ApiToken.findOne({ where: { name: "render laptop" } });
+    expect(token?.revokedAt).toBeInstanceOf(Date);
+    const refused = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${secret}` } });
+    expect(refused.status).toBe(401);
+  });
+
+  test("an empty token name is refused next to the field", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/me`);
+    await waitForHydration(page);
+    // Spaces pass the browser's `required`; the server's check is what refuses them.
+    await page.getByLabel("Token name").fill("   ");
+    await page.getByRole("button", { name: "Create token" }).click();
+    await expect.poll(() => page.locator("#field-name-error").textContent()).toBe("Give the token a name.");
+  });
+});
+
+describe("invitations", () => {
+  test("an invitation made on /me signs a new person up through its link, once", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/me`);
+    await waitForHydration(page);
+    await page.getByLabel("Their email").fill("friend@example.com");
+    await page.getByRole("button", { name: "Create invitation" }).click();
+    const link = page.getByLabel("Sign-up link");
+    await link.waitFor();
+    const url = await link.inputValue();
+    expect(url).toMatch(new RegExp(`^${server.url}/signup\\?code=cci_`));
+    await page.getByRole("button", { name: "Copy" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Copied" }).count()).toBe(1);
+    expect(await page.getByRole("list", { name: "Invitations" }).textContent()).toMatch(/friend@example\.com.*open until/);
+    await expectFitsPhone(page);
+
+    const guest = await openBrowser();
+    try {
+      await guest.page.goto(url);
+      await expectFitsPhone(guest.page);
+      await guest.page.getByLabel("Username").fill("friend");
+      await guest.page.getByLabel("Password").fill("short");
+      // The browser's own minlength check would stop the form; the server's message is the one to see.
+      await guest.page.locator("input[name=password]").evaluate((input) => input.removeAttribute("minlength"));
+      await guest.page.getByRole("button", { name: "Sign up" }).click();
+      await expect.poll(() => guest.page.locator("#field-password-error").textContent()).toMatch(/at least 10/);
+
+      await guest.page.getByLabel("Password").fill("friend-password-123");
+      await guest.page.getByRole("button", { name: "Sign up" }).click();
+      await guest.page.waitForURL(`${server.url}/projects`);
+      await guest.page.goto(`${server.url}/me`);
+      expect(await guest.page.getByRole("heading", { level: 1 }).textContent()).toBe("friend");
+      expect(await guest.page.getByTestId("credits").textContent()).toBe("100");
+    } finally {
+      await guest.close();
+    }
+    expect(await User.count({ where: { username: "friend" } })).toBe(1);
+
+    await page.reload();
+    expect(await page.getByRole("list", { name: "Invitations" }).textContent()).toContain("joined as friend");
+
+    // The same link again, now used: said at once, with no form to fill in.
+    const late = await openBrowser();
+    try {
+      await late.page.goto(url);
+      expect(await late.page.getByRole("alert").textContent()).toMatch(/already used.*new one/);
+      expect(await late.page.getByRole("button", { name: "Sign up" }).count()).toBe(0);
+    } finally {
+      await late.close();
+    }
+  });
+
+  test("an expired link and a link without a code say what to do", async () => {
+    const { token } = await createUserWithToken(server, "inviter");
+    const response = await fetch(`${server.url}/api/v1/invitations`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ email: "late@example.com" }),
+    });
+    const invitation = createdInvitationSchema.parse(await response.json());
+    await testDatabase(server).query("UPDATE invitations SET expires_at = now() - interval '1 hour' WHERE id = :id", {
+      replacements: { id: invitation.id },
+    });
+
+    const guest = await openBrowser();
+    try {
+      await guest.page.goto(invitation.url);
+      expect(await guest.page.getByRole("alert").textContent()).toMatch(/has expired.*new one/);
+      await guest.page.goto(`${server.url}/signup`);
+      expect(await guest.page.getByRole("alert").textContent()).toMatch(/by invitation only/);
+      await guest.page.goto(`${server.url}/signup?code=cci_madeup`);
+      expect(await guest.page.getByRole("alert").textContent()).toMatch(/no invitation has this code/i);
+    } finally {
+      await guest.close();
+    }
+  });
+});
