@@ -218,3 +218,28 @@ describe("invitations", () => {
     }
   });
 });
+
+describe("install", () => {
+  test("the page links a web app manifest whose icons (one maskable) are served", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/login`);
+    const href = await page.locator('link[rel="manifest"]').getAttribute("href");
+    const response = await fetch(new URL(href ?? "", server.url));
+    expect(response.status).toBe(200);
+    const manifest = (await response.json()) as {
+      name: string;
+      short_name: string;
+      start_url: string;
+      display: string;
+      theme_color: string;
+      icons: { src: string; sizes: string; purpose: string }[];
+    };
+    expect(manifest).toMatchObject({ short_name: "Cactus", start_url: "/", display: "standalone", theme_color: "#256530" });
+    expect(manifest.icons.some((icon) => icon.purpose === "maskable" && icon.sizes === "512x512")).toBe(true);
+    expect(manifest.icons.some((icon) => icon.purpose === "any" && icon.sizes === "192x192")).toBe(true);
+    for (const icon of manifest.icons) {
+      const served = await fetch(new URL(icon.src, server.url));
+      expect(served.status, icon.src).toBe(200);
+    }
+  });
+});
