@@ -1,6 +1,6 @@
 /**
  * Blender's console output, line by line, as events: the regexes live here and only here.
- * The shapes are Blender 3.4's (captured fixtures in blender.test.ts):
+ * The shapes are Blender 3.4's (captured in agent/fixtures/):
  *
  *   Fra:1 Mem:9.51M (Peak 10.24M) | Time:00:00.11 | Remaining:00:00.00 | Mem:0.80M, Peak:0.80M | Scene, ViewLayer | Sample 1/4
  *   Fra:1 Mem:10.34M (Peak 11.45M) | Time:00:01.08 | Rendering 1 / 4 samples     (EEVEE)

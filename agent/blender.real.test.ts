@@ -56,6 +56,34 @@ describe("Blender 3.4 for real", () => {
     }
   });
 
+  test("the CACTUS line's size is the written image's, percentage and crop applied; File Output nodes muted", async () => {
+    const outputDir = path.join(dir, "crop");
+    const elsewhere = path.join(dir, "elsewhere");
+    // What an artist's file might hold, set before the agent's script runs.
+    const artist = [
+      "import bpy",
+      "s = bpy.context.scene; r = s.render",
+      "r.resolution_percentage = 37; r.use_border = True; r.use_crop_to_border = True",
+      "r.border_min_x, r.border_max_x, r.border_min_y, r.border_max_y = 0.13, 0.77, 0.21, 0.9",
+      "s.use_nodes = True",
+      "node = s.node_tree.nodes.new('CompositorNodeOutputFile')",
+      `node.base_path = ${JSON.stringify(elsewhere + "/")}`,
+      "s.node_tree.links.new(s.node_tree.nodes['Render Layers'].outputs['Image'], node.inputs[0])",
+      "",
+    ].join("\n");
+    const expectedFiles = framePaths({ outputDir, format: "PNG", frameStart: 3, frameEnd: 3 });
+    const result = await runBlender({
+      blender: BLENDER,
+      argv: render(shot, { outputDir, frameStart: 3, frameEnd: 3, script: artist + scripts.render }),
+      expectedFiles,
+    });
+    expect(result.ok).toBe(true);
+    // 64 × 37 % = 23 px, of which 0.13-0.77 is 2-17; 48 × 37 % = 17 px, 0.21-0.9 is 3-15.
+    expect(result.settings).toMatchObject({ width: 15, height: 12, mutedFileOutputs: ["File Output"] });
+    expect(inspectImage(await readFile(expectedFiles[0]))).toEqual({ format: "PNG", width: 15, height: 12 });
+    await expect(fs.access(elsewhere)).rejects.toThrow();
+  });
+
   test("a scene that denoises fails, with Blender's Error: line, where there is no denoiser", async () => {
     const scene = await makeScene({ denoise: true });
     const outputDir = path.join(dir, "denoise");

@@ -12,8 +12,8 @@ const readScript = (name: string) => readFileSync(new URL(`./scripts/${name}`, i
 
 /** The agent's own Python, the only code Blender runs: a file's scripts never do. */
 export const scripts = {
-  render: readScript("render.py"),
-  inspect: readScript("inspect.py"),
+  render: readScript("output_size.py") + readScript("render.py"),
+  inspect: readScript("output_size.py") + readScript("inspect.py"),
   detect: readScript("detect.py"),
 } as const;
 

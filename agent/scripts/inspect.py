@@ -40,15 +40,6 @@ def denoising_of(scene):
     return bool(cycles or compositor_denoises(scene))
 
 
-def output_size(render):
-    width = render.resolution_x * render.resolution_percentage // 100
-    height = render.resolution_y * render.resolution_percentage // 100
-    if render.use_border and render.use_crop_to_border:
-        width = int(render.border_max_x * width) - int(render.border_min_x * width)
-        height = int(render.border_max_y * height) - int(render.border_min_y * height)
-    return width, height
-
-
 def animated_ids():
     for name in dir(bpy.data):
         collection = getattr(bpy.data, name, None)

@@ -25,13 +25,7 @@ try:
                 node.mute = True
                 muted.append(node.name)
 
-    # Blender's own arithmetic (render/intern/initrender.cc): integer percentage, then
-    # the border in pixels truncated, when the border crops the image.
-    width = render.resolution_x * render.resolution_percentage // 100
-    height = render.resolution_y * render.resolution_percentage // 100
-    if render.use_border and render.use_crop_to_border:
-        width = int(render.border_max_x * width) - int(render.border_min_x * width)
-        height = int(render.border_max_y * height) - int(render.border_min_y * height)
+    width, height = output_size(render)
 
     print("CACTUS " + json.dumps({
         "scene": scene.name,
