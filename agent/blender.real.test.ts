@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { inspectImage } from "../app/domain/image";
 import { sceneFactsSchema } from "../contract/agent";
 import { BLENDER, makeScene } from "../tests/helpers/scenes";
-import { type BlenderInfo, BlenderProgress, blenderArgv, detectBlender, framePaths, runBlender, scripts } from "./blender";
+import {
+  type BlenderInfo,
+  BlenderProgress,
+  blenderArgv,
+  detectBlender,
+  framePaths,
+  renderFrames,
+  runBlender,
+  scripts,
+} from "./blender";
 import { inspectScene } from "./scene-facts";
 
 // Debian's Blender 3.4.1, for real: each start costs about a second.
@@ -40,10 +49,9 @@ describe("Blender 3.4 for real", () => {
     const progress = new BlenderProgress({ frameStart: 1, frameEnd: 2 });
     const expectedFiles = framePaths({ outputDir, format: "PNG", frameStart: 1, frameEnd: 2 });
 
-    const result = await runBlender({
+    const result = await renderFrames({
       blender: BLENDER,
-      argv: render(shot, { outputDir, frameStart: 1, frameEnd: 2 }),
-      expectedFiles,
+      job: { blendFile: shot, outputDir, format: "PNG", frameStart: 1, frameEnd: 2, threads: 2 },
       onEvent: (event) => progress.update(event),
     });
 

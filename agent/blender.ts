@@ -212,6 +212,11 @@ export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
   return result;
 }
 
+/** Renders a job: its argv, and success only when all its frames are on disk. */
+export function renderFrames({ job, ...run }: Omit<BlenderRun, "argv" | "expectedFiles"> & { job: RenderJob }) {
+  return runBlender({ ...run, argv: blenderArgv(job), expectedFiles: framePaths(job) });
+}
+
 function record(result: BlenderResult, event: BlenderEvent) {
   if (event.kind === "saved") result.savedFiles.push(event.path);
   else if (event.kind === "frameTime" && result.savedFiles.length > 0) {
