@@ -80,6 +80,8 @@ export const sceneFactsSchema = z.object({
   resolutionX: z.number().int(),
   resolutionY: z.number().int(),
   resolutionPercentage: z.number().int(),
+  outputWidth: z.number().int().describe("Width of the images Blender writes: resolution × percentage, cropped to the border when set."),
+  outputHeight: z.number().int(),
   engine: z.string(),
   samples: z.number().int().nullable(),
   denoising: z.boolean(),
