@@ -1,0 +1,119 @@
+import { describe, expect, test } from "vitest";
+import {
+  FrameRangeError,
+  MAX_FRAMES_PER_RENDER,
+  countFrames,
+  expectedFrameSize,
+  formatFrameRange,
+  parseFrameRange,
+  splitIntoTasks,
+} from "./frames";
+
+describe("parseFrameRange", () => {
+  test.each([
+    ["1-24", { start: 1, end: 24, step: 1 }],
+    ["1-24:2", { start: 1, end: 24, step: 2 }],
+    ["7", { start: 7, end: 7, step: 1 }],
+    [" 0 - 10 : 5 ", { start: 0, end: 10, step: 5 }],
+    ["5-5", { start: 5, end: 5, step: 1 }],
+    [`1-${MAX_FRAMES_PER_RENDER}`, { start: 1, end: MAX_FRAMES_PER_RENDER, step: 1 }],
+    ["1-200000:2", { start: 1, end: 200_000, step: 2 }],
+  ])("%s", (text, expected) => {
+    expect(parseFrameRange(text)).toEqual(expected);
+  });
+
+  test.each([
+    ["", /The frames are empty; write a range like 1-24/],
+    ["   ", /The frames are empty/],
+    ["abc", /"abc" is not a frame range; write a range like 1-24/],
+    ["1-", /"1-" is not a frame range/],
+    ["-5", /"-5" is not a frame range/],
+    ["1.5-3", /is not a frame range/],
+    ["7:2", /"7:2" is not a frame range/],
+    ["24-1", /^Frames 24-1 are reversed; write 1-24\.$/],
+    ["1-24:0", /A step of 0 renders nothing; the step is 1 or more, as in 1-24:2/],
+    ["1-2000000", /Frame 2000000 is past Blender's last frame, 1048574/],
+    [`1-${MAX_FRAMES_PER_RENDER + 1}`, /are 100001 frames; a render has at most 100000\. Split it/],
+  ])("refuses %j", (text, message) => {
+    expect(() => parseFrameRange(text)).toThrow(FrameRangeError);
+    expect(() => parseFrameRange(text)).toThrow(message);
+  });
+});
+
+test("countFrames and formatFrameRange", () => {
+  expect(countFrames({ start: 1, end: 24, step: 1 })).toBe(24);
+  expect(countFrames({ start: 1, end: 24, step: 2 })).toBe(12);
+  expect(countFrames({ start: 1, end: 25, step: 2 })).toBe(13);
+  expect(formatFrameRange({ start: 1, end: 24, step: 2 })).toBe("1-24:2");
+  expect(formatFrameRange({ start: 1, end: 24, step: 1 })).toBe("1-24");
+  expect(formatFrameRange({ start: 7, end: 7, step: 1 })).toBe("7");
+});
+
+describe("splitIntoTasks", () => {
+  test("one task per frame by default", () => {
+    expect(splitIntoTasks(parseFrameRange("3-5"))).toEqual([
+      { frameStart: 3, frameEnd: 3 },
+      { frameStart: 4, frameEnd: 4 },
+      { frameStart: 5, frameEnd: 5 },
+    ]);
+  });
+
+  test("chunks of consecutive frames, the last one shorter", () => {
+    expect(splitIntoTasks(parseFrameRange("1-10"), 4)).toEqual([
+      { frameStart: 1, frameEnd: 4 },
+      { frameStart: 5, frameEnd: 8 },
+      { frameStart: 9, frameEnd: 10 },
+    ]);
+  });
+
+  test("a step makes every rendered frame its own task", () => {
+    expect(splitIntoTasks(parseFrameRange("1-10:3"))).toEqual([
+      { frameStart: 1, frameEnd: 1 },
+      { frameStart: 4, frameEnd: 4 },
+      { frameStart: 7, frameEnd: 7 },
+      { frameStart: 10, frameEnd: 10 },
+    ]);
+  });
+
+  test("covers every frame exactly once", () => {
+    const tasks = splitIntoTasks(parseFrameRange(`1-${MAX_FRAMES_PER_RENDER}`), 7);
+    const frames = tasks.reduce((sum, task) => sum + task.frameEnd - task.frameStart + 1, 0);
+    expect(frames).toBe(MAX_FRAMES_PER_RENDER);
+    expect(tasks.every((task, i) => i === 0 || task.frameStart === tasks[i - 1].frameEnd + 1)).toBe(true);
+  });
+
+  test.each([
+    [0, /A chunk of 0 frames is not possible/],
+    [2.5, /A chunk of 2.5 frames is not possible/],
+    [25, /A chunk of 25 frames is longer than the 24 frames to render; use 24 or fewer/],
+  ])("refuses a chunk of %s", (chunk, message) => {
+    expect(() => splitIntoTasks(parseFrameRange("1-24"), chunk)).toThrow(message);
+  });
+
+  test("refuses chunks with a step", () => {
+    expect(() => splitIntoTasks(parseFrameRange("1-24:2"), 2)).toThrow(
+      "Chunks are consecutive frames, and 1-24:2 skips frames; drop the chunk or the step.",
+    );
+  });
+});
+
+describe("expectedFrameSize", () => {
+  test("scales by the percentage, rounding down like Blender", () => {
+    expect(expectedFrameSize({ resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 50 })).toEqual({
+      width: 960,
+      height: 540,
+    });
+    expect(expectedFrameSize({ resolutionX: 101, resolutionY: 33, resolutionPercentage: 50 })).toEqual({
+      width: 50,
+      height: 16,
+    });
+  });
+
+  test("full size without a percentage; unknown without a resolution", () => {
+    expect(expectedFrameSize({ resolutionX: 64, resolutionY: 48, resolutionPercentage: null })).toEqual({
+      width: 64,
+      height: 48,
+    });
+    expect(expectedFrameSize({ resolutionX: null, resolutionY: 48, resolutionPercentage: 100 })).toBeNull();
+  });
+});

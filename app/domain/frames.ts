@@ -1,0 +1,100 @@
+// Frame ranges as people write them ("1-24", "1-24:2", "7") and how a render's frames
+// become tasks. Pure: the routes, the CLI and the queue share these rules.
+
+/** Blender's last frame (MAXFRAME); its first is 0. */
+export const LAST_BLENDER_FRAME = 1_048_574;
+/** Enough for an hour at 24 fps many times over, small enough to keep one render's tasks cheap. */
+export const MAX_FRAMES_PER_RENDER = 100_000;
+
+export interface FrameRange {
+  start: number;
+  end: number;
+  step: number;
+}
+
+export interface TaskFrames {
+  frameStart: number;
+  frameEnd: number;
+}
+
+/** A frame range or chunk size the user has to write differently; the message says how. */
+export class FrameRangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FrameRangeError";
+  }
+}
+
+const EXAMPLES = "write a range like 1-24, 1-24:2 (every 2nd frame) or a single frame like 7";
+
+export function parseFrameRange(text: string): FrameRange {
+  const written = text.trim();
+  if (written === "") throw new FrameRangeError(`The frames are empty; ${EXAMPLES}.`);
+  const match = /^(\d+)(?:\s*-\s*(\d+)(?:\s*:\s*(\d+))?)?$/.exec(written);
+  if (!match) throw new FrameRangeError(`"${written}" is not a frame range; ${EXAMPLES}.`);
+  const start = Number(match[1]);
+  const end = match[2] === undefined ? start : Number(match[2]);
+  const step = match[3] === undefined ? 1 : Number(match[3]);
+  if (end < start) throw new FrameRangeError(`Frames ${start}-${end} are reversed; write ${end}-${start}.`);
+  if (end > LAST_BLENDER_FRAME) {
+    throw new FrameRangeError(`Frame ${end} is past Blender's last frame, ${LAST_BLENDER_FRAME}.`);
+  }
+  if (step < 1) throw new FrameRangeError(`A step of ${step} renders nothing; the step is 1 or more, as in ${start}-${end}:2.`);
+  const range = { start, end, step };
+  const count = countFrames(range);
+  if (count > MAX_FRAMES_PER_RENDER) {
+    throw new FrameRangeError(
+      `Frames ${written} are ${count} frames; a render has at most ${MAX_FRAMES_PER_RENDER}. Split it into several renders.`,
+    );
+  }
+  return range;
+}
+
+export function countFrames({ start, end, step }: FrameRange): number {
+  return Math.floor((end - start) / step) + 1;
+}
+
+export function formatFrameRange({ start, end, step }: FrameRange): string {
+  if (start === end) return String(start);
+  return step === 1 ? `${start}-${end}` : `${start}-${end}:${step}`;
+}
+
+/**
+ * The render's tasks: chunks of `chunkSize` consecutive frames. Chunks need step 1,
+ * because the agent renders a chunk as Blender's own frame range (-s A -e B -a); with a
+ * step every frame is a task of its own.
+ */
+export function splitIntoTasks(range: FrameRange, chunkSize = 1): TaskFrames[] {
+  const frames = countFrames(range);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new FrameRangeError(`A chunk of ${chunkSize} frames is not possible; a chunk is a whole number of 1 or more.`);
+  }
+  if (chunkSize > frames) {
+    throw new FrameRangeError(`A chunk of ${chunkSize} frames is longer than the ${frames} frames to render; use ${frames} or fewer.`);
+  }
+  if (chunkSize > 1 && range.step > 1) {
+    throw new FrameRangeError(
+      `Chunks are consecutive frames, and ${formatFrameRange(range)} skips frames; drop the chunk or the step.`,
+    );
+  }
+  const tasks: TaskFrames[] = [];
+  for (let first = range.start; first <= range.end; first += range.step * chunkSize) {
+    tasks.push({ frameStart: first, frameEnd: Math.min(first + chunkSize - 1, range.end) });
+  }
+  return tasks;
+}
+
+/** The image size Blender writes: resolution scaled by percentage, rounded down as Blender does. */
+export function expectedFrameSize(facts: {
+  resolutionX: number | null;
+  resolutionY: number | null;
+  resolutionPercentage: number | null;
+}): { width: number; height: number } | null {
+  const { resolutionX, resolutionY, resolutionPercentage } = facts;
+  if (!resolutionX || !resolutionY) return null;
+  const percentage = resolutionPercentage ?? 100;
+  return {
+    width: Math.floor((resolutionX * percentage) / 100),
+    height: Math.floor((resolutionY * percentage) / 100),
+  };
+}
