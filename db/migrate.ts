@@ -1,5 +1,6 @@
 import type { Sequelize } from "sequelize";
 import { migration as initial } from "./migrations/0001-initial";
+import { migration as renderPipeline } from "./migrations/0002-render-pipeline";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -7,7 +8,7 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, renderPipeline];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.
 const MIGRATION_LOCK_ID = 4_242_001;

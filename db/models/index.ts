@@ -95,6 +95,8 @@ export class Archive extends Model<Attrs<Archive>, Creation<Archive>> {
   declare denoising: CreationOptional<boolean | null>;
   declare hasScripts: CreationOptional<boolean | null>;
   declare sceneFacts: CreationOptional<Record<string, unknown> | null>;
+  declare inspectedAt: CreationOptional<Date | null>;
+  declare inspectionError: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -109,6 +111,8 @@ export class Worker extends Model<Attrs<Worker>, Creation<Worker>> {
   declare wupm: CreationOptional<number | null>;
   declare blenderVersion: CreationOptional<string | null>;
   declare capabilities: CreationOptional<Record<string, unknown>>;
+  declare threads: CreationOptional<number | null>;
+  declare agentVersion: CreationOptional<string | null>;
   declare schedule: CreationOptional<string | null>;
   declare status: CreationOptional<WorkerStatus>;
   declare lastSeenAt: CreationOptional<Date | null>;
@@ -164,10 +168,13 @@ export type TaskKind = "render" | "inspect" | "benchmark";
 
 export class Task extends Model<Attrs<Task>, Creation<Task>> {
   declare id: CreationOptional<number>;
-  declare renderId: ForeignKey<Render["id"]>;
+  /** Render tasks belong to a render, inspect tasks to an archive (tasks_owner). */
+  declare renderId: CreationOptional<number | null>;
+  declare archiveId: CreationOptional<number | null>;
   declare kind: CreationOptional<TaskKind>;
-  declare frameStart: number;
-  declare frameEnd: number;
+  /** Null for inspect tasks. */
+  declare frameStart: CreationOptional<number | null>;
+  declare frameEnd: CreationOptional<number | null>;
   declare status: CreationOptional<TaskStatus>;
   declare isSample: CreationOptional<boolean>;
   declare workerId: CreationOptional<number | null>;
@@ -182,7 +189,8 @@ export class Task extends Model<Attrs<Task>, Creation<Task>> {
 export class TaskFailure extends Model<Attrs<TaskFailure>, Creation<TaskFailure>> {
   declare id: CreationOptional<number>;
   declare taskId: ForeignKey<Task["id"]>;
-  declare renderId: ForeignKey<Render["id"]>;
+  /** Null for an inspect task's failure. */
+  declare renderId: CreationOptional<number | null>;
   declare workerId: ForeignKey<Worker["id"]>;
   declare error: string;
   declare logTail: CreationOptional<string | null>;
@@ -341,6 +349,8 @@ export function initModels(sequelize: Sequelize): void {
       denoising: { type: DataTypes.BOOLEAN, allowNull: true },
       hasScripts: { type: DataTypes.BOOLEAN, allowNull: true },
       sceneFacts: { type: DataTypes.JSONB, allowNull: true },
+      inspectedAt: { type: DataTypes.DATE, allowNull: true },
+      inspectionError: nullableText(),
       createdAt: createdAt(),
     },
     options("archives"),
@@ -355,6 +365,8 @@ export function initModels(sequelize: Sequelize): void {
       wupm: { type: DataTypes.REAL, allowNull: true },
       blenderVersion: nullableText(),
       capabilities: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
+      threads: nullableInt(),
+      agentVersion: nullableText(),
       schedule: nullableText(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: "offline" },
       lastSeenAt: { type: DataTypes.DATE, allowNull: true },
@@ -401,10 +413,11 @@ export function initModels(sequelize: Sequelize): void {
   Task.init(
     {
       id: id(),
-      renderId: reference(),
+      renderId: nullableReference(),
+      archiveId: nullableReference(),
       kind: { type: DataTypes.TEXT, allowNull: false, defaultValue: "render" },
-      frameStart: { type: DataTypes.INTEGER, allowNull: false },
-      frameEnd: { type: DataTypes.INTEGER, allowNull: false },
+      frameStart: nullableInt(),
+      frameEnd: nullableInt(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: "queued" },
       isSample: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       workerId: nullableReference(),
@@ -421,7 +434,7 @@ export function initModels(sequelize: Sequelize): void {
     {
       id: id(),
       taskId: reference(),
-      renderId: reference(),
+      renderId: nullableReference(),
       workerId: reference(),
       error: { type: DataTypes.TEXT, allowNull: false },
       logTail: nullableText(),

@@ -1,0 +1,352 @@
+import type { Sequelize, Transaction } from "sequelize";
+import { expectedFrameSize } from "../../app/domain/frames";
+import {
+  DEFAULT_LEASE_SECONDS,
+  FAILURES_TO_BLOCKLIST,
+  isBlocklisted,
+  reasonToStop,
+  taskAfterFailure,
+} from "../../app/domain/scheduler";
+import type { ArchiveKind, OutputFormat, RenderStatus, TaskStatus } from "../models";
+import { LEASE_HELD, REQUEUE, RUNNABLE, isToken, select, type Lease } from "./common";
+import { updateRenderStatusFromTasks } from "./render-tasks";
+
+// The queue (DESIGN §5): handing out tasks and the life of their leases. A render's
+// tasks as a whole are in render-tasks.ts, frame results in results.ts.
+
+export interface ClaimedTask {
+  id: number;
+  kind: "render" | "inspect";
+  renderId: number | null;
+  /** Null for inspect tasks. */
+  frameStart: number | null;
+  frameEnd: number | null;
+  outputFormat: OutputFormat | null;
+  leaseToken: string;
+  leaseExpiresAt: Date;
+  leaseSeconds: number;
+  archive: { id: number; hash: string; size: number; kind: ArchiveKind; mainPath: string | null };
+  /** The image size the scene's facts promise, when they are known. */
+  expected: { width: number; height: number } | null;
+}
+
+/** The first claimable task of render or archive `owner`, locked, skipping tasks other claims hold. */
+const firstClaimableTask = (ownerColumn: string, owner: string, kind: string) => `
+  SELECT t.id FROM tasks t
+   WHERE t.${ownerColumn} = ${owner} AND t.status = 'queued' AND t.kind = '${kind}'
+     -- never again a task this worker failed
+     AND NOT EXISTS (SELECT 1 FROM task_failures f WHERE f.task_id = t.id AND f.worker_id = $workerId)
+   ORDER BY t.is_sample DESC, t.frame_start
+   LIMIT 1
+   FOR UPDATE OF t SKIP LOCKED`;
+
+/**
+ * Leases the best task this worker may take, or null. One statement: candidates are
+ * walked in priority order, each render's first free task locked with SKIP LOCKED (so
+ * concurrent claims pass each other instead of waiting), leased, and its render marked
+ * rendering in a data-modifying CTE of the same statement — no second round trip, and
+ * the render turns 'rendering' exactly when its first task is out.
+ *
+ * The walk depends on the planner reading renders in index order (renders_owner_runnable_idx,
+ * archives_uninspected_idx) and stopping at the first hit; the worker's facts are scalar
+ * subqueries (InitPlans) so that the owner is a constant of that index scan.
+ */
+export async function claimTask(
+  sequelize: Sequelize,
+  { workerId, leaseSeconds = DEFAULT_LEASE_SECONDS }: { workerId: number; leaseSeconds?: number },
+): Promise<ClaimedTask | null> {
+  const [row] = await select<ClaimRow>(
+    sequelize,
+    /* sql */ `
+WITH worker AS MATERIALIZED (
+  SELECT id, user_id, coalesce(capabilities @> '{"denoiser": true}', false) AS has_denoiser
+    FROM workers WHERE id = $workerId AND enabled
+),
+picked AS (
+  -- Archives awaiting their scene facts first: render requests wait on them, and they take seconds.
+  (SELECT task.id FROM archives a
+     CROSS JOIN LATERAL (${firstClaimableTask("archive_id", "a.id", "inspect")}) task
+    WHERE a.uploaded_by = (SELECT user_id FROM worker) AND a.inspected_at IS NULL
+    ORDER BY a.uploaded_by, a.id
+    LIMIT 1)
+  UNION ALL
+  -- Then the owner's own renders, highest price first, oldest first on a tie.
+  (SELECT task.id FROM renders r
+     CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render")}) task
+    WHERE r.created_by = (SELECT user_id FROM worker)
+      AND r.status IN (${RUNNABLE})
+      AND (NOT r.needs_denoiser OR (SELECT has_denoiser FROM worker))
+      -- blocklisted: this worker failed this render too often
+      AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
+      -- The economy issue adds here: the RenderWorker switch for (r, worker), and for other
+      -- people's renders (a third branch walking renders_runnable_idx) the worker owner's
+      -- accepted render_request_acks row and escrow covering the task.
+    ORDER BY r.created_by, r.price_milli DESC, r.created_at, r.id
+    LIMIT 1)
+  -- Branches run in order and stop at the first row: a later branch locks nothing.
+  LIMIT 1
+),
+leased AS (
+  UPDATE tasks t
+     SET status = 'leased', worker_id = $workerId, lease_token = gen_random_uuid(),
+         lease_expires_at = now() + make_interval(secs => $leaseSeconds),
+         attempts = t.attempts + 1, progress = 0, updated_at = now()
+    FROM picked
+   WHERE t.id = picked.id
+  RETURNING t.*
+),
+started AS (
+  UPDATE renders r SET status = 'rendering', started_at = coalesce(r.started_at, now()), updated_at = now()
+    FROM leased
+   WHERE r.id = leased.render_id AND r.status = 'queued'
+)
+SELECT leased.id, leased.kind, leased.render_id, leased.frame_start, leased.frame_end,
+       leased.lease_token, leased.lease_expires_at, r.output_format,
+       a.id AS archive_id, a.hash, a.size, a.kind AS archive_kind, a.main_path,
+       a.resolution_x, a.resolution_y, a.resolution_percentage
+  FROM leased
+  LEFT JOIN renders r ON r.id = leased.render_id
+  JOIN archives a ON a.id = coalesce(leased.archive_id, r.archive_id)`,
+    { workerId, leaseSeconds, blocklistAfter: FAILURES_TO_BLOCKLIST },
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    kind: row.kind,
+    renderId: row.render_id,
+    frameStart: row.frame_start,
+    frameEnd: row.frame_end,
+    outputFormat: row.output_format,
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    leaseSeconds,
+    archive: { id: row.archive_id, hash: row.hash, size: row.size, kind: row.archive_kind, mainPath: row.main_path },
+    expected: expectedFrameSize({
+      resolutionX: row.resolution_x,
+      resolutionY: row.resolution_y,
+      resolutionPercentage: row.resolution_percentage,
+    }),
+  };
+}
+
+interface ClaimRow {
+  id: number;
+  kind: "render" | "inspect";
+  render_id: number | null;
+  frame_start: number | null;
+  frame_end: number | null;
+  lease_token: string;
+  lease_expires_at: Date;
+  output_format: OutputFormat | null;
+  archive_id: number;
+  hash: string;
+  size: number;
+  archive_kind: ArchiveKind;
+  main_path: string | null;
+  resolution_x: number | null;
+  resolution_y: number | null;
+  resolution_percentage: number | null;
+}
+
+export type HeartbeatAnswer = { keepRunning: true; leaseExpiresAt: Date } | { keepRunning: false; reason: string };
+
+/**
+ * Extends the lease while the task is still this worker's and its render still runs.
+ * A task whose render was paused, cancelled or failed answers keepRunning false; a lease
+ * that expired, was reaped or never was this worker's is 'stale'.
+ */
+export async function heartbeatTask(
+  sequelize: Sequelize,
+  { progress, leaseSeconds = DEFAULT_LEASE_SECONDS, ...lease }: Lease & { progress: number; leaseSeconds?: number },
+): Promise<HeartbeatAnswer | "stale"> {
+  if (!isToken(lease.leaseToken)) return "stale";
+  const [extended] = await select<{ lease_expires_at: Date }>(
+    sequelize,
+    /* sql */ `
+UPDATE tasks t
+   SET lease_expires_at = now() + make_interval(secs => $leaseSeconds), progress = $progress, updated_at = now()
+ WHERE ${LEASE_HELD}
+   AND (t.render_id IS NULL OR EXISTS (SELECT 1 FROM renders r WHERE r.id = t.render_id AND r.status IN (${RUNNABLE})))
+RETURNING t.lease_expires_at`,
+    { ...lease, leaseSeconds, progress: Math.min(1, Math.max(0, progress)) },
+  );
+  if (extended) return { keepRunning: true, leaseExpiresAt: extended.lease_expires_at };
+
+  // Not extended: say "stop" when the lease is still this worker's but the render stopped.
+  const [task] = await select<{ status: TaskStatus; lease_valid: boolean; render_status: RenderStatus | null }>(
+    sequelize,
+    /* sql */ `
+SELECT t.status, t.lease_expires_at > now() AS lease_valid, r.status AS render_status
+  FROM tasks t LEFT JOIN renders r ON r.id = t.render_id
+ WHERE t.id = $taskId AND t.worker_id = $workerId AND t.lease_token = $leaseToken::uuid`,
+    lease,
+  );
+  const stoppedRender = task?.render_status ? reasonToStop(task.render_status) : null;
+  if (task?.status === "cancelled") return { keepRunning: false, reason: stoppedRender ?? "The task was cancelled." };
+  if (task?.status === "leased" && task.lease_valid && stoppedRender) return { keepRunning: false, reason: stoppedRender };
+  return "stale";
+}
+
+export type CompleteAnswer =
+  | { ok: true; renderStatus: RenderStatus }
+  | { ok: false; reason: "stale" }
+  | { ok: false; reason: "missing-frames"; frames: number[] };
+
+/**
+ * Marks a render task done once every one of its frames has an accepted result (from
+ * this lease or an earlier one), then settles the render: done when nothing is left.
+ */
+export async function completeTask(sequelize: Sequelize, lease: Lease): Promise<CompleteAnswer> {
+  if (!isToken(lease.leaseToken)) return { ok: false, reason: "stale" };
+  const missingFrames = (task: string) => `
+    SELECT wanted.frame FROM renders r, generate_series(${task}.frame_start, ${task}.frame_end, r.frame_step) AS wanted (frame)
+     WHERE r.id = ${task}.render_id
+       AND NOT EXISTS (SELECT 1 FROM results x WHERE x.render_id = r.id AND x.frame = wanted.frame AND x.accepted)`;
+  const [done] = await select<{ render_id: number }>(
+    sequelize,
+    /* sql */ `
+UPDATE tasks t SET status = 'done', progress = 1, updated_at = now()
+ WHERE ${LEASE_HELD} AND t.kind = 'render' AND NOT EXISTS (${missingFrames("t")})
+RETURNING t.render_id`,
+    lease,
+  );
+  if (!done) {
+    const missing = await select<{ frame: number }>(
+      sequelize,
+      `SELECT missing.frame FROM tasks t, LATERAL (${missingFrames("t")}) missing
+        WHERE ${LEASE_HELD} AND t.kind = 'render' ORDER BY missing.frame`,
+      lease,
+    );
+    if (missing.length === 0) return { ok: false, reason: "stale" };
+    return { ok: false, reason: "missing-frames", frames: missing.map(({ frame }) => frame) };
+  }
+  // After this transaction committed: of two last tasks completing at once, the later
+  // commit's check sees both done, so the render is never left 'rendering'.
+  const [unfinished] = await select<{ any: boolean }>(
+    sequelize,
+    `SELECT EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')) AS any`,
+    { renderId: done.render_id },
+  );
+  if (unfinished.any) return { ok: true, renderStatus: "rendering" };
+  return { ok: true, renderStatus: await updateRenderStatusFromTasks(sequelize, done.render_id) };
+}
+
+export interface FailAnswer {
+  taskStatus: "queued" | "failed";
+  /** The render's status after the failure (null for inspect tasks). */
+  renderStatus: RenderStatus | null;
+  /** This worker gets no more tasks of the render. */
+  workerBlocklisted: boolean;
+}
+
+/**
+ * Records that this worker failed the task. The task goes back in the queue (never to
+ * this worker again) unless enough different workers failed it: then it fails, and
+ * with it the render, or for an inspect task the archive's inspection.
+ */
+export async function failTask(
+  sequelize: Sequelize,
+  { error, logTail = null, ...lease }: Lease & { error: string; logTail?: string | null },
+): Promise<FailAnswer | "stale"> {
+  if (!isToken(lease.leaseToken)) return "stale";
+  return sequelize.transaction(async (transaction) => {
+    const task = await lockLeasedTask(sequelize, lease, transaction);
+    return task ? recordFailure(sequelize, task, lease.workerId, { error, logTail }, transaction) : "stale";
+  });
+}
+
+export interface LockedTask {
+  id: number;
+  kind: "render" | "inspect";
+  render_id: number | null;
+  archive_id: number | null;
+}
+
+/** The task of a valid lease, locked until the transaction ends. */
+export async function lockLeasedTask(
+  sequelize: Sequelize,
+  lease: Lease,
+  transaction: Transaction,
+): Promise<LockedTask | undefined> {
+  const [task] = await select<LockedTask>(
+    sequelize,
+    `SELECT t.id, t.kind, t.render_id, t.archive_id FROM tasks t WHERE ${LEASE_HELD} FOR UPDATE OF t`,
+    lease,
+    transaction,
+  );
+  return task;
+}
+
+/** The failure rules over a task locked by lockLeasedTask, in its transaction. */
+export async function recordFailure(
+  sequelize: Sequelize,
+  task: LockedTask,
+  workerId: number,
+  { error, logTail }: { error: string; logTail: string | null },
+  transaction: Transaction,
+): Promise<FailAnswer> {
+  const bind = { taskId: task.id, renderId: task.render_id, archiveId: task.archive_id, workerId, error, logTail };
+  await select(
+    sequelize,
+    `INSERT INTO task_failures (task_id, render_id, worker_id, error, log_tail)
+     VALUES ($taskId, $renderId, $workerId, $error, $logTail) RETURNING id`,
+    bind,
+    transaction,
+  );
+  const [counts] = await select<{ failed_workers: number; worker_failures: number }>(
+    sequelize,
+    /* sql */ `
+SELECT (SELECT count(DISTINCT worker_id) FROM task_failures WHERE task_id = $taskId) AS failed_workers,
+       (SELECT count(*) FROM task_failures WHERE render_id = $renderId AND worker_id = $workerId) AS worker_failures`,
+    bind,
+    transaction,
+  );
+  const taskStatus = taskAfterFailure(counts.failed_workers);
+  const workerBlocklisted = task.render_id !== null && isBlocklisted(counts.worker_failures);
+  if (taskStatus === "queued") {
+    await select(sequelize, `UPDATE tasks SET ${REQUEUE} WHERE id = $taskId RETURNING id`, bind, transaction);
+  } else {
+    await select(sequelize, `UPDATE tasks SET status = 'failed', updated_at = now() WHERE id = $taskId RETURNING id`, bind, transaction);
+    if (task.archive_id !== null) {
+      await select(
+        sequelize,
+        `UPDATE archives SET inspected_at = now(), inspection_error = $error WHERE id = $archiveId RETURNING id`,
+        bind,
+        transaction,
+      );
+    }
+  }
+  const renderStatus =
+    task.render_id === null ? null : await updateRenderStatusFromTasks(sequelize, task.render_id, { transaction });
+  return { taskStatus, renderStatus, workerBlocklisted };
+}
+
+/** Gives the task back without counting a failure (the agent is stopping). */
+export async function releaseTask(sequelize: Sequelize, lease: Lease): Promise<"released" | "stale"> {
+  if (!isToken(lease.leaseToken)) return "stale";
+  // An expired lease not yet reaped may still be given back: that is what the reaper would do.
+  const released = await select(
+    sequelize,
+    `UPDATE tasks t SET ${REQUEUE}
+      WHERE t.id = $taskId AND t.worker_id = $workerId AND t.lease_token = $leaseToken::uuid AND t.status = 'leased'
+     RETURNING t.id`,
+    lease,
+  );
+  return released.length > 0 ? "released" : "stale";
+}
+
+/**
+ * Puts tasks whose lease expired back in the queue and returns how many. An expiry is
+ * not counted as a failure: the machine may just have been switched off, and a user
+ * with one worker would otherwise never see that task rendered.
+ */
+export async function reapExpiredLeases(sequelize: Sequelize): Promise<number> {
+  const reaped = await select(
+    sequelize,
+    /* sql */ `
+UPDATE tasks SET ${REQUEUE}
+ WHERE id IN (SELECT id FROM tasks WHERE status = 'leased' AND lease_expires_at <= now() FOR UPDATE SKIP LOCKED)
+RETURNING id`,
+  );
+  return reaped.length;
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import { QueryTypes, type Sequelize } from "sequelize";
+import { parseFrameRange, splitIntoTasks } from "../../app/domain/frames";
+import type { RenderStatus } from "../../db/models";
+import { createRenderTasks } from "../../db/sql/render-tasks";
+
+// Users, workers, archives and renders straight in the database, for the queue's tests.
+// Each test makes its own user: the claim only hands a worker its owner's work, so tests
+// sharing a database do not see each other's tasks.
+
+export interface Farm {
+  user(): Promise<number>;
+  worker(userId: number, options?: { enabled?: boolean; denoiser?: boolean }): Promise<number>;
+  archive(userId: number, facts?: { resolutionX: number; resolutionY: number; resolutionPercentage: number }): Promise<number>;
+  render(
+    userId: number,
+    options?: {
+      archiveId?: number;
+      frames?: string;
+      chunk?: number;
+      priceMilli?: number;
+      status?: RenderStatus;
+      needsDenoiser?: boolean;
+      createdAt?: Date;
+      samples?: number[];
+    },
+  ): Promise<number>;
+  one<T extends object>(sql: string, bind?: Record<string, unknown>): Promise<T>;
+  all<T extends object>(sql: string, bind?: Record<string, unknown>): Promise<T[]>;
+}
+
+export function farm(sequelize: Sequelize): Farm {
+  const all = <T extends object>(sql: string, bind: Record<string, unknown> = {}) =>
+    sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
+  const one = async <T extends object>(sql: string, bind: Record<string, unknown> = {}) => (await all<T>(sql, bind))[0];
+  const id = async (sql: string, bind: Record<string, unknown>) => (await one<{ id: number }>(sql, bind)).id;
+
+  const self: Farm = {
+    all,
+    one,
+    user: () =>
+      id(`INSERT INTO users (username, password_hash) VALUES ($name, 'not-a-hash') RETURNING id`, {
+        name: `u${randomBytes(6).toString("hex")}`,
+      }),
+    worker: (userId, { enabled = true, denoiser = false } = {}) =>
+      id(
+        `INSERT INTO workers (user_id, name, enabled, token_hash, capabilities)
+         VALUES ($userId, $name, $enabled, $tokenHash, $capabilities) RETURNING id`,
+        {
+          userId,
+          enabled,
+          name: `w${randomBytes(6).toString("hex")}`,
+          tokenHash: randomBytes(32).toString("hex"),
+          capabilities: JSON.stringify({ denoiser }),
+        },
+      ),
+    archive: async (userId, facts) => {
+      const projectId = await id(`INSERT INTO projects (user_id, name) VALUES ($userId, $name) RETURNING id`, {
+        userId,
+        name: `p${randomBytes(6).toString("hex")}`,
+      });
+      const hash = randomBytes(32).toString("hex");
+      return id(
+        `INSERT INTO archives (project_id, uploaded_by, filename, hash, size, kind, storage_key,
+                               resolution_x, resolution_y, resolution_percentage, inspected_at)
+         VALUES ($projectId, $userId, 'scene.blend', $hash::text, 1234, 'blend', $hash::text, $x, $y, $percentage, now())
+         RETURNING id`,
+        {
+          projectId,
+          userId,
+          hash,
+          x: facts?.resolutionX ?? null,
+          y: facts?.resolutionY ?? null,
+          percentage: facts?.resolutionPercentage ?? null,
+        },
+      );
+    },
+    render: async (userId, options = {}) => {
+      const archiveId = options.archiveId ?? (await self.archive(userId));
+      const range = parseFrameRange(options.frames ?? "1-4");
+      const renderId = await id(
+        `INSERT INTO renders (archive_id, project_id, created_by, frame_start, frame_end, frame_step, chunk_size,
+                              output_format, status, price_milli, needs_denoiser, created_at)
+         SELECT id, project_id, $userId::bigint, $start::int, $end::int, $step::int, $chunk::int, 'PNG', $status::text,
+                $price::bigint, $needsDenoiser::boolean, $createdAt::timestamptz
+           FROM archives WHERE id = $archiveId
+         RETURNING id`,
+        {
+          archiveId,
+          userId,
+          ...range,
+          chunk: options.chunk ?? 1,
+          status: options.status ?? "queued",
+          price: options.priceMilli ?? 0,
+          needsDenoiser: options.needsDenoiser ?? false,
+          createdAt: options.createdAt ?? new Date(),
+        },
+      );
+      const samples = new Set(options.samples ?? []);
+      const tasks = splitIntoTasks(range, options.chunk ?? 1).map((task) => ({
+        ...task,
+        isSample: samples.has(task.frameStart),
+      }));
+      await createRenderTasks(sequelize, renderId, tasks);
+      return renderId;
+    },
+  };
+  return self;
+}
