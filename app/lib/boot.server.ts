@@ -6,6 +6,7 @@ import { migrate } from "../../db/migrate";
 import { countUsers, createUser } from "../models/user.server";
 import { connectDatabase } from "./db.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
+import { startLeaseReaper, type LeaseReaper } from "./reaper.server";
 import type { CactusConfig } from "./env.server";
 import { hashSecret, newSecret } from "./secrets.server";
 import { configureRuntime } from "./runtime.server";
@@ -32,7 +33,9 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
     log(`Embedded PostgreSQL running with its data in ${path.join(config.dataDir, "pg")}`);
   }
   const sequelize = connectDatabase(databaseUrl);
+  let reaper: LeaseReaper | undefined;
   const stop = async () => {
+    await reaper?.stop();
     await sequelize.close();
     await embedded?.stop();
   };
@@ -47,6 +50,7 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
       storage: createFileStorage(path.join(config.dataDir, "blobs")),
     });
     const setupCode = await ensureFirstAdmin(config, log);
+    reaper = startLeaseReaper(sequelize, log);
     return { sequelize, setupCode, stop };
   } catch (error) {
     await stop().catch(() => undefined);
