@@ -159,18 +159,27 @@ function report(runs: Run[], dedupeMs: number): void {
   }
 }
 
+let interrupted = false;
+
 async function main(): Promise<void> {
   await ensureBuild();
   const runDir = path.join(ROOT, "bench/.tmp", `upload-${process.pid}-${Date.now()}`);
   await fs.mkdir(runDir, { recursive: true });
   const servers: ServerProcess[] = [];
-  const cleanUp = async () => {
-    await Promise.all(servers.map((server) => server.stop()));
-    await fs.rm(runDir, { recursive: true, force: true });
+  let cleaning: Promise<void> | undefined;
+  // Once, whichever comes first: the end of the run, its failure, or Ctrl-C.
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+      await fs.rm(runDir, { recursive: true, force: true });
+    })());
+  const interrupt = () => {
+    interrupted = true;
+    console.error("Interrupted: stopping the servers and removing the bench files…");
+    void cleanUp().finally(() => process.exit(130));
   };
-  const interrupted = () => void cleanUp().finally(() => process.exit(130));
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
   try {
     await run(runDir, (server) => servers.push(server));
   } finally {
@@ -179,6 +188,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // After Ctrl-C the run fails as its servers go; the interrupt handler ends the process.
+  if (interrupted) return;
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
