@@ -1,13 +1,17 @@
 import { z } from "zod";
 import { archiveKindSchema, sha256Schema } from "./archives";
 import { outputFormatSchema } from "./renders";
-import { workerCapabilitiesSchema } from "./workers";
+import { workerCapabilitiesSchema, workerStatusSchema } from "./workers";
 
 // The agent protocol (DESIGN §5): a worker token as `Authorization: Bearer ccw_…`.
 
 export const helloRequestSchema = z.object({
   blenderVersion: z.string().min(1).max(40),
   capabilities: workerCapabilitiesSchema,
+  status: workerStatusSchema
+    .extract(["idle", "sleeping"])
+    .optional()
+    .describe("sleeping: outside the agent's --schedule, it claims nothing and says hello about once a minute; idle (default): awake."),
 });
 export const helloResponseSchema = z.object({
   worker: z.object({ id: z.number().int(), name: z.string(), enabled: z.boolean() }),
