@@ -11,6 +11,7 @@ import {
   zstdWindowBytes,
   type BlendCompression,
 } from "~/domain/blend-header";
+import { normalizeZipPath, zipEntryRefusal } from "~/domain/zip-paths";
 import { formatBytes } from "./format";
 import { Problem } from "./problem.server";
 import type { BlobStorage } from "./storage.server";
@@ -150,9 +151,6 @@ async function openZip(open: () => Promise<yauzl.ZipFile>): Promise<yauzl.ZipFil
   }
 }
 
-const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
-
 async function inspectZip(zip: yauzl.ZipFile, { main, limits }: { main?: string; limits: ZipLimits }): Promise<ZipFacts> {
   try {
     if (zip.entryCount > limits.maxEntries) {
@@ -205,29 +203,17 @@ async function inspectZip(zip: yauzl.ZipFile, { main, limits }: { main?: string;
 /** The entry's name after the checks that keep an unpacking agent inside its folder. */
 function checkEntry(entry: yauzl.Entry): string {
   const raw = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
-  const name = normalizeZipPath(raw);
-  const refuse = (why: string) => new Problem("unprocessable", `The zip entry "${raw}" ${why}`);
-  if (name.includes("\0")) throw refuse("has a NUL character in its name; zip the files again.");
-  if (name.startsWith("/") || /^[a-zA-Z]:/.test(name)) {
-    throw refuse("has an absolute path; zip the files with paths relative to the project folder.");
-  }
-  if (name.split("/").includes("..")) {
-    throw refuse("climbs out of its folder with \"..\"; zip the project folder from inside it, with relative paths.");
-  }
-  if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
-    throw refuse("is a symbolic link, which is not unpacked; zip the files themselves (without --symlinks).");
-  }
-  if (entry.isEncrypted()) throw refuse("is encrypted; upload a zip without a password.");
-  if (!name.endsWith("/") && entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-    throw refuse(`uses compression method ${entry.compressionMethod}; zip it with plain deflate (the default of zip tools).`);
-  }
-  return name;
+  const refusal = zipEntryRefusal({
+    rawName: raw,
+    externalFileAttributes: entry.externalFileAttributes,
+    encrypted: entry.isEncrypted(),
+    compressionMethod: entry.compressionMethod,
+  });
+  if (refusal) throw new Problem("unprocessable", `The zip entry "${raw}" ${refusal}`);
+  return normalizeZipPath(raw);
 }
 
-/** A path inside a zip as its checks compare it: forward slashes, no leading "./". */
-export function normalizeZipPath(name: string): string {
-  return name.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
-}
+export { normalizeZipPath };
 
 function isBlendName(name: string): boolean {
   // macOS adds "._name.blend" resource forks under __MACOSX/; they are not scenes.
