@@ -18,6 +18,7 @@ import {
   readBlendFactsFromFile,
   type BlendFacts,
 } from "./archive-inspect.server";
+import { handleApi } from "./api.server";
 import { formatBytes } from "./format";
 import { Problem } from "./problem.server";
 import { getRuntime } from "./runtime.server";
@@ -111,9 +112,11 @@ async function receiveBody(
   const hash = createHash("sha256");
   let size = 0;
   let head = Buffer.alloc(0);
+  // Node's web streams are async iterable; the DOM typings do not say so. A refusal midway
+  // must not cancel the body: cancelling destroys the socket before the answer goes out.
+  const chunks = (body as unknown as Uncancelled).values({ preventCancel: true });
   async function* hashed() {
-    // Node's web streams are async iterable; the DOM typings do not say so.
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of chunks) {
       size += chunk.byteLength;
       if (size > limit) throw tooLarge("is larger than that", limit);
       if (head.length < ZSTD_FRAME_HEADER_BYTES) head = Buffer.concat([head, chunk.subarray(0, ZSTD_FRAME_HEADER_BYTES)]);
@@ -131,6 +134,43 @@ async function receiveBody(
   // A connection closed mid-body can end the stream quietly rather than with an error.
   if (request.signal.aborted) throw truncated(`after ${size} bytes`);
   return { hash: hash.digest("hex"), size, head };
+}
+
+interface Uncancelled {
+  values(options: { preventCancel: true }): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Runs an upload route's handler. A refusal (a bad token, a bad query, too large, not a
+ * .blend) is answered while the client may still be sending: the rest of the body is then
+ * read and thrown away, as Node does with bodies a handler never reads. Left unread, it
+ * would hold the connection (the next request on it waits, then is reset); cancelled, it
+ * would reset the connection before the answer is out.
+ */
+export async function handleUpload(request: Request, run: () => Promise<Response>): Promise<Response> {
+  const response = await handleApi(run);
+  if (!response.ok && request.body) void discardRest(request.body);
+  return response;
+}
+
+// Enough for the client to read the refusal that is already on its way to it.
+const DISCARD_BYTES = 16 * 1024 * 1024;
+
+/** Reads what is left of a body and drops it; past DISCARD_BYTES it hangs up. */
+async function discardRest(body: ReadableStream<Uint8Array>): Promise<void> {
+  try {
+    const reader = body.getReader();
+    let discarded = 0;
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      discarded += next.value.byteLength;
+      if (discarded > DISCARD_BYTES) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The client went away, or the body is already taken: nothing left to read here.
+  }
 }
 
 function declaredSha256(request: Request): string | null {
