@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { CONTENT_SHA256_HEADER, sha256Schema } from "../../contract";
 import { ZSTD_FRAME_HEADER_BYTES, isZip } from "~/domain/blend-header";
+import type { Archive } from "../../db/models";
 import {
   findProjectArchiveByHash,
   findUserArchiveByHash,
@@ -62,7 +63,7 @@ export async function receiveArchiveUpload(request: Request, target: UploadTarge
       );
     }
     const existing = await findProjectArchiveByHash(target.projectId, received.hash);
-    if (existing) return { archive: existing, deduplicated: true };
+    if (existing) return alreadyInProject(existing, target.main);
 
     const zip = isZip(received.head);
     const { mainPath, blend } = zip
@@ -213,6 +214,23 @@ function notAnArchive(filename: string): Problem {
   );
 }
 
+/**
+ * The project's archive of these bytes, when it is what was asked for. A project holds a
+ * file once, so the same zip with another main .blend cannot be added beside it; answering
+ * the old one would render a scene nobody asked for.
+ */
+function alreadyInProject(existing: Archive, main: string | undefined): StoredArchive {
+  const wanted = main === undefined ? undefined : normalizeZipPath(main);
+  if (existing.kind === "zip" && wanted !== undefined && wanted !== existing.mainPath) {
+    throw new Problem(
+      "conflict",
+      `This project already holds this zip as archive ${existing.id} ("${existing.filename}"), with "${existing.mainPath}" as its main .blend. ` +
+        `To render "${wanted}" from it, add it to another project.`,
+    );
+  }
+  return { archive: existing, deduplicated: true };
+}
+
 export interface DedupeTarget {
   projectId: number;
   userId: number;
@@ -227,7 +245,7 @@ export interface DedupeTarget {
  */
 export async function dedupeArchive(target: DedupeTarget): Promise<StoredArchive> {
   const existing = await findProjectArchiveByHash(target.projectId, target.sha256);
-  if (existing) return { archive: existing, deduplicated: true };
+  if (existing) return alreadyInProject(existing, target.mainPath);
   const source = await findUserArchiveByHash(target.userId, target.sha256);
   if (!source) {
     throw new Problem("not_found", `The server has no file with sha256 ${target.sha256} of yours; upload the bytes.`);

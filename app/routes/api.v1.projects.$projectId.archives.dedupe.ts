@@ -12,8 +12,9 @@ export function action({ request, params }: ActionFunctionArgs) {
       const { user } = await requireApiUser(request);
       const project = await requireProject({ id: idParam(params, "projectId", "project"), userId: user.id });
       const input = await parseJsonBody(request, dedupeRequestSchema);
-      const { archive } = await dedupeArchive({ ...input, projectId: project.id, userId: user.id });
-      return apiJson({ ...toArchiveDto(archive), deduplicated: true }, 201);
+      const { archive, deduplicated: alreadyInProject } = await dedupeArchive({ ...input, projectId: project.id, userId: user.id });
+      // No bytes were sent either way; 201 only when a row was added, as an upload answers.
+      return apiJson({ ...toArchiveDto(archive), deduplicated: true }, alreadyInProject ? 200 : 201);
     },
   });
 }
