@@ -1,71 +1,31 @@
-import fs from "node:fs/promises";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { apiErrorSchema, projectListSchema, projectSchema, uploadedArchiveSchema, type ProjectDto } from "../../contract";
+import { apiErrorSchema, projectListSchema, projectSchema, type ProjectDto } from "../../contract";
 import { ApiToken, Archive, Project, Render, type RenderStatus } from "../../db/models";
-import { blendBytes } from "../helpers/fixtures";
+import { ArchiveApi, blend, blobKey, expectApiError as expectError, uploaded } from "../helpers/archive-api";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 
 let server: TestServer;
+let api: ArchiveApi;
 let owner: { token: string; userId: number };
 beforeAll(async () => {
   server = await startTestServer();
   testDatabase(server);
   const created = await createUserWithToken(server, "director");
   owner = { token: created.token, userId: created.user.id };
+  api = new ArchiveApi(server, created.token);
 });
 afterAll(async () => {
   await closeTestDatabase();
   await server.close();
 });
 
-function call(urlPath: string, init: { method?: string; token?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.Authorization = `Bearer ${init.token}`;
-  if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch(`${server.url}/api/v1${urlPath}`, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-}
-
-async function expectError(response: Response, status: number, code: string, message: RegExp) {
-  const body: unknown = await response.json();
-  expect({ status: response.status, body }).toMatchObject({ status });
-  const { error } = apiErrorSchema.parse(body);
-  expect(error.code).toBe(code);
-  expect(error.message).toMatch(message);
-}
-
-async function createProject(name: string, token = owner.token): Promise<ProjectDto> {
-  const response = await call("/projects", { token, body: { name } });
-  expect(response.status).toBe(201);
-  return projectSchema.parse(await response.json());
-}
-
-async function uploadBlend(projectId: number, bytes: Buffer, token = owner.token) {
-  const response = await fetch(`${server.url}/api/v1/projects/${projectId}/archives?filename=scene.blend`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" },
-    body: bytes,
-  });
-  expect(response.status).toBe(201);
-  return uploadedArchiveSchema.parse(await response.json());
-}
-
-/** Every file under the blob store, relative to it (temporary uploads included). */
-async function blobFiles(): Promise<string[]> {
-  const root = path.join(server.dataDir, "blobs");
-  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
-    .sort();
-}
-
-const blobOf = (hash: string) => `archives/${hash.slice(0, 2)}/${hash}`;
+// Each call here names its token; none means none.
+const call = (urlPath: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
+  api.call(urlPath, { ...init, token: init.token ?? null });
+const createProject = (name: string, token = owner.token) => api.createProject(name, token);
+const uploadBlend = async (projectId: number, bytes: Buffer, token = owner.token) =>
+  uploaded(await api.upload(projectId, bytes, { token }));
 
 function insertRender(project: ProjectDto, archiveId: number, status: RenderStatus) {
   return Render.create({
@@ -86,8 +46,8 @@ describe("creating and listing projects", () => {
     expect(empty).toMatchObject({ name: "Empty one", archiveCount: 0 });
     const full = await createProject("  Spring short  ", token);
     expect(full.name).toBe("Spring short");
-    await uploadBlend(full.id, blendBytes({ bodyBytes: 100 }), token);
-    await uploadBlend(full.id, blendBytes({ bodyBytes: 200 }), token);
+    await uploadBlend(full.id, blend(100), token);
+    await uploadBlend(full.id, blend(200), token);
     await createProject("Not mine");
 
     const response = await call("/projects", { token });
@@ -124,8 +84,18 @@ describe("creating and listing projects", () => {
 
   test("a blank or overlong name is a 400 naming the field, and stores nothing", async () => {
     const before = await Project.count();
-    await expectError(await call("/projects", { token: owner.token, body: { name: "   " } }), 400, "bad_request", /name: Give the project a name/);
-    await expectError(await call("/projects", { token: owner.token, body: { name: "x".repeat(101) } }), 400, "bad_request", /name/);
+    await expectError(
+      await call("/projects", { token: owner.token, body: { name: "   " } }),
+      400,
+      "bad_request",
+      /name: Give the project a name/,
+    );
+    await expectError(
+      await call("/projects", { token: owner.token, body: { name: "x".repeat(101) } }),
+      400,
+      "bad_request",
+      /name/,
+    );
     await expectError(await call("/projects", { token: owner.token, body: {} }), 400, "bad_request", /name/);
     expect(await Project.count()).toBe(before);
   });
@@ -136,7 +106,12 @@ describe("creating and listing projects", () => {
     await expectError(await call("/projects", { token: "cct_never-issued" }), 401, "unauthorized", /not valid/);
     const revoked = await createUserWithToken(server, "revoked-user");
     await ApiToken.update({ revokedAt: new Date() }, { where: { userId: revoked.user.id } });
-    await expectError(await call("/projects", { token: revoked.token, body: { name: "Anonymous" } }), 401, "unauthorized", /revoked/);
+    await expectError(
+      await call("/projects", { token: revoked.token, body: { name: "Anonymous" } }),
+      401,
+      "unauthorized",
+      /revoked/,
+    );
     expect(await Project.count({ where: { name: "Anonymous" } })).toBe(0);
   });
 });
@@ -144,7 +119,11 @@ describe("creating and listing projects", () => {
 describe("renaming projects", () => {
   test("answers the project under its new name", async () => {
     const project = await createProject("Working title");
-    const response = await call(`/projects/${project.id}`, { token: owner.token, method: "PATCH", body: { name: "Final title" } });
+    const response = await call(`/projects/${project.id}`, {
+      token: owner.token,
+      method: "PATCH",
+      body: { name: "Final title" },
+    });
     expect(response.status).toBe(200);
     expect(projectSchema.parse(await response.json())).toMatchObject({ id: project.id, name: "Final title" });
     expect((await Project.findByPk(project.id))?.name).toBe("Final title");
@@ -217,12 +196,12 @@ describe("deleting projects", () => {
   test("removes the project, its archives and the blobs nobody else refers to; keeps a shared blob", async () => {
     const doomed = await createProject("Doomed");
     const keeper = await createProject("Keeper");
-    const onlyHere = await uploadBlend(doomed.id, blendBytes({ bodyBytes: 3000 }));
-    const shared = await uploadBlend(doomed.id, blendBytes({ bodyBytes: 3001 }));
-    await uploadBlend(keeper.id, blendBytes({ bodyBytes: 3001 }));
+    const onlyHere = await uploadBlend(doomed.id, blend(3000));
+    const shared = await uploadBlend(doomed.id, blend(3001));
+    await uploadBlend(keeper.id, blend(3001));
     // A finished render does not hold the project back; it goes with it.
     const finished = await insertRender(doomed, onlyHere.id, "done");
-    expect(await blobFiles()).toEqual(expect.arrayContaining([blobOf(onlyHere.hash), blobOf(shared.hash)]));
+    expect(await api.blobFiles()).toEqual(expect.arrayContaining([blobKey(onlyHere.hash), blobKey(shared.hash)]));
 
     const response = await call(`/projects/${doomed.id}`, { token: owner.token, method: "DELETE" });
     expect(response.status).toBe(204);
@@ -230,9 +209,9 @@ describe("deleting projects", () => {
     expect(await Project.findByPk(doomed.id)).toBeNull();
     expect(await Archive.count({ where: { projectId: doomed.id } })).toBe(0);
     expect(await Render.findByPk(finished.id)).toBeNull();
-    const files = await blobFiles();
-    expect(files).not.toContain(blobOf(onlyHere.hash));
-    expect(files).toContain(blobOf(shared.hash));
+    const files = await api.blobFiles();
+    expect(files).not.toContain(blobKey(onlyHere.hash));
+    expect(files).toContain(blobKey(shared.hash));
     expect(files.filter((file) => file.startsWith(".tmp"))).toEqual([]);
     await expectError(await call(`/projects/${doomed.id}`, { token: owner.token }), 404, "not_found", /no project/);
 
@@ -242,7 +221,7 @@ describe("deleting projects", () => {
   });
 
   test("a blob shared with another user's project stays", async () => {
-    const bytes = blendBytes({ bodyBytes: 3333 });
+    const bytes = blend(3333);
     const other = await createUserWithToken(server, "coworker");
     const theirs = await createProject("Theirs", other.token);
     const archive = await uploadBlend(theirs.id, bytes, other.token);
@@ -250,7 +229,7 @@ describe("deleting projects", () => {
     await uploadBlend(mine.id, bytes);
 
     expect((await call(`/projects/${mine.id}`, { token: owner.token, method: "DELETE" })).status).toBe(204);
-    expect(await blobFiles()).toContain(blobOf(archive.hash));
+    expect(await api.blobFiles()).toContain(blobKey(archive.hash));
     const kept = await call(`/archives/${archive.id}`, { token: other.token });
     expect(kept.status).toBe(200);
   });
@@ -259,7 +238,7 @@ describe("deleting projects", () => {
     "is refused with 409 while a render is %s, and nothing is removed",
     async (status) => {
       const project = await createProject(`Busy while ${status}`);
-      const archive = await uploadBlend(project.id, blendBytes({ bodyBytes: 4000 + status.length }));
+      const archive = await uploadBlend(project.id, blend(4000 + status.length));
       await insertRender(project, archive.id, status);
 
       await expectError(
@@ -271,20 +250,20 @@ describe("deleting projects", () => {
       expect(await Project.findByPk(project.id)).not.toBeNull();
       expect(await Archive.count({ where: { projectId: project.id } })).toBe(1);
       expect(await Render.count({ where: { projectId: project.id } })).toBe(1);
-      expect(await blobFiles()).toContain(blobOf(archive.hash));
+      expect(await api.blobFiles()).toContain(blobKey(archive.hash));
     },
   );
 
   test("goes through once its running render is cancelled", async () => {
     const project = await createProject("Cancelled later");
-    const archive = await uploadBlend(project.id, blendBytes({ bodyBytes: 5000 }));
+    const archive = await uploadBlend(project.id, blend(5000));
     const render = await insertRender(project, archive.id, "rendering");
     expect((await call(`/projects/${project.id}`, { token: owner.token, method: "DELETE" })).status).toBe(409);
 
     await render.update({ status: "cancelled" });
     expect((await call(`/projects/${project.id}`, { token: owner.token, method: "DELETE" })).status).toBe(204);
     expect(await Project.findByPk(project.id)).toBeNull();
-    expect(await blobFiles()).not.toContain(blobOf(archive.hash));
+    expect(await api.blobFiles()).not.toContain(blobKey(archive.hash));
   });
 
   test("an unknown project is a 404", async () => {
