@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { passwordSchema, usernameSchema } from "../../contract";
 
 const GIB = 1024 ** 3;
 
@@ -17,8 +18,10 @@ export const envSchema = z.object({
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   CACTUS_DATA_DIR: z.string().default("./data"),
   CACTUS_PUBLIC_URL: optionalText.pipe(z.url().optional()),
-  CACTUS_ADMIN_USER: optionalText,
-  CACTUS_ADMIN_PASSWORD: optionalText,
+  // The first admin obeys the same rules as any sign-up, so a bad one stops the start
+  // with a readable message rather than a database constraint error.
+  CACTUS_ADMIN_USER: optionalText.pipe(usernameSchema.optional()),
+  CACTUS_ADMIN_PASSWORD: optionalText.pipe(passwordSchema.optional()),
   CACTUS_SESSION_SECRET: optionalText.pipe(z.string().min(32).optional()),
   CACTUS_MAX_ARCHIVE_BYTES: z.coerce.number().int().positive().default(2 * GIB),
   CACTUS_MAX_UNPACKED_BYTES: z.coerce.number().int().positive().default(8 * GIB),
