@@ -47,9 +47,10 @@ const firstClaimableTask = (ownerColumn: string, owner: string, kind: string) =>
  * rendering in a data-modifying CTE of the same statement — no second round trip, and
  * the render turns 'rendering' exactly when its first task is out.
  *
- * The walk depends on the planner reading renders in index order (renders_owner_runnable_idx,
- * archives_uninspected_idx) and stopping at the first hit; the worker's facts are scalar
- * subqueries (InitPlans) so that the owner is a constant of that index scan.
+ * Renders (and archives) are put in order inside an OFFSET 0 fence before any task is
+ * locked: the nested loop then tries them one by one and stops at the first task, so
+ * whatever plan the renders get (index walk on a big table, sort on a small one), no
+ * other render's task is locked and skipped by concurrent claims for nothing.
  */
 export async function claimTask(
   sequelize: Sequelize,
@@ -64,24 +65,27 @@ WITH worker AS MATERIALIZED (
 ),
 picked AS (
   -- Archives awaiting their scene facts first: render requests wait on them, and they take seconds.
-  (SELECT task.id FROM archives a
+  (SELECT task.id
+     FROM (SELECT id FROM archives
+            WHERE uploaded_by = (SELECT user_id FROM worker) AND inspected_at IS NULL
+            ORDER BY id OFFSET 0) a
      CROSS JOIN LATERAL (${firstClaimableTask("archive_id", "a.id", "inspect")}) task
-    WHERE a.uploaded_by = (SELECT user_id FROM worker) AND a.inspected_at IS NULL
-    ORDER BY a.uploaded_by, a.id
+    ORDER BY a.id
     LIMIT 1)
   UNION ALL
   -- Then the owner's own renders, highest price first, oldest first on a tie.
-  (SELECT task.id FROM renders r
+  (SELECT task.id
+     FROM (SELECT id, price_milli, created_at, needs_denoiser FROM renders
+            WHERE created_by = (SELECT user_id FROM worker) AND status IN (${RUNNABLE})
+            ORDER BY price_milli DESC, created_at, id OFFSET 0) r
      CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render")}) task
-    WHERE r.created_by = (SELECT user_id FROM worker)
-      AND r.status IN (${RUNNABLE})
-      AND (NOT r.needs_denoiser OR (SELECT has_denoiser FROM worker))
+    WHERE (NOT r.needs_denoiser OR (SELECT has_denoiser FROM worker))
       -- blocklisted: this worker failed this render too often
       AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
-      -- The economy issue adds here: the RenderWorker switch for (r, worker), and for other
-      -- people's renders (a third branch walking renders_runnable_idx) the worker owner's
-      -- accepted render_request_acks row and escrow covering the task.
-    ORDER BY r.created_by, r.price_milli DESC, r.created_at, r.id
+      -- The economy issue adds here: the RenderWorker switch for (r, worker); other people's
+      -- renders come in a third branch (walking renders_runnable_idx) with the worker
+      -- owner's accepted render_request_acks row and escrow covering the task.
+    ORDER BY r.price_milli DESC, r.created_at, r.id
     LIMIT 1)
   -- Branches run in order and stop at the first row: a later branch locks nothing.
   LIMIT 1
