@@ -8,6 +8,7 @@ import type { Archive } from "../../db/models";
 import {
   findProjectArchiveByHash,
   findUserArchiveByHash,
+  noSuchBytes,
   sceneFactsOf,
   storeArchive,
   type StoredArchive,
@@ -247,9 +248,7 @@ export async function dedupeArchive(target: DedupeTarget): Promise<StoredArchive
   const existing = await findProjectArchiveByHash(target.projectId, target.sha256);
   if (existing) return alreadyInProject(existing, target.mainPath);
   const source = await findUserArchiveByHash(target.userId, target.sha256);
-  if (!source) {
-    throw new Problem("not_found", `The server has no file with sha256 ${target.sha256} of yours; upload the bytes.`);
-  }
+  if (!source) throw noSuchBytes(target.sha256);
   const base = {
     projectId: target.projectId,
     uploadedBy: target.userId,

@@ -1,7 +1,8 @@
-import { UniqueConstraintError, type Transaction } from "sequelize";
+import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from "sequelize";
 import type { ArchiveDto, ArchiveFacts } from "../../contract";
 import { Archive, Project, type ArchiveKind, type BlendCompression } from "../../db/models";
 import { db } from "../lib/db.server";
+import { Problem } from "../lib/problem.server";
 import { getRuntime } from "../lib/runtime.server";
 import { archiveKey } from "../lib/storage.server";
 
@@ -125,7 +126,8 @@ export async function storeArchive(input: NewArchive, temporaryFile: string | nu
       if (existing) return { archive: existing, deduplicated: true };
       const hadBlob = await storage.exists(key);
       if (temporaryFile) await storage.commit(temporaryFile, key);
-      else if (!hadBlob) throw new Error(`The blob of ${input.hash} is missing from storage.`);
+      // The bytes of a row can go missing from the disk; the client then sends them again.
+      else if (!hadBlob) throw noSuchBytes(input.hash);
       try {
         const archive = await Archive.create({ ...input, storageKey: key }, { transaction });
         return { archive, deduplicated: false };
@@ -140,8 +142,20 @@ export async function storeArchive(input: NewArchive, temporaryFile: string | nu
       const winner = await findProjectArchiveByHash(input.projectId, input.hash);
       if (winner) return { archive: winner, deduplicated: true };
     }
+    // The project was deleted while its upload was on its way (its row lock made us wait).
+    if (error instanceof ForeignKeyConstraintError) {
+      throw new Problem(
+        "not_found",
+        `Project ${input.projectId} was deleted while the file was uploading; nothing was stored. Create a project and upload it there.`,
+      );
+    }
     throw error;
   }
+}
+
+/** "Do you have H?" answered no: the same words whether nobody, someone else or no disk has the bytes. */
+export function noSuchBytes(hash: string): Problem {
+  return new Problem("not_found", `The server has no file with sha256 ${hash} of yours; upload the bytes.`);
 }
 
 /** Removes the blobs of these hashes that no archive row refers to any more. */

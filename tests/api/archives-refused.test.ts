@@ -274,6 +274,35 @@ describe("refused uploads store nothing", () => {
     await api.expectRefused(() => api.upload(987654, blend(100)), 404, "not_found", /no project 987654/);
   });
 
+  test("into a project deleted while the bytes were on their way: 404", async () => {
+    const doomed = (await api.createProject()).id;
+    const bytes = blend(400_000);
+    let sendTheRest!: () => void;
+    const held = new Promise<void>((resolve) => (sendTheRest = resolve));
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        pulls += 1;
+        if (pulls === 1) return controller.enqueue(new Uint8Array(bytes.subarray(0, 200_000)));
+        await held;
+        controller.enqueue(new Uint8Array(bytes.subarray(200_000)));
+        controller.close();
+      },
+    });
+    await api.expectRefused(
+      async () => {
+        const answer = api.upload(doomed, body);
+        await waitFor(async () => (await api.blobFiles()).some((name) => name.startsWith(".tmp/")), "the upload is under way");
+        expect((await api.call(`/projects/${doomed}`, { method: "DELETE" })).status).toBe(204);
+        sendTheRest();
+        return answer;
+      },
+      404,
+      "not_found",
+      /Project \d+ was deleted while the file was uploading; nothing was stored\. Create a project/,
+    );
+  });
+
   test("without a token, with an unknown one, with a revoked one: 401", async () => {
     await api.expectRefused(() => api.upload(projectId, blend(100), { token: null }), 401, "unauthorized", /Sign in first/);
     await api.expectRefused(

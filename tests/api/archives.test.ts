@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CONTENT_SHA256_HEADER, apiErrorSchema, archiveListSchema, archiveSchema } from "../../contract";
 import { Archive } from "../../db/models";
-import { ArchiveApi, blend, blobKey, entry, sha256, uploaded, zip } from "../helpers/archive-api";
+import { ArchiveApi, blend, blobKey, entry, expectApiError, sha256, uploaded, zip } from "../helpers/archive-api";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 
@@ -262,6 +262,19 @@ describe("deduplication", () => {
     const unknownError = apiErrorSchema.parse(await unknown.json());
     expect(theirsError.error.message.replace(sha256(bytes), "H")).toBe(unknownError.error.message.replace(nobodys, "H"));
     expect(await Archive.count({ where: { projectId } })).toBe(0);
+  });
+
+  test("by the hash of bytes lost from the blob store: 404, so the client uploads them again", async () => {
+    const bytes = blend(2468);
+    const first = await uploaded(await api.upload(await newProject(), bytes));
+    await fs.rm(path.join(server.dataDir, "blobs", blobKey(first.hash)));
+
+    const projectId = await newProject();
+    const asked = await api.call(`/projects/${projectId}/archives/dedupe`, { body: { sha256: first.hash, filename: "x.blend" } });
+    await expectApiError(asked, 404, "not_found", /upload the bytes/);
+    expect(await Archive.count({ where: { projectId } })).toBe(0);
+    await uploaded(await api.upload(projectId, bytes), 201);
+    expect(await api.blobsOf(first.hash)).toEqual([blobKey(first.hash)]);
   });
 
   test("a bad dedupe request is a 400 naming the field", async () => {
