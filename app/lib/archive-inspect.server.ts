@@ -166,7 +166,9 @@ async function inspectZip(zip: yauzl.ZipFile, { main, limits }: { main?: string;
     for await (const entry of zip.eachEntry()) {
       const name = checkEntry(entry);
       if (name.endsWith("/")) continue;
-      const size = await unpackedSize(zip, entry, limits.maxUnpackedBytes - unpacked);
+      const size = await unpackedSize(zip, entry, limits.maxUnpackedBytes - unpacked).catch((error: Error) => {
+        throw cannotUnpack(name, error);
+      });
       if (size === null) {
         throw new Problem(
           "unprocessable",
@@ -192,12 +194,22 @@ async function inspectZip(zip: yauzl.ZipFile, { main, limits }: { main?: string;
       );
     }
     const mainPath = wanted ?? names[0];
-    const stream = await zip.openReadStreamPromise(mainEntry ?? blends.get(mainPath)!);
+    const stream = await zip.openReadStreamPromise(mainEntry ?? blends.get(mainPath)!).catch((error: Error) => {
+      throw cannotUnpack(mainPath, error);
+    });
     const blend = requireBlendFacts(await readBlendFacts(stream), `"${mainPath}" in the zip`);
     return { mainPath, blend };
   } finally {
     zip.close();
   }
+}
+
+/** A zip damaged inside (bad deflate data, a broken local header) is the uploader's to fix. */
+function cannotUnpack(name: string, error: Error): Problem {
+  return new Problem(
+    "unprocessable",
+    `"${name}" in the zip cannot be unpacked (${error.message}); zip the project folder again and upload it.`,
+  );
 }
 
 /** The entry's name after the checks that keep an unpacking agent inside its folder. */

@@ -196,6 +196,31 @@ describe("refused uploads store nothing", () => {
     );
   });
 
+  test("a zip entry whose deflated bytes are damaged: 422", async () => {
+    const name = "textures/wood.png";
+    const bytes = zip(entry(name, Buffer.alloc(5000, 7), { method: "deflate" }), entry("scene.blend", blend(300)));
+    // The first entry's data follows its 30-byte local header and name; 0xff opens a deflate block of the reserved type.
+    bytes.fill(0xff, 30 + name.length, 30 + name.length + 8);
+    await api.expectRefused(
+      () => api.upload(projectId, bytes),
+      422,
+      "unprocessable",
+      /"textures\/wood\.png" in the zip cannot be unpacked.*zip the project folder again/,
+    );
+  });
+
+  test("a zip whose .blend entry has a damaged local header: 422", async () => {
+    const texture = entry("wood.png");
+    const bytes = zip(texture, entry("scene.blend", blend(300)));
+    bytes.fill(0, 30 + texture.name.length + texture.data!.length, 30 + texture.name.length + texture.data!.length + 4);
+    await api.expectRefused(
+      () => api.upload(projectId, bytes),
+      422,
+      "unprocessable",
+      /"scene\.blend" in the zip cannot be unpacked.*zip the project folder again/,
+    );
+  });
+
   test("a damaged zip: 422", async () => {
     const bytes = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100, 7)]);
     await api.expectRefused(
