@@ -4,6 +4,9 @@ import { RUNNABLE_RENDER_STATUSES } from "../../app/domain/scheduler";
 // What the queue's statements (db/sql/*.ts) share. Every statement that hands out or
 // takes back work checks the lease in its own WHERE, so any number of server replicas
 // can share one Postgres without handing a task out twice.
+//
+// Lock order, against deadlocks: a render's row before its tasks' rows (cancel, fail,
+// settling the status). The claim is the one exception and never waits for a render row.
 
 export interface Lease {
   taskId: number;
@@ -38,3 +41,14 @@ export const LEASE_HELD = `t.id = $taskId AND t.worker_id = $workerId AND t.leas
 /** Puts a task back in the queue for anyone eligible; the old lease becomes stale. */
 export const REQUEUE = `status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
   progress = 0, updated_at = now()`;
+
+/** Locks the row of the task's render (if it has one): first, as the lock order says. */
+export async function lockRenderOfTask(sequelize: Sequelize, taskId: number, transaction: Transaction): Promise<void> {
+  // A task's render never changes, so reading it unlocked is safe.
+  await select(
+    sequelize,
+    `SELECT id FROM renders WHERE id = (SELECT render_id FROM tasks WHERE id = $taskId) FOR UPDATE`,
+    { taskId },
+    transaction,
+  );
+}

@@ -8,7 +8,7 @@ import {
   taskAfterFailure,
 } from "../../app/domain/scheduler";
 import type { ArchiveKind, OutputFormat, RenderStatus, TaskStatus } from "../models";
-import { LEASE_HELD, REQUEUE, RUNNABLE, isToken, select, type Lease } from "./common";
+import { LEASE_HELD, REQUEUE, RUNNABLE, isToken, lockRenderOfTask, select, type Lease } from "./common";
 import { updateRenderStatusFromTasks } from "./render-tasks";
 
 // The queue (DESIGN §5): handing out tasks and the life of their leases. A render's
@@ -99,10 +99,12 @@ leased AS (
    WHERE t.id = picked.id
   RETURNING t.*
 ),
+-- SKIP LOCKED: a claim holds its task and never waits for a render row (see common.ts
+-- on lock order). Whoever holds the row is a claim marking it too, or pause/cancel.
 started AS (
   UPDATE renders r SET status = 'rendering', started_at = coalesce(r.started_at, now()), updated_at = now()
-    FROM leased
-   WHERE r.id = leased.render_id AND r.status = 'queued'
+   WHERE r.id IN (SELECT q.id FROM renders q JOIN leased ON q.id = leased.render_id
+                   WHERE q.status = 'queued' FOR UPDATE OF q SKIP LOCKED)
 )
 SELECT leased.id, leased.kind, leased.render_id, leased.frame_start, leased.frame_end,
        leased.lease_token, leased.lease_expires_at, r.output_format,
@@ -254,6 +256,7 @@ export async function failTask(
 ): Promise<FailAnswer | "stale"> {
   if (!isToken(lease.leaseToken)) return "stale";
   return sequelize.transaction(async (transaction) => {
+    await lockRenderOfTask(sequelize, lease.taskId, transaction);
     const task = await lockLeasedTask(sequelize, lease, transaction);
     return task ? recordFailure(sequelize, task, lease.workerId, { error, logTail }, transaction) : "stale";
   });
@@ -266,7 +269,7 @@ export interface LockedTask {
   archive_id: number | null;
 }
 
-/** The task of a valid lease, locked until the transaction ends. */
+/** The task of a valid lease, locked until the transaction ends (after lockRenderOfTask). */
 export async function lockLeasedTask(
   sequelize: Sequelize,
   lease: Lease,

@@ -45,6 +45,7 @@ export async function createInspectTask(sequelize: Sequelize, archiveId: number,
 /**
  * Cancels a render that has not finished, and with it its queued and leased tasks.
  * Cancelled tasks keep their lease, so their agents hear "stop" on the next heartbeat.
+ * The render row is updated (locked) before its tasks: the lock order of common.ts.
  */
 export async function cancelRender(sequelize: Sequelize, renderId: number): Promise<boolean> {
   const cancelled = await select(

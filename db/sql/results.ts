@@ -1,7 +1,7 @@
 import type { Sequelize, Transaction } from "sequelize";
 import { expectedFrameSize } from "../../app/domain/frames";
 import type { OutputFormat } from "../models";
-import { LEASE_HELD, isToken, select, type Lease } from "./common";
+import { LEASE_HELD, isToken, lockRenderOfTask, select, type Lease } from "./common";
 import { recordFailure, type FailAnswer } from "./queue";
 
 // What agents deliver under a lease: frame images and an archive's scene facts.
@@ -141,6 +141,7 @@ export async function rejectResult(
 ): Promise<FailAnswer | "stale"> {
   if (!isToken(lease.leaseToken)) return "stale";
   return sequelize.transaction(async (transaction) => {
+    await lockRenderOfTask(sequelize, lease.taskId, transaction);
     const task = await lockLeasedRenderTask(sequelize, lease, transaction, "FOR UPDATE");
     if (!task) return "stale";
     await select(

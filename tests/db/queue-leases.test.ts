@@ -246,6 +246,29 @@ test("cancel stops the render's tasks: nothing handed out, running agents hear s
   expect(await renderStatus(renderId)).toBe("cancelled");
 });
 
+test("cancelling while workers claim and fail neither deadlocks nor leaves work out", async () => {
+  for (let round = 0; round < 5; round++) {
+    const user = await f.user();
+    const workers = await Promise.all(Array.from({ length: 12 }, () => f.worker(user)));
+    const renderId = await f.render(user, { frames: "1-40" });
+    const failing = await Promise.all(workers.slice(0, 4).map((workerId) => claimTask(sequelize, { workerId })));
+
+    await Promise.all([
+      ...workers.slice(4).map((workerId) => claimTask(sequelize, { workerId })),
+      ...failing.map((task, i) =>
+        failTask(sequelize, { taskId: task!.id, workerId: workers[i], leaseToken: task!.leaseToken, error: "x" }),
+      ),
+      cancelRender(sequelize, renderId),
+    ]);
+
+    const left = await f.all(`SELECT id FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')`, {
+      renderId,
+    });
+    expect(left).toEqual([]);
+    expect(await renderStatus(renderId)).toBe("cancelled");
+  }
+});
+
 describe("inspection", () => {
   async function uninspected() {
     const user = await f.user();
