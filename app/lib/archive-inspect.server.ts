@@ -144,10 +144,28 @@ async function openZip(open: () => Promise<yauzl.ZipFile>): Promise<yauzl.ZipFil
   try {
     return await open();
   } catch (error) {
-    throw new Problem(
-      "unprocessable",
-      `This .zip cannot be read (${(error as Error).message}); zip the project folder again and upload it.`,
-    );
+    throw unreadableZip(error as Error);
+  }
+}
+
+function unreadableZip(error: Error): Problem {
+  return new Problem("unprocessable", `This .zip cannot be read (${error.message}); zip the project folder again and upload it.`);
+}
+
+/** The zip's entries; a directory that breaks off midway is as unreadable as a missing one. */
+async function* entriesOf(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
+  const entries = zip.eachEntry();
+  try {
+    for (;;) {
+      const next = await entries.next().catch((error: Error) => {
+        throw unreadableZip(error);
+      });
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Stops yauzl's listening when the caller stops early.
+    await entries.return?.();
   }
 }
 
@@ -163,7 +181,7 @@ async function inspectZip(zip: yauzl.ZipFile, { main, limits }: { main?: string;
     const blends = new Map<string, yauzl.Entry>();
     let mainEntry: yauzl.Entry | undefined;
     let unpacked = 0;
-    for await (const entry of zip.eachEntry()) {
+    for await (const entry of entriesOf(zip)) {
       const name = checkEntry(entry);
       if (name.endsWith("/")) continue;
       const size = await unpackedSize(zip, entry, limits.maxUnpackedBytes - unpacked).catch((error: Error) => {

@@ -221,6 +221,19 @@ describe("refused uploads store nothing", () => {
     );
   });
 
+  test("a zip whose directory promises more entries than it holds: 422", async () => {
+    const bytes = zip(entry("wood.png"), entry("scene.blend", blend(300)));
+    // The end record's two entry counts, at 8 and 10 of its 22 bytes.
+    bytes.writeUInt16LE(3, bytes.length - 22 + 8);
+    bytes.writeUInt16LE(3, bytes.length - 22 + 10);
+    await api.expectRefused(
+      () => api.upload(projectId, bytes),
+      422,
+      "unprocessable",
+      /cannot be read.*zip the project folder again/,
+    );
+  });
+
   test("a damaged zip: 422", async () => {
     const bytes = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100, 7)]);
     await api.expectRefused(
