@@ -109,6 +109,15 @@ describe("expectedFrameSize", () => {
     });
   });
 
+  test("the size the inspection measured wins (a border crop makes it smaller)", () => {
+    expect(
+      expectedFrameSize({ resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 100, outputWidth: 800, outputHeight: 600 }),
+    ).toEqual({ width: 800, height: 600 });
+    expect(
+      expectedFrameSize({ resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 100, outputWidth: "800", outputHeight: 0 }),
+    ).toEqual({ width: 1920, height: 1080 });
+  });
+
   test("full size without a percentage; unknown without a resolution", () => {
     expect(expectedFrameSize({ resolutionX: 64, resolutionY: 48, resolutionPercentage: null })).toEqual({
       width: 64,

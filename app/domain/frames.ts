@@ -84,13 +84,19 @@ export function splitIntoTasks(range: FrameRange, chunkSize = 1): TaskFrames[] {
   return tasks;
 }
 
-/** The image size Blender writes: resolution scaled by percentage, rounded down as Blender does. */
+/**
+ * The image size Blender writes: the size the inspection measured (it knows about border
+ * cropping) or else resolution scaled by percentage, rounded down as Blender does.
+ */
 export function expectedFrameSize(facts: {
   resolutionX: number | null;
   resolutionY: number | null;
   resolutionPercentage: number | null;
+  outputWidth?: unknown;
+  outputHeight?: unknown;
 }): { width: number; height: number } | null {
-  const { resolutionX, resolutionY, resolutionPercentage } = facts;
+  const { resolutionX, resolutionY, resolutionPercentage, outputWidth, outputHeight } = facts;
+  if (isSize(outputWidth) && isSize(outputHeight)) return { width: outputWidth, height: outputHeight };
   if (!resolutionX || !resolutionY) return null;
   const percentage = resolutionPercentage ?? 100;
   return {
@@ -98,3 +104,5 @@ export function expectedFrameSize(facts: {
     height: Math.floor((resolutionY * percentage) / 100),
   };
 }
+
+const isSize = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;

@@ -109,7 +109,8 @@ started AS (
 SELECT leased.id, leased.kind, leased.render_id, leased.frame_start, leased.frame_end,
        leased.lease_token, leased.lease_expires_at, r.output_format,
        a.id AS archive_id, a.hash, a.size, a.kind AS archive_kind, a.main_path,
-       a.resolution_x, a.resolution_y, a.resolution_percentage
+       a.resolution_x, a.resolution_y, a.resolution_percentage,
+       a.scene_facts -> 'outputWidth' AS output_width, a.scene_facts -> 'outputHeight' AS output_height
   FROM leased
   LEFT JOIN renders r ON r.id = leased.render_id
   JOIN archives a ON a.id = coalesce(leased.archive_id, r.archive_id)`,
@@ -131,6 +132,8 @@ SELECT leased.id, leased.kind, leased.render_id, leased.frame_start, leased.fram
       resolutionX: row.resolution_x,
       resolutionY: row.resolution_y,
       resolutionPercentage: row.resolution_percentage,
+      outputWidth: row.output_width,
+      outputHeight: row.output_height,
     }),
   };
 }
@@ -152,6 +155,8 @@ interface ClaimRow {
   resolution_x: number | null;
   resolution_y: number | null;
   resolution_percentage: number | null;
+  output_width: unknown;
+  output_height: unknown;
 }
 
 export type HeartbeatAnswer = { keepRunning: true; leaseExpiresAt: Date } | { keepRunning: false; reason: string };
@@ -228,12 +233,13 @@ RETURNING t.render_id`,
   }
   // After this transaction committed: of two last tasks completing at once, the later
   // commit's check sees both done, so the render is never left 'rendering'.
-  const [unfinished] = await select<{ any: boolean }>(
+  const [render] = await select<{ status: RenderStatus; unfinished: boolean }>(
     sequelize,
-    `SELECT EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')) AS any`,
+    `SELECT status, EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')) AS unfinished
+       FROM renders WHERE id = $renderId`,
     { renderId: done.render_id },
   );
-  if (unfinished.any) return { ok: true, renderStatus: "rendering" };
+  if (render.unfinished) return { ok: true, renderStatus: render.status };
   return { ok: true, renderStatus: await updateRenderStatusFromTasks(sequelize, done.render_id) };
 }
 

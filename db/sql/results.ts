@@ -26,7 +26,8 @@ export async function findLeasedTask(sequelize: Sequelize, lease: Lease): Promis
     /* sql */ `
 SELECT t.id, t.kind, t.render_id, a.id AS archive_id, t.frame_start, t.frame_end,
        coalesce(r.frame_step, 1) AS frame_step, r.output_format,
-       a.resolution_x, a.resolution_y, a.resolution_percentage
+       a.resolution_x, a.resolution_y, a.resolution_percentage,
+       a.scene_facts -> 'outputWidth' AS output_width, a.scene_facts -> 'outputHeight' AS output_height
   FROM tasks t
   LEFT JOIN renders r ON r.id = t.render_id
   JOIN archives a ON a.id = coalesce(t.archive_id, r.archive_id)
@@ -47,6 +48,8 @@ SELECT t.id, t.kind, t.render_id, a.id AS archive_id, t.frame_start, t.frame_end
       resolutionX: row.resolution_x,
       resolutionY: row.resolution_y,
       resolutionPercentage: row.resolution_percentage,
+      outputWidth: row.output_width,
+      outputHeight: row.output_height,
     }),
   };
 }
@@ -63,6 +66,8 @@ interface LeasedTaskRow {
   resolution_x: number | null;
   resolution_y: number | null;
   resolution_percentage: number | null;
+  output_width: unknown;
+  output_height: unknown;
 }
 
 /** Whether a task leased to this worker uses the archive of this hash: only then may it download it. */

@@ -69,6 +69,17 @@ test("the claim returns what the agent needs, and the render starts", async () =
   expect(row).toEqual({ attempts: 1, worker_id: worker });
 });
 
+test("the expected image size is the one the inspection measured, when it did", async () => {
+  const user = await f.user();
+  const archiveId = await f.archive(user, { resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 100 });
+  await sequelize.query(`UPDATE archives SET scene_facts = '{"outputWidth": 800, "outputHeight": 400}' WHERE id = $archiveId`, {
+    bind: { archiveId },
+  });
+  await f.render(user, { archiveId, frames: "1" });
+
+  expect((await claim(await f.worker(user)))?.expected).toEqual({ width: 800, height: 400 });
+});
+
 test("highest price first, then the oldest render, samples first, then frame order", async () => {
   const user = await f.user();
   const worker = await f.worker(user);
