@@ -30,11 +30,14 @@ const EXAMPLES = "write a range like 1-24, 1-24:2 (every 2nd frame) or a single 
 export function parseFrameRange(text: string): FrameRange {
   const written = text.trim();
   if (written === "") throw new FrameRangeError(`The frames are empty; ${EXAMPLES}.`);
-  const match = /^(\d+)(?:\s*-\s*(\d+)(?:\s*:\s*(\d+))?)?$/.exec(written);
+  const match = /^(-?\d+)(?:\s*-\s*(-?\d+)(?:\s*:\s*(\d+))?)?$/.exec(written);
   if (!match) throw new FrameRangeError(`"${written}" is not a frame range; ${EXAMPLES}.`);
   const start = Number(match[1]);
   const end = match[2] === undefined ? start : Number(match[2]);
   const step = match[3] === undefined ? 1 : Number(match[3]);
+  if (Math.min(start, end) < 0) {
+    throw new FrameRangeError(`Frame ${Math.min(start, end)} is before Blender's first frame, 0.`);
+  }
   if (end < start) throw new FrameRangeError(`Frames ${start}-${end} are reversed; write ${end}-${start}.`);
   if (end > LAST_BLENDER_FRAME) {
     throw new FrameRangeError(`Frame ${end} is past Blender's last frame, ${LAST_BLENDER_FRAME}.`);
