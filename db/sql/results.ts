@@ -2,7 +2,7 @@ import type { Sequelize, Transaction } from "sequelize";
 import { expectedFrameSize } from "../../app/domain/frames";
 import type { OutputFormat } from "../models";
 import { LEASE_HELD, isToken, lockRenderOfTask, select, type Lease } from "./common";
-import { recordFailure, type FailAnswer } from "./queue";
+import { recordFailure, type FailAnswer } from "./failures";
 
 // What agents deliver under a lease: frame images and an archive's scene facts.
 

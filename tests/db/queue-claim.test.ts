@@ -1,8 +1,7 @@
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
-import { claimTask, failTask, heartbeatTask } from "../../db/sql/queue";
-import { createInspectTask, pauseRender, resumeRender } from "../../db/sql/render-tasks";
+import { claimTask, createInspectTask, failTask, heartbeatTask, pauseRender, resumeRender } from "../../db/sql/queue";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
 

@@ -1,10 +1,22 @@
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
-import type { Lease } from "../../db/sql/common";
-import { claimTask, completeTask, failTask, heartbeatTask, reapExpiredLeases, releaseTask } from "../../db/sql/queue";
-import { cancelRender, createInspectTask } from "../../db/sql/render-tasks";
-import { completeInspection, findLeasedTask, recordResult, rejectResult, workerHoldsArchive } from "../../db/sql/results";
+import {
+  cancelRender,
+  claimTask,
+  completeInspection,
+  completeTask,
+  createInspectTask,
+  failTask,
+  findLeasedTask,
+  heartbeatTask,
+  reapExpiredLeases,
+  recordResult,
+  rejectResult,
+  releaseTask,
+  workerHoldsArchive,
+  type Lease,
+} from "../../db/sql/queue";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
 

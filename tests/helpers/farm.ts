@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { QueryTypes, type Sequelize } from "sequelize";
 import { parseFrameRange, splitIntoTasks } from "../../app/domain/frames";
 import type { RenderStatus } from "../../db/models";
-import { createRenderTasks } from "../../db/sql/render-tasks";
+import { createRenderTasks } from "../../db/sql/queue";
 
 // Users, workers, archives and renders straight in the database, for the queue's tests.
 // Each test makes its own user: the claim only hands a worker its owner's work, so tests
