@@ -25,9 +25,10 @@ export const claimedTaskSchema = z.object({
   id: z.number().int(),
   kind: taskKindSchema,
   renderId: z.number().int().nullable(),
-  frameStart: z.number().int(),
-  frameEnd: z.number().int(),
-  format: outputFormatSchema,
+  // Null for an inspect task, which reads the scene and renders nothing.
+  frameStart: z.number().int().nullable(),
+  frameEnd: z.number().int().nullable(),
+  format: outputFormatSchema.nullable(),
   leaseToken: z.uuid(),
   leaseExpiresAt: z.iso.datetime(),
   archive: z.object({
