@@ -1,0 +1,335 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { inspectImage } from "../app/domain/image";
+import { ArchiveCache } from "./archive-cache";
+import { AgentClient, WorkerUnauthorized } from "./client";
+import { AgentLoop, type LoopEvent, type LoopOptions } from "./loop";
+import { parseSchedule } from "./schedule";
+import { type Behaviour, type FakeRun, fakeBlender, sceneFacts } from "./testing/fake-blender";
+import { WORKER_TOKEN, renderTask, startFakeFarm } from "./testing/fake-farm";
+
+// The loop against a fake farm over real HTTP, with Blender's runner injected.
+
+const scene = Buffer.from("BLENDER-v304 a scene for the loop's tests");
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function agent({ behave, token = WORKER_TOKEN, ...options }: Partial<LoopOptions> & { behave?: (run: FakeRun) => Behaviour; token?: string } = {}) {
+  const farm = await startFakeFarm();
+  farm.archives.set(renderTask(scene).archive.hash, scene);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-loop-"));
+  cleanups.push(() => farm.close(), () => fs.rm(dir, { recursive: true, force: true }));
+  const client = new AgentClient({ server: farm.url, token, retry: { initialMs: 5, maxMs: 20, giveUpAfterMs: 3000 } });
+  const cache = new ArchiveCache({ dir: path.join(dir, "cache"), maxBytes: 1 << 20, download: (a, f, s) => client.downloadArchive(a, f, { signal: s }) });
+  await cache.open();
+  const blender = fakeBlender(behave);
+  const events: LoopEvent[] = [];
+  const logs: string[] = [];
+  const loop = new AgentLoop({
+    client,
+    cache,
+    blender: "blender",
+    threads: 2,
+    agentVersion: "0.0.0-test",
+    blenderInfo: { version: "3.4.1", hasDenoiser: false },
+    runner: blender.runner,
+    workDir: dir,
+    idle: { initialMs: 5, maxMs: 40 },
+    observe: (event) => events.push(event),
+    log: (message) => logs.push(message),
+    ...options,
+  });
+  cleanups.unshift(() => loop.stop(0));
+  const started = (kind: LoopEvent["kind"]) =>
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (events.some((event) => event.kind === kind)) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 2);
+    });
+  return { farm, loop, blender, events, logs, dir, until: started };
+}
+
+const kinds = (events: LoopEvent[]) => events.map((event) => event.kind);
+const inspectTask = (archive: Buffer) =>
+  renderTask(archive, { kind: "inspect", renderId: null, frameStart: null, frameEnd: null, format: null, expected: null });
+
+describe("the loop", () => {
+  test("renders each task, uploads its frames, completes it, and claims the next at once", async () => {
+    const { farm, loop, events, blender } = await agent({ once: true });
+    farm.queue.push(renderTask(scene, { frameStart: 1, frameEnd: 3 }), ...[4, 5, 6, 7].map((frame) => renderTask(scene, { frameStart: frame, frameEnd: frame })));
+    const tasks = [...farm.queue];
+    await loop.run();
+
+    const hello = farm.to("POST", /\/agent\/hello$/);
+    expect(hello).toHaveLength(1);
+    expect(hello[0].body).toEqual({
+      blenderVersion: "3.4.1",
+      capabilities: { denoiser: false, threads: 2, agentVersion: "0.0.0-test" },
+      status: "idle",
+    });
+    const uploads = farm.to("PUT", /\/frames\//);
+    expect(uploads.map((upload) => upload.path.split("?")[0])).toEqual([
+      `/api/v1/agent/tasks/${tasks[0].id}/frames/1`,
+      `/api/v1/agent/tasks/${tasks[0].id}/frames/2`,
+      `/api/v1/agent/tasks/${tasks[0].id}/frames/3`,
+      ...tasks.slice(1).map((task) => `/api/v1/agent/tasks/${task.id}/frames/${task.frameStart}`),
+    ]);
+    for (const upload of uploads) {
+      const query = new URL(upload.path, "http://x").searchParams;
+      const task = tasks.find((candidate) => upload.path.includes(`/tasks/${candidate.id}/`))!;
+      expect(query.get("leaseToken")).toBe(task.leaseToken);
+      expect(Number(query.get("renderTimeMs"))).toBe(20); // Blender's " Time: 00:00.02" line
+      expect(upload.headers["content-type"]).toBe("image/png");
+      expect(inspectImage(upload.bytes!)).toEqual({ format: "PNG", width: 64, height: 48 });
+    }
+    const completes = farm.to("POST", /\/complete$/);
+    expect(completes.map((complete) => complete.body)).toEqual(tasks.map((task) => ({ leaseToken: task.leaseToken })));
+    // The archive came once for five tasks; Blender ran each with the cached copy.
+    expect(farm.to("GET", /\/agent\/archives\//)).toHaveLength(1);
+    expect(new Set(blender.runs.map((run) => run.argv[3])).size).toBe(1);
+
+    // The gap: each complete is followed by the next claim, with no wait in between.
+    const claims = farm.to("POST", /\/agent\/claim$/);
+    expect(claims).toHaveLength(tasks.length + 1);
+    const gaps = completes.map((complete, index) => claims[index + 1].at - complete.at);
+    for (const gap of gaps) expect(gap).toBeLessThan(100);
+    expect(kinds(events)).not.toContain("idle");
+  });
+
+  test("an empty queue backs off with jitter, doubling to the cap, and a task resets it", async () => {
+    const random = [0, 1, 0.5, 0, 1, 1];
+    const { farm, loop, events, until } = await agent({ idle: { initialMs: 8, maxMs: 32 }, random: () => random.shift() ?? 0 });
+    const running = loop.run();
+    await until("idle");
+    while (events.filter((event) => event.kind === "idle").length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    farm.queue.push(renderTask(scene));
+    await until("done");
+    while (events.filter((event) => event.kind === "idle").length < 6) await new Promise((resolve) => setTimeout(resolve, 5));
+    await loop.stop();
+    await running;
+    const waits = events.flatMap((event) => (event.kind === "idle" ? [event.waitMs] : []));
+    // half fixed, half random: 8→[4,8], 16→[8,16], 32 (capped)→[16,32]
+    expect(waits.slice(0, 5)).toEqual([4, 16, 24, 16, 32]);
+    // After the task, the backoff starts again from its first wait.
+    const afterTask = events.slice(events.findIndex((event) => event.kind === "done")).find((event) => event.kind === "idle");
+    expect(afterTask).toEqual({ kind: "idle", waitMs: 8 });
+  });
+
+  test("a heartbeat answered keepRunning: false stops Blender and drops the task", async () => {
+    const { farm, loop, blender, events } = await agent({ once: true, heartbeatMs: 20, behave: () => ({ hang: true }) });
+    // Once Blender prints (a stop during the download is fine too, but this test is about Blender).
+    farm.intercept = (request) =>
+      /\/heartbeat$/.test(request.path) && (request.body as { frame?: number }).frame !== undefined
+        ? { status: 200, json: { keepRunning: false, reason: "The render was cancelled." } }
+        : undefined;
+    farm.queue.push(renderTask(scene));
+    await loop.run();
+    expect(blender.runs[0].kills[0]).toBe("SIGTERM");
+    expect(events).toContainEqual(expect.objectContaining({ kind: "dropped", why: "cancelled", reason: "The render was cancelled." }));
+    expect(farm.to("POST", /\/(complete|fail|release)$/)).toEqual([]);
+    expect(farm.to("PUT", /\/frames\//)).toEqual([]);
+  });
+
+  test("a 409 on a heartbeat drops the task: Blender stopped, nothing more said about it", async () => {
+    const { farm, loop, blender, events } = await agent({ once: true, heartbeatMs: 20, behave: () => ({ hang: true }) });
+    farm.intercept = (request) =>
+      /\/heartbeat$/.test(request.path) && (request.body as { frame?: number }).frame !== undefined
+        ? { status: 409, json: { error: { code: "conflict", message: "The lease is stale." } } }
+        : undefined;
+    const task = renderTask(scene);
+    farm.queue.push(task);
+    await loop.run();
+    expect(farm.to("POST", /\/heartbeat$/).at(-1)!.body).toEqual({ leaseToken: task.leaseToken, progress: expect.any(Number), frame: 1 });
+    expect(blender.runs[0].kills).toContain("SIGTERM");
+    expect(events).toContainEqual(expect.objectContaining({ kind: "dropped", why: "stale" }));
+    expect(farm.to("POST", /\/(complete|fail|release)$/)).toEqual([]);
+  });
+
+  test("a 409 on a frame upload drops the task without completing it", async () => {
+    const { farm, loop, events } = await agent({ once: true });
+    farm.intercept = (request) => (request.method === "PUT" ? { status: 409, json: { error: { code: "conflict", message: "Not your lease." } } } : undefined);
+    farm.queue.push(renderTask(scene, { frameStart: 1, frameEnd: 2 }));
+    await loop.run();
+    expect(farm.to("PUT", /\/frames\//)).toHaveLength(1);
+    expect(farm.to("POST", /\/(complete|fail|release)$/)).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ kind: "dropped", why: "stale" }));
+  });
+
+  test("heartbeats carry the progress Blender prints", async () => {
+    const { farm, loop } = await agent({ once: true, heartbeatMs: 15, behave: () => ({ frameMs: 60 }) });
+    farm.queue.push(renderTask(scene, { frameStart: 1, frameEnd: 3 }));
+    await loop.run();
+    const beats = farm.to("POST", /\/heartbeat$/).map((beat) => beat.body as { progress: number; frame?: number });
+    expect(beats.length).toBeGreaterThan(3);
+    const progress = beats.map((beat) => beat.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBeGreaterThan(0.33);
+    // Before Blender's first line (while the archive comes) there is no frame yet.
+    expect(new Set(beats.flatMap((beat) => (beat.frame === undefined ? [] : [beat.frame])))).toEqual(new Set([1, 2, 3]));
+  });
+
+  test("a failed Blender run reports its Error: lines and the last 200 log lines", async () => {
+    const noise = Array.from({ length: 300 }, (_, index) => `line ${index}`);
+    const { farm, loop, events } = await agent({
+      once: true,
+      behave: () => ({ exitCode: 1, skipFiles: true, lines: ["Error: Build without OpenImageDenoiser", ...noise] }),
+    });
+    const task = renderTask(scene);
+    farm.queue.push(task);
+    await loop.run();
+    const [fail] = farm.to("POST", /\/fail$/);
+    const body = fail.body as { leaseToken: string; error: string; logTail: string };
+    expect(body.leaseToken).toBe(task.leaseToken);
+    expect(body.error.split("\n")).toEqual([
+      "Build without OpenImageDenoiser",
+      "Blender exited with code 1.",
+      "Blender did not write frame_00001.png.",
+    ]);
+    const tail = body.logTail.split("\n");
+    expect(tail).toHaveLength(200);
+    expect(tail.at(-1)).toBe("Blender quit");
+    expect(tail).not.toContain("line 0");
+    expect(farm.to("PUT", /\/frames\//)).toEqual([]);
+    expect(farm.to("POST", /\/complete$/)).toEqual([]);
+    expect(kinds(events)).toContain("failed");
+  });
+
+  test("a frame the server rejects (422) is reported as this worker's failure", async () => {
+    const { farm, loop } = await agent({ once: true });
+    farm.intercept = (request) =>
+      request.method === "PUT" ? { status: 422, json: { error: { code: "unprocessable", message: "The image is 64×48, the scene says 1920×1080." } } } : undefined;
+    farm.queue.push(renderTask(scene));
+    await loop.run();
+    expect((farm.to("POST", /\/fail$/)[0].body as { error: string }).error).toContain("the scene says 1920×1080");
+    expect(farm.to("POST", /\/complete$/)).toEqual([]);
+  });
+
+  test("network errors and 5xx answers are retried until the server is back", async () => {
+    const { farm, loop, events } = await agent({ once: true });
+    const faults = new Map<RegExp, Array<"cut" | number>>([
+      [/\/hello$/, [503]],
+      [/\/claim$/, ["cut", 502]],
+      [/\/frames\//, ["cut"]],
+      [/\/heartbeat$/, []],
+      [/\/complete$/, [500, "cut"]],
+    ]);
+    farm.intercept = (request) => {
+      for (const [route, left] of faults) {
+        if (!route.test(request.path) || left.length === 0) continue;
+        const fault = left.shift()!;
+        return fault === "cut" ? "cut" : { status: fault, json: { error: { code: "internal", message: "Restarting." } } };
+      }
+      return undefined;
+    };
+    farm.queue.push(renderTask(scene));
+    await loop.run();
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(3);
+    expect(farm.to("PUT", /\/frames\//)).toHaveLength(2);
+    expect(kinds(events)).toEqual(["claimed", "blenderStarted", "uploaded", "done"]);
+  });
+
+  test("--once ends the loop at the first claim that finds no work", async () => {
+    const { farm, loop, events } = await agent({ once: true });
+    await loop.run();
+    expect(farm.heard.map((request) => request.path)).toEqual(["/api/v1/agent/hello", "/api/v1/agent/claim"]);
+    expect(events).toEqual([]);
+  });
+
+  test("stop() releases the lease when the task does not end within the grace period", async () => {
+    const { farm, loop, blender, until, events } = await agent({ behave: () => ({ hang: true }) });
+    const task = renderTask(scene);
+    farm.queue.push(task, renderTask(scene));
+    const running = loop.run();
+    await until("blenderStarted");
+    await loop.stop(30);
+    await running;
+    expect(blender.runs[0].kills[0]).toBe("SIGTERM");
+    expect(farm.to("POST", /\/release$/).map((request) => request.body)).toEqual([{ leaseToken: task.leaseToken }]);
+    expect(farm.to("POST", /\/(complete|fail)$/)).toEqual([]);
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(1);
+    expect(events.at(-1)).toEqual(expect.objectContaining({ kind: "dropped", why: "shutdown" }));
+  });
+
+  test("stop() lets a task that ends within the grace period finish, then claims nothing more", async () => {
+    const { farm, loop, until } = await agent({ behave: () => ({ frameMs: 80 }) });
+    farm.queue.push(renderTask(scene), renderTask(scene));
+    const running = loop.run();
+    await until("blenderStarted");
+    await loop.stop(5000);
+    await running;
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
+    expect(farm.to("POST", /\/release$/)).toEqual([]);
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(1);
+  });
+
+  test("an idle agent stops at once", async () => {
+    const { loop, until } = await agent({ idle: { initialMs: 60_000, maxMs: 60_000 } });
+    const running = loop.run();
+    await until("idle");
+    const before = Date.now();
+    await loop.stop();
+    await running;
+    expect(Date.now() - before).toBeLessThan(500);
+  });
+
+  test("an inspect task posts the scene facts Blender printed", async () => {
+    const { farm, loop, blender } = await agent({ once: true });
+    const task = inspectTask(scene);
+    farm.queue.push(task);
+    await loop.run();
+    expect(blender.runs.map((run) => run.kind)).toEqual(["inspect"]);
+    expect(farm.to("POST", /\/inspection$/).map((request) => request.body)).toEqual([{ leaseToken: task.leaseToken, facts: sceneFacts() }]);
+  });
+
+  test("an inspect task whose facts do not fit fails with why", async () => {
+    const { farm, loop } = await agent({ once: true, behave: () => ({ facts: { frameStart: "one" } }) });
+    farm.queue.push(inspectTask(scene));
+    await loop.run();
+    expect((farm.to("POST", /\/fail$/)[0].body as { error: string }).error).toMatch(/scene facts Blender printed do not fit/);
+    expect(farm.to("POST", /\/inspection$/)).toEqual([]);
+  });
+
+  test("a render task without frames is failed with why, not rendered", async () => {
+    const { farm, loop, blender } = await agent({ once: true });
+    farm.queue.push(renderTask(scene, { frameStart: null, frameEnd: null }));
+    await loop.run();
+    expect((farm.to("POST", /\/fail$/)[0].body as { error: string }).error).toMatch(/without its frames or format/);
+    expect(blender.runs).toEqual([]);
+  });
+
+  test("an archive that does not hash to its sha256 fails the task, and Blender never runs", async () => {
+    const { farm, loop, blender } = await agent({ once: true });
+    const task = renderTask(scene);
+    farm.archives.set(task.archive.hash, Buffer.from(scene).fill(0x41, 0, 4));
+    farm.queue.push(task);
+    await loop.run();
+    expect((farm.to("POST", /\/fail$/)[0].body as { error: string }).error).toMatch(/sha256 .* not the \d+ bytes of/);
+    expect(blender.runs).toEqual([]);
+  });
+
+  test("outside its schedule the agent claims nothing and tells the server it sleeps", async () => {
+    const noon = new Date(2024, 0, 1, 12, 0, 30);
+    const { farm, loop, events, until } = await agent({ schedule: parseSchedule("* 3 * * *"), now: () => noon });
+    const running = loop.run();
+    await until("sleeping");
+    while (farm.to("POST", /\/hello$/).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await loop.stop();
+    await running;
+    expect(farm.to("POST", /\/hello$/)[0].body).toEqual(expect.objectContaining({ status: "sleeping" }));
+    expect(farm.to("POST", /\/claim$/)).toEqual([]);
+    expect(events).toEqual([{ kind: "sleeping", until: new Date(2024, 0, 2, 3, 0, 0) }]);
+  });
+
+  test("a token the server does not know ends the loop with an error that says what to do", async () => {
+    const { loop } = await agent({ token: "ccw_wrong" });
+    await expect(loop.run()).rejects.toThrow(WorkerUnauthorized);
+    await expect(loop.run()).rejects.toThrow(/cactus worker create/);
+  });
+});

@@ -1,0 +1,170 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { crc32, deflateSync } from "node:zlib";
+import type { SceneFacts } from "../../contract";
+import type { BlenderProcess, BlenderRunner } from "../blender";
+
+// A stand-in for Blender behind the agent's injected runner: it reads the argv the agent
+// built, prints Blender 3.4's lines and writes the frames, so the loop runs for real
+// without Blender's second per start.
+
+export interface FakeRun {
+  argv: readonly string[];
+  kind: "render" | "detect" | "inspect" | "scene";
+  frames: number[];
+  outputDir: string | null;
+  /** Signals the agent sent, in order. */
+  kills: string[];
+  startedAt: number;
+}
+
+export interface Behaviour {
+  /** How long each frame takes. */
+  frameMs?: number;
+  /** Printed before the frames. */
+  lines?: string[];
+  exitCode?: number;
+  /** Renders no frame files (a Blender that says it saved them, but did not). */
+  skipFiles?: boolean;
+  /** Runs until killed. */
+  hang?: boolean;
+  /** What the detect script reports. */
+  denoiser?: boolean;
+  facts?: unknown;
+  /** Of the frames written (default 64×48). */
+  size?: { width: number; height: number };
+}
+
+export interface FakeBlender {
+  runner: BlenderRunner;
+  runs: FakeRun[];
+}
+
+export function fakeBlender(behave: (run: FakeRun) => Behaviour = () => ({})): FakeBlender {
+  const runs: FakeRun[] = [];
+  const runner: BlenderRunner = (_blender, argv) => {
+    const run = describe(argv);
+    runs.push(run);
+    const behaviour = behave(run);
+    let killed: (signal: string) => void = () => undefined;
+    const killedPromise = new Promise<string>((resolve) => (killed = resolve));
+    let exit: { exitCode: number | null; signal: string | null } = { exitCode: behaviour.exitCode ?? 0, signal: null };
+    let resolveExit: (value: typeof exit) => void = () => undefined;
+    const exited = new Promise<typeof exit>((resolve) => (resolveExit = resolve));
+    async function* lines(): AsyncGenerator<string> {
+      const stop = killedPromise.then((signal) => {
+        exit = { exitCode: null, signal };
+      });
+      const wait = (ms: number) => Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), stop]);
+      try {
+        yield* behaviour.lines ?? [];
+        yield* await preamble(run, behaviour);
+        for (const frame of run.frames) {
+          yield `Fra:${frame} Mem:10.34M (Peak 11.45M) | Time:00:00.00 | Remaining:00:00.01 | Mem:0.80M, Peak:0.80M | Scene, ViewLayer | Sample 1/4`;
+          await wait(behaviour.frameMs ?? 0);
+          if (exit.signal) return;
+          const file = framePath(run, frame);
+          if (!behaviour.skipFiles) await fs.writeFile(file, pngBytes(behaviour.size?.width ?? 64, behaviour.size?.height ?? 48));
+          yield `Saved: '${file}'`;
+          yield ` Time: 00:00.02 (Saving: 00:00.01)`;
+        }
+        if (behaviour.hang) await stop;
+      } finally {
+        if (!exit.signal) yield "Blender quit";
+        resolveExit(exit);
+      }
+    }
+    const process: BlenderProcess = {
+      lines: lines(),
+      exited,
+      kill: (signal) => {
+        run.kills.push(signal);
+        killed(signal);
+      },
+    };
+    return process;
+  };
+  return { runner, runs };
+}
+
+function describe(argv: readonly string[]): FakeRun {
+  const run: FakeRun = { argv, kind: "render", frames: [], outputDir: null, kills: [], startedAt: Date.now() };
+  const script = argv[argv.indexOf("--python-expr") + 1] ?? "";
+  const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  if (argv.includes("--")) run.kind = "scene";
+  else if (script.includes("CACTUS_BLENDER")) run.kind = "detect";
+  else if (script.includes("CACTUS_FACTS")) run.kind = "inspect";
+  const output = value("-o");
+  if (output) run.outputDir = path.dirname(output);
+  const single = value("-f");
+  if (single !== undefined) run.frames = [Number(single)];
+  else if (value("-s") !== undefined) {
+    for (let frame = Number(value("-s")); frame <= Number(value("-e")); frame += 1) run.frames.push(frame);
+  }
+  return run;
+}
+
+async function preamble(run: FakeRun, behaviour: Behaviour): Promise<string[]> {
+  if (run.kind === "detect") return [`CACTUS_BLENDER ${JSON.stringify({ version: "3.4.1", denoiser: behaviour.denoiser ?? false })}`];
+  if (run.kind === "inspect") return [`CACTUS_FACTS ${JSON.stringify(behaviour.facts ?? sceneFacts())}`];
+  if (run.kind === "scene") {
+    await fs.writeFile(run.argv[run.argv.length - 1], "BLENDER-v304");
+    return [];
+  }
+  return ["Blender 3.4.1", `CACTUS ${JSON.stringify({ scene: "Scene", engine: "CYCLES", width: 64, height: 48, mutedFileOutputs: [] })}`];
+}
+
+function framePath(run: FakeRun, frame: number): string {
+  const format = run.argv[run.argv.indexOf("-F") + 1];
+  const extension = { PNG: "png", JPEG: "jpg", OPEN_EXR: "exr" }[format] ?? "png";
+  return path.join(run.outputDir!, `frame_${String(frame).padStart(5, "0")}.${extension}`);
+}
+
+export function sceneFacts(): SceneFacts {
+  return {
+    blenderVersion: "3.4",
+    frameStart: 1,
+    frameEnd: 12,
+    frameStep: 1,
+    fps: 24,
+    resolutionX: 64,
+    resolutionY: 48,
+    resolutionPercentage: 100,
+    outputWidth: 64,
+    outputHeight: 48,
+    engine: "CYCLES",
+    samples: 4,
+    denoising: false,
+    outputFormat: "PNG",
+    cameras: ["Camera"],
+    activeCamera: "Camera",
+    hasScripts: false,
+    scripts: [],
+    missingFiles: [],
+  };
+}
+
+/** A real (grey) PNG, so anything that reads it finds its size. */
+export function pngBytes(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, "latin1");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
+    return Buffer.concat([head, data, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 0; // greyscale
+  const rows = Buffer.alloc((width + 1) * height, 0x80);
+  for (let row = 0; row < height; row += 1) rows[row * (width + 1)] = 0; // filter: none
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
