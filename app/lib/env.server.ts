@@ -42,7 +42,7 @@ export interface CactusConfig extends Env {
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): CactusConfig {
+export function loadConfig(env: Record<string, string | undefined> = process.env): CactusConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues
