@@ -84,6 +84,8 @@ export const frameSchema = z.object({
   renderTimeMs: z.number().int().nullable(),
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
+  filename: z.string().describe("The name the frame downloads as, e.g. shot_00012.png (also its name in the zip)."),
+  bytes: z.number().int().nullable().describe("Size of the image once rendered: a download can skip a file it already has."),
 });
 export type FrameDto = z.infer<typeof frameSchema>;
 export const frameListSchema = z.object({ frames: z.array(frameSchema) });
