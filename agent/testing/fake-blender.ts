@@ -64,6 +64,8 @@ export function fakeBlender(behave: (run: FakeRun) => Behaviour = () => ({})): F
           await wait(behaviour.frameMs ?? 0);
           if (exit.signal) return;
           const file = framePath(run, frame);
+          // Blender makes the output folder when it is not there.
+          if (!behaviour.skipFiles) await fs.mkdir(run.outputDir!, { recursive: true });
           if (!behaviour.skipFiles) await fs.writeFile(file, pngBytes(behaviour.size?.width ?? 64, behaviour.size?.height ?? 48));
           yield `Saved: '${file}'`;
           yield ` Time: 00:00.02 (Saving: 00:00.01)`;

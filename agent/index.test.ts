@@ -1,0 +1,140 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { type AgentIo, main } from "./index";
+import type { AgentLoop } from "./loop";
+import { fakeBlender } from "./testing/fake-blender";
+import { type FakeFarm, WORKER_TOKEN, renderTask, startFakeFarm } from "./testing/fake-farm";
+
+// `cactus-agent` in-process: its commands, settings and exit codes, with a fake farm
+// and Blender's runner injected.
+
+let farm: FakeFarm;
+let dir: string;
+beforeEach(async () => {
+  farm = await startFakeFarm();
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-agent-main-"));
+});
+afterEach(async () => {
+  await farm.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function io(env: Record<string, string> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on("data", (chunk) => out.push(String(chunk)));
+  stderr.on("data", (chunk) => err.push(String(chunk)));
+  let stop: (() => void) | null = null;
+  const agentIo: AgentIo = {
+    stdout,
+    stderr,
+    env: {
+      CACTUS_SERVER: farm.url,
+      CACTUS_WORKER_TOKEN: WORKER_TOKEN,
+      CACTUS_AGENT_CACHE: path.join(dir, "cache"),
+      CACTUS_AGENT_CONFIG: path.join(dir, "no-such-agent.json"),
+      ...env,
+    },
+    onStopSignal: (callback) => {
+      stop = callback;
+      return () => (stop = null);
+    },
+  };
+  return { io: agentIo, out: () => out.join(""), err: () => err.join(""), sigterm: () => stop?.() };
+}
+
+describe("cactus-agent", () => {
+  test("--help lists run and doctor, and where settings come from", async () => {
+    const { io: agentIo, out } = io();
+    expect(await main(["--help"], agentIo)).toBe(0);
+    expect(out()).toMatch(/cactus-agent run\s+Render the farm's tasks until stopped/);
+    expect(out()).toMatch(/cactus-agent doctor/);
+    expect(out()).toMatch(/--once/);
+    expect(out()).toMatch(/CACTUS_WORKER_TOKEN.*CACTUS_THREADS/s);
+  });
+
+  test("--once renders what is queued, then exits 0", async () => {
+    const scene = Buffer.from("BLENDER-v304 main's scene");
+    const task = renderTask(scene);
+    farm.archives.set(task.archive.hash, scene);
+    farm.queue.push(task);
+    const blender = fakeBlender();
+    const { io: agentIo, err } = io({ CACTUS_THREADS: "3" });
+    expect(await main(["--once"], agentIo, { runner: blender.runner })).toBe(0);
+    expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "render"]);
+    expect(blender.runs[1].argv).toContain("3"); // -t 3
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
+    expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no\), 3 threads/);
+  });
+
+  test("the stop signal ends a running agent with exit 0", async () => {
+    const { io: agentIo, sigterm } = io();
+    let loop: AgentLoop | undefined;
+    const running = main(["run"], agentIo, { runner: fakeBlender().runner, onLoop: (made) => (loop = made) });
+    while (farm.to("POST", /\/claim$/).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(loop).toBeDefined();
+    sigterm();
+    expect(await running).toBe(0);
+  });
+
+  test("no server or token set: exit 2 with what to set", async () => {
+    const { io: agentIo, err } = io({ CACTUS_SERVER: "" });
+    expect(await main(["--once"], agentIo, { runner: fakeBlender().runner })).toBe(2);
+    expect(err()).toMatch(/No server set: set CACTUS_SERVER/);
+    const second = io({ CACTUS_WORKER_TOKEN: "" });
+    expect(await main(["run", "--once"], second.io, { runner: fakeBlender().runner })).toBe(2);
+    expect(second.err()).toMatch(/No worker token set/);
+  });
+
+  test("a token the server does not know: exit 3", async () => {
+    const { io: agentIo, err } = io({ CACTUS_WORKER_TOKEN: "ccw_unknown" });
+    expect(await main(["--once"], agentIo, { runner: fakeBlender().runner })).toBe(3);
+    expect(err()).toMatch(/worker token is not valid/);
+  });
+
+  test("a bad schedule or an unknown option: exit 2", async () => {
+    const bad = io();
+    expect(await main(["--schedule", "sometimes"], bad.io, { runner: fakeBlender().runner })).toBe(2);
+    expect(bad.err()).toMatch(/5 fields of cron/);
+    const unknown = io();
+    expect(await main(["--frobnicate"], unknown.io)).toBe(2);
+    expect(unknown.err()).toMatch(/Unknown argument: frobnicate/);
+  });
+
+  describe("doctor", () => {
+    const testFrames = () => fakeBlender((run) => (run.kind === "render" ? { size: { width: 32, height: 24 } } : {}));
+
+    test("all checks pass: exit 0, and it says what it found", async () => {
+      const { io: agentIo, out } = io();
+      expect(await main(["doctor"], agentIo, { runner: testFrames().runner })).toBe(0);
+      expect(out()).toContain("✓ Blender runs: Blender 3.4.1 (blender)");
+      expect(out()).toContain("· Denoiser: this Blender has no OpenImageDenoise");
+      expect(out()).toMatch(/✓ Blender renders: a 32×24 test frame in/);
+      expect(out()).toContain(`✓ Archive cache: ${path.join(dir, "cache")} is writable`);
+      expect(out()).toContain(`✓ Server: ${farm.url} answers`);
+      expect(out()).toContain('✓ Worker token: valid: this is worker "test-worker" (7)');
+      expect(out()).toMatch(/All checks passed\.\n$/);
+    });
+
+    test("a wrong token, a frame of the wrong size: exit 1 with each failure", async () => {
+      const { io: agentIo, out } = io({ CACTUS_WORKER_TOKEN: "ccw_unknown" });
+      expect(await main(["doctor"], agentIo, { runner: fakeBlender().runner })).toBe(1);
+      expect(out()).toContain("✗ Blender renders: the test frame is PNG 64×48, not a 32×24 PNG");
+      expect(out()).toMatch(/✗ Worker token: .*worker token is not valid/);
+      expect(out()).toMatch(/2 checks failed\.\n$/);
+    });
+
+    test("no server answering: the server check fails and the token is not tried", async () => {
+      await farm.close();
+      const { io: agentIo, out } = io();
+      expect(await main(["doctor"], agentIo, { runner: testFrames().runner })).toBe(1);
+      expect(out()).toMatch(/✗ Server: GET \/health: no answer from .*ECONNREFUSED/);
+      expect(out()).not.toContain("Worker token");
+    });
+  });
+});

@@ -1,0 +1,184 @@
+import yargs, { type Argv } from "yargs";
+import pkg from "../package.json" with { type: "json" };
+import { ArchiveCache } from "./archive-cache";
+import { type BlenderRunner, detectBlender } from "./blender";
+import { AgentClient, WorkerUnauthorized } from "./client";
+import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig } from "./config";
+import { formatChecks, runDoctor } from "./doctor";
+import { AgentLoop } from "./loop";
+import { parseSchedule } from "./schedule";
+
+// `cactus-agent`: the worker program of Blender Cactus. The only file that exits the
+// process; main() runs in-process for tests.
+
+export interface AgentIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Env;
+  /** Calls `stop` on SIGTERM / SIGINT; answers a function that unhooks it. */
+  onStopSignal(stop: () => void): () => void;
+}
+
+export interface AgentDeps {
+  runner?: BlenderRunner;
+  /** Sees the loop once made: tests stop it as SIGTERM would. */
+  onLoop?: (loop: AgentLoop) => void;
+}
+
+const EXIT = { ok: 0, error: 1, usage: 2, unauthorized: 3 } as const;
+
+interface Flags extends ConfigFlags {
+  once?: boolean;
+}
+
+function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { code: number }) {
+  return yargs(argv)
+    .scriptName("cactus-agent")
+    .usage("$0 [run] [options]\n\nThe Blender Cactus worker: claims tasks from the farm, renders them with Blender, uploads the frames.")
+    .option("server", { type: "string", describe: "The farm's URL (else CACTUS_SERVER, else the config file)" })
+    .option("token", { type: "string", describe: "This worker's token (else CACTUS_WORKER_TOKEN, else the config file)" })
+    .option("blender", { type: "string", describe: "Blender to run (else CACTUS_BLENDER, else `blender`)" })
+    .option("cache-dir", { type: "string", describe: "Where archives are kept (else CACTUS_AGENT_CACHE)" })
+    .option("threads", { type: "string", describe: "Render threads (else CACTUS_THREADS, else all cores)" })
+    .option("cache-bytes", { type: "string", describe: "Archive cache size, e.g. 20G (else CACTUS_CACHE_BYTES)" })
+    .command(
+      ["run", "$0"],
+      "Render the farm's tasks until stopped (the default)",
+      (y: Argv) =>
+        y
+          .option("once", { type: "boolean", describe: "Exit 0 as soon as no task is left for this worker" })
+          .option("schedule", { type: "string", describe: 'Cron minutes when the agent is awake, e.g. "* 22-23,0-6 * * *" (default: always)' }),
+      async (args) => {
+        result.code = await runAgent(args as Flags, io, deps);
+      },
+    )
+    .command(
+      "doctor",
+      "Check that Blender runs and renders, the cache is writable, the server answers and the token is valid",
+      (y: Argv) => y,
+      async (args) => {
+        const config = await loadConfig(args as ConfigFlags, io.env);
+        const checks = await runDoctor(config, { runner: deps.runner });
+        io.stdout.write(`cactus-agent doctor\n${formatChecks(checks)}\n`);
+        result.code = checks.some((check) => check.status === "fail") ? EXIT.error : EXIT.ok;
+      },
+    )
+    .version(pkg.version)
+    .help()
+    .alias("help", "h")
+    .strict()
+    .exitProcess(false)
+    .wrap(Math.min(110, process.stdout.columns || 80))
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new ConfigError(`${message}\nRun \`cactus-agent --help\` for usage.`);
+    })
+    .epilogue(
+      "Settings resolve flag > env (CACTUS_SERVER, CACTUS_WORKER_TOKEN, CACTUS_BLENDER, CACTUS_AGENT_CACHE, CACTUS_THREADS, " +
+        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE) > the config file ($CACTUS_AGENT_CONFIG or /etc/cactus/agent.json).\n" +
+        "SIGTERM finishes the current task, or releases it back to the queue, then exits 0.\n" +
+        "Exit codes: 0 ok, 1 error, 2 bad settings, 3 the token is not valid.",
+    );
+}
+
+async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<number> {
+  const config = await loadConfig(flags, io.env);
+  const { server, token } = requireServer(config);
+  const schedule = config.schedule ? parseSchedule(config.schedule) : null;
+  const log = (message: string) => void io.stderr.write(`${message}\n`);
+  const client = new AgentClient({
+    server,
+    token,
+    onRetry: (what, error, waitMs) => log(`${error.message} (${what}); trying again in ${(waitMs / 1000).toFixed(1)} s.`),
+  });
+  const cache = new ArchiveCache({
+    dir: config.cacheDir,
+    maxBytes: config.cacheBytes,
+    download: (archive, file, signal) => client.downloadArchive(archive, file, { signal }),
+    log,
+  });
+  await cache.open();
+  const blenderInfo = await detectBlender(config.blender, { runner: deps.runner });
+  const { bytes, entries } = cache.usage();
+  log(
+    `cactus-agent ${pkg.version}: Blender ${blenderInfo.version} (denoiser: ${blenderInfo.hasDenoiser ? "yes" : "no"}), ` +
+      `${config.threads} threads, ${entries} cached archives (${bytes} bytes) in ${config.cacheDir}, server ${server}` +
+      (schedule ? `, awake "${schedule.expression}"` : "") +
+      ".",
+  );
+  const loop = new AgentLoop({
+    client,
+    cache,
+    blender: config.blender,
+    threads: config.threads,
+    agentVersion: pkg.version,
+    blenderInfo,
+    runner: deps.runner,
+    once: flags.once,
+    schedule,
+    log,
+  });
+  deps.onLoop?.(loop);
+  const unhook = io.onStopSignal(() => void loop.stop());
+  try {
+    await loop.run();
+  } finally {
+    unhook();
+  }
+  return EXIT.ok;
+}
+
+function requireServer(config: AgentConfig): { server: string; token: string } {
+  if (!config.server) throw new ConfigError("No server set: set CACTUS_SERVER (or --server) to the farm's URL.");
+  if (!config.token) {
+    throw new ConfigError("No worker token set: create one with `cactus worker create NAME` and set CACTUS_WORKER_TOKEN (or --token).");
+  }
+  return { server: config.server, token: config.token };
+}
+
+export function processIo(): AgentIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    onStopSignal(stop) {
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+      return () => {
+        process.off("SIGTERM", stop);
+        process.off("SIGINT", stop);
+      };
+    },
+  };
+}
+
+/** Runs the agent in-process and answers its exit code. */
+export async function main(argv: string[], io: AgentIo = processIo(), deps: AgentDeps = {}): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  try {
+    let printed = "";
+    // A parse callback hands over help and version text instead of console.log, so it goes to io.stdout.
+    await buildParser(argv, io, deps, result).parseAsync(argv, {}, (_error, _argv, text) => {
+      printed = text;
+    });
+    if (printed) io.stdout.write(`${printed}\n`);
+    return result.code;
+  } catch (error) {
+    io.stderr.write(`cactus-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof ConfigError) return EXIT.usage;
+    if (error instanceof WorkerUnauthorized) return EXIT.unauthorized;
+    if (io.env.CACTUS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+    return EXIT.error;
+  }
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
+/** The binary: the one place the agent ends the process, once its output is written. */
+export async function run(): Promise<void> {
+  const code = await main(process.argv.slice(2));
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}
