@@ -19,47 +19,23 @@ import {
   type heartbeatRequestSchema,
   type helloRequestSchema,
 } from "../contract";
+import {
+  ArchiveCorrupt,
+  FrameRejected,
+  ServerRefused,
+  ServerUnreachable,
+  StaleLease,
+  WorkerDisabled,
+  WorkerUnauthorized,
+} from "./errors";
 import { delay, doubled, jittered } from "./timing";
 
-// The agent's typed edge of the protocol (docs: /tmp plan, DESIGN §5). Network errors and
+export { ArchiveCorrupt, FrameRejected, ServerRefused, ServerUnreachable, StaleLease, WorkerDisabled, WorkerUnauthorized };
+
+// The agent's typed edge of the protocol (DESIGN §5). Network errors and
 // 5xx answers are retried with capped exponential backoff and jitter, so a server that
 // restarts while Blender renders is ridden out; a 409 is never retried: the lease is
 // gone and the work with it.
-
-/** The server answered with an error that retrying will not change. */
-export class ServerRefused extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ServerRefused";
-  }
-}
-/** 409: the lease is stale or not this worker's; drop the work. */
-export class StaleLease extends ServerRefused {
-  name = "StaleLease";
-}
-/** 422 on a frame: the server rejected the image (a failure of this worker for this task). */
-export class FrameRejected extends ServerRefused {
-  name = "FrameRejected";
-}
-/** 401: the token is unknown; nothing but a new token helps. */
-export class WorkerUnauthorized extends ServerRefused {
-  name = "WorkerUnauthorized";
-}
-/** 403: the worker is disabled; the agent sleeps and asks again later. */
-export class WorkerDisabled extends ServerRefused {
-  name = "WorkerDisabled";
-}
-/** Retries ran out: the server stayed down or unreachable. */
-export class ServerUnreachable extends Error {
-  name = "ServerUnreachable";
-}
-/** The archive's bytes did not hash to what the task said: the download is deleted. */
-export class ArchiveCorrupt extends Error {
-  name = "ArchiveCorrupt";
-}
 
 /** A failure worth another try: no answer, a cut connection, or a 5xx / 429. */
 class Transient extends Error {}

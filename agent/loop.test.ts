@@ -269,6 +269,21 @@ describe("the loop", () => {
     expect(farm.to("POST", /\/claim$/)).toHaveLength(1);
   });
 
+  test("a Blender that dies with the agent (Ctrl-C reaches both) is released, not failed", async () => {
+    const { farm, loop, blender, until } = await agent({ behave: () => ({ hang: true }) });
+    const task = renderTask(scene);
+    farm.queue.push(task);
+    const running = loop.run();
+    await until("blenderStarted");
+    while (blender.runs.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    const stopped = loop.stop(5000);
+    blender.runs[0].interrupt("SIGINT");
+    await stopped;
+    await running;
+    expect(farm.to("POST", /\/release$/).map((request) => request.body)).toEqual([{ leaseToken: task.leaseToken }]);
+    expect(farm.to("POST", /\/fail$/)).toEqual([]);
+  });
+
   test("an idle agent stops at once", async () => {
     const { loop, until } = await agent({ idle: { initialMs: 60_000, maxMs: 60_000 } });
     const running = loop.run();

@@ -15,6 +15,8 @@ export interface FakeRun {
   outputDir: string | null;
   /** Signals the agent sent, in order. */
   kills: string[];
+  /** Kills it from outside the agent, as a Ctrl-C to the process group would. */
+  interrupt: (signal: string) => void;
   startedAt: number;
 }
 
@@ -48,6 +50,7 @@ export function fakeBlender(behave: (run: FakeRun) => Behaviour = () => ({})): F
     const behaviour = behave(run);
     let killed: (signal: string) => void = () => undefined;
     const killedPromise = new Promise<string>((resolve) => (killed = resolve));
+    run.interrupt = (signal) => killed(signal);
     let exit: { exitCode: number | null; signal: string | null } = { exitCode: behaviour.exitCode ?? 0, signal: null };
     let resolveExit: (value: typeof exit) => void = () => undefined;
     const exited = new Promise<typeof exit>((resolve) => (resolveExit = resolve));
@@ -90,7 +93,7 @@ export function fakeBlender(behave: (run: FakeRun) => Behaviour = () => ({})): F
 }
 
 function describe(argv: readonly string[]): FakeRun {
-  const run: FakeRun = { argv, kind: "render", frames: [], outputDir: null, kills: [], startedAt: Date.now() };
+  const run: FakeRun = { argv, kind: "render", frames: [], outputDir: null, kills: [], interrupt: () => undefined, startedAt: Date.now() };
   const script = argv[argv.indexOf("--python-expr") + 1] ?? "";
   const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   if (argv.includes("--")) run.kind = "scene";
