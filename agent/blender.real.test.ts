@@ -147,6 +147,8 @@ describe("Blender 3.4 for real", () => {
         resolutionX: 64,
         resolutionY: 48,
         resolutionPercentage: 100,
+        outputWidth: 64,
+        outputHeight: 48,
         engine: "CYCLES",
         samples: 4,
         denoising: false,
