@@ -1,11 +1,11 @@
 import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import express from "express";
 import type { CactusConfig } from "../app/lib/env.server";
 import type { RunningCactus, startCactus as StartCactus } from "../app/lib/boot.server";
+import { remixHandler } from "./remix-handler";
 
 export interface CactusServer {
   url: string;
@@ -32,12 +32,8 @@ export async function startServer(
   app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   app.all(
     "*",
-    createRequestHandler({
-      build,
-      mode: config.NODE_ENV,
-      // See app/lib/context.ts: the rate limits key on the client's address.
-      getLoadContext: (req) => ({ clientIp: req.socket.remoteAddress }),
-    }),
+    // See app/lib/context.ts: the rate limits key on the client's address.
+    remixHandler(build, config.NODE_ENV, (req) => ({ clientIp: req.socket.remoteAddress })),
   );
 
   const server = http.createServer(app);
@@ -54,6 +50,7 @@ export async function startServer(
     port,
     cactus,
     async close() {
+      cactus.closeStreams();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

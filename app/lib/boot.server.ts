@@ -11,12 +11,15 @@ import type { CactusConfig } from "./env.server";
 import { hashSecret, newSecret } from "./secrets.server";
 import { configureRuntime } from "./runtime.server";
 import { readSetting, settingOrCreate, writeSetting } from "./settings.server";
+import { closeEventStreams } from "./sse.server";
 import { createFileStorage } from "./storage.server";
 
 export interface RunningCactus {
   sequelize: Sequelize;
   /** Printed once when no user exists and no admin was configured. */
   setupCode?: string;
+  /** Ends the open event streams (SSE), which would otherwise keep the HTTP server from closing. */
+  closeStreams(): void;
   stop(): Promise<void>;
 }
 
@@ -51,7 +54,7 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
     });
     const setupCode = await ensureFirstAdmin(config, log);
     reaper = startLeaseReaper(sequelize, log);
-    return { sequelize, setupCode, stop };
+    return { sequelize, setupCode, closeStreams: closeEventStreams, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -1,0 +1,31 @@
+import type { Readable } from "node:stream";
+import { createReadableStreamFromReadable } from "@remix-run/node";
+
+/**
+ * A stored file as the answer, streamed from storage. Names are made by
+ * app/domain/frame-files.ts from safe characters only, so they need no escaping.
+ */
+export function fileResponse({
+  stream,
+  size,
+  contentType,
+  filename,
+  inline = false,
+  cacheControl = "private, no-store",
+}: {
+  stream: Readable;
+  size: number;
+  contentType: string;
+  filename: string;
+  inline?: boolean;
+  cacheControl?: string;
+}): Response {
+  return new Response(createReadableStreamFromReadable(stream), {
+    headers: {
+      "Content-Type": contentType,
+      "Content-Length": String(size),
+      "Content-Disposition": `${inline ? "inline" : "attachment"}; filename="${filename}"`,
+      "Cache-Control": cacheControl,
+    },
+  });
+}

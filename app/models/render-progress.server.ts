@@ -1,0 +1,113 @@
+import { QueryTypes } from "sequelize";
+import type { FrameCounts } from "../../contract";
+import type { TaskStatus } from "../../db/models";
+import { formatFrameRange } from "../domain/frames";
+import { db } from "../lib/db.server";
+
+// How far renders are: their frames by status, the workers on them, why they failed.
+// Batched over many renders (the list) and built from a few grouped scans, so a render
+// of 100 000 frames costs a pass over its tasks and results, never a probe per frame.
+
+export interface RenderWorkerProgress {
+  id: number;
+  name: string;
+  framesDone: number;
+  rendering: boolean;
+}
+
+export interface RenderProgress {
+  tasks: number;
+  frames: FrameCounts;
+  workers: RenderWorkerProgress[];
+  failure: string | null;
+}
+
+const query = <T extends object>(sql: string, ids: number[]) =>
+  db().query<T>(sql, { bind: { ids }, type: QueryTypes.SELECT });
+
+/** Progress of these renders (each of `total` frames), by render id. */
+export async function progressOf(renders: { id: number; totalFrames: number; failed: boolean }[]): Promise<Map<number, RenderProgress>> {
+  const ids = renders.map((render) => render.id);
+  const failedIds = renders.filter((render) => render.failed).map((render) => render.id);
+  const [taskFrames, acceptedByTask, workers, failures] = await Promise.all([
+    // Frames of each task status: a chunk of frames in one task counts each frame.
+    query<{ render_id: number; status: TaskStatus; tasks: number; frames: number }>(
+      /* sql */ `
+SELECT t.render_id, t.status, count(*)::int AS tasks, sum((t.frame_end - t.frame_start) / r.frame_step + 1)::int AS frames
+  FROM tasks t JOIN renders r ON r.id = t.render_id
+ WHERE t.render_id = ANY($ids::bigint[]) AND t.kind = 'render'
+ GROUP BY t.render_id, t.status`,
+      ids,
+    ),
+    // Accepted frames by the status of their task: a chunk given back or cut off keeps the
+    // frames it delivered, so those are done, not queued.
+    query<{ render_id: number; status: TaskStatus; frames: number }>(
+      /* sql */ `
+SELECT x.render_id, t.status, count(*)::int AS frames
+  FROM results x JOIN tasks t ON t.id = x.task_id
+ WHERE x.render_id = ANY($ids::bigint[]) AND x.accepted
+ GROUP BY x.render_id, t.status`,
+      ids,
+    ),
+    query<{ render_id: number; id: number; name: string; frames_done: number; rendering: boolean }>(
+      /* sql */ `
+WITH done AS (
+  SELECT render_id, worker_id, count(*)::int AS n FROM results
+   WHERE render_id = ANY($ids::bigint[]) AND accepted AND worker_id IS NOT NULL
+   GROUP BY render_id, worker_id
+), busy AS (
+  SELECT DISTINCT render_id, worker_id FROM tasks WHERE render_id = ANY($ids::bigint[]) AND status = 'leased'
+), on_it AS (
+  SELECT render_id, worker_id FROM done UNION SELECT render_id, worker_id FROM busy
+)
+SELECT on_it.render_id, w.id, w.name, coalesce(done.n, 0) AS frames_done, busy.worker_id IS NOT NULL AS rendering
+  FROM on_it
+  JOIN workers w ON w.id = on_it.worker_id
+  LEFT JOIN done ON done.render_id = on_it.render_id AND done.worker_id = on_it.worker_id
+  LEFT JOIN busy ON busy.render_id = on_it.render_id AND busy.worker_id = on_it.worker_id
+ ORDER BY frames_done DESC, lower(w.name), w.id`,
+      ids,
+    ),
+    failedIds.length === 0
+      ? Promise.resolve([])
+      : query<{ render_id: number; frame_start: number; frame_end: number; workers: number; error: string }>(
+          /* sql */ `
+SELECT DISTINCT ON (t.render_id) t.render_id, t.frame_start, t.frame_end, f.error,
+       (SELECT count(DISTINCT worker_id)::int FROM task_failures WHERE task_id = t.id) AS workers
+  FROM tasks t JOIN task_failures f ON f.task_id = t.id
+ WHERE t.render_id = ANY($ids::bigint[]) AND t.status = 'failed'
+ ORDER BY t.render_id, f.created_at DESC, f.id DESC`,
+          failedIds,
+        ),
+  ]);
+
+  const progress = new Map<number, RenderProgress>();
+  for (const render of renders) {
+    const framesIn = (status: TaskStatus) =>
+      (taskFrames.find((row) => row.render_id === render.id && row.status === status)?.frames ?? 0) -
+      (acceptedByTask.find((row) => row.render_id === render.id && row.status === status)?.frames ?? 0);
+    progress.set(render.id, {
+      tasks: taskFrames.filter((row) => row.render_id === render.id).reduce((sum, row) => sum + row.tasks, 0),
+      frames: {
+        total: render.totalFrames,
+        done: acceptedByTask.filter((row) => row.render_id === render.id).reduce((sum, row) => sum + row.frames, 0),
+        failed: framesIn("failed"),
+        rendering: framesIn("leased"),
+        queued: framesIn("queued"),
+      },
+      workers: workers
+        .filter((row) => row.render_id === render.id)
+        .map((row) => ({ id: row.id, name: row.name, framesDone: row.frames_done, rendering: row.rendering })),
+      failure: render.failed ? failureMessage(failures.find((row) => row.render_id === render.id)) : null,
+    });
+  }
+  return progress;
+}
+
+function failureMessage(failure: { frame_start: number; frame_end: number; workers: number; error: string } | undefined): string {
+  if (!failure) return "The render failed.";
+  const frames = formatFrameRange({ start: failure.frame_start, end: failure.frame_end, step: 1 });
+  const what = failure.frame_start === failure.frame_end ? `Frame ${frames}` : `Frames ${frames}`;
+  const on = failure.workers === 1 ? "1 worker" : `${failure.workers} workers`;
+  return `${what} failed on ${on}; the last error: ${failure.error}`;
+}

@@ -1,0 +1,210 @@
+import { QueryTypes, type Sequelize } from "sequelize";
+import type { RenderDto, RenderRequest } from "../../contract";
+import { type Archive, Render, type OutputFormat, type RenderStatus } from "../../db/models";
+import { cancelRender, createRenderTasks, pauseRender, resumeRender } from "../../db/sql/queue";
+import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../domain/frames";
+import { isRenderFinished } from "../domain/scheduler";
+import { iso } from "../lib/api.server";
+import { db } from "../lib/db.server";
+import { Problem } from "../lib/problem.server";
+import { findUserArchiveByHash, getArchive } from "./archive.server";
+import { progressOf } from "./render-progress.server";
+
+// A user's renders (DESIGN §1): requested from one of their archives, listed, followed,
+// stopped. Every function is scoped to the owner: another user's render is not found.
+
+interface RenderRow {
+  id: number;
+  project_id: number;
+  archive_id: number;
+  archive_filename: string;
+  status: RenderStatus;
+  frame_start: number;
+  frame_end: number;
+  frame_step: number;
+  chunk_size: number;
+  output_format: OutputFormat;
+  price_milli: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const SELECT_RENDERS = /* sql */ `
+SELECT r.id, r.project_id, r.archive_id, a.filename AS archive_filename, r.status, r.frame_start, r.frame_end,
+       r.frame_step, r.chunk_size, r.output_format, r.price_milli, r.created_at, r.started_at, r.finished_at
+  FROM renders r JOIN archives a ON a.id = r.archive_id
+ WHERE r.created_by = :userId`;
+
+async function selectRenders(userId: number, where = "", replacements: object = {}): Promise<RenderDto[]> {
+  const rows = await db().query<RenderRow>(`${SELECT_RENDERS} ${where} ORDER BY r.created_at DESC, r.id DESC`, {
+    replacements: { userId, ...replacements },
+    type: QueryTypes.SELECT,
+  });
+  const progress = await progressOf(
+    rows.map((row) => ({ id: row.id, totalFrames: countFrames(rangeOf(row)), failed: row.status === "failed" })),
+  );
+  return rows.map((row) => {
+    const { tasks, frames, workers, failure } = progress.get(row.id)!;
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      archiveId: row.archive_id,
+      archiveFilename: row.archive_filename,
+      status: row.status,
+      frameStart: row.frame_start,
+      frameEnd: row.frame_end,
+      frameStep: row.frame_step,
+      chunkSize: row.chunk_size,
+      format: row.output_format,
+      price: row.price_milli / 1000,
+      tasks,
+      frames,
+      workers,
+      failure,
+      createdAt: row.created_at.toISOString(),
+      startedAt: iso(row.started_at),
+      finishedAt: iso(row.finished_at),
+    };
+  });
+}
+
+const rangeOf = (row: { frame_start: number; frame_end: number; frame_step: number }): FrameRange => ({
+  start: row.frame_start,
+  end: row.frame_end,
+  step: row.frame_step,
+});
+
+export function listRenders(userId: number): Promise<RenderDto[]> {
+  return selectRenders(userId);
+}
+
+export function noSuchRender(id: number): Problem {
+  return new Problem("not_found", `You have no render ${id}. List yours with \`cactus render list\`.`);
+}
+
+export async function requireRender({ id, userId }: { id: number; userId: number }): Promise<RenderDto> {
+  const [render] = await selectRenders(userId, "AND r.id = :id", { id });
+  if (!render) throw noSuchRender(id);
+  return render;
+}
+
+/** The render's row, when it is the user's. */
+export async function requireRenderRow({ id, userId }: { id: number; userId: number }): Promise<Render> {
+  const render = await Render.findOne({ where: { id, createdBy: userId } });
+  if (!render) throw noSuchRender(id);
+  return render;
+}
+
+async function requireArchive(userId: number, request: RenderRequest): Promise<Archive> {
+  if (request.archiveHash !== undefined) {
+    const archive = await findUserArchiveByHash(userId, request.archiveHash);
+    if (!archive) {
+      throw new Problem("not_found", `You have no archive with sha256 ${request.archiveHash}; upload it with \`cactus archive upload\`.`);
+    }
+    return archive;
+  }
+  const id = request.archiveId!;
+  const archive = await getArchive({ id, userId });
+  if (!archive) throw new Problem("not_found", `You have no archive ${id}; see \`cactus archive list --project <project>\`.`);
+  return archive;
+}
+
+/** The frames asked for, or else the scene's own range once an agent has read it. */
+function framesToRender(archive: Archive, frames: string | undefined): FrameRange {
+  if (frames !== undefined) return parseFrameRange(frames);
+  if (archive.inspectedAt && archive.frameStart !== null && archive.frameEnd !== null) {
+    const step = Number((archive.sceneFacts as { frameStep?: unknown } | null)?.frameStep);
+    // The same limits as a range someone typed: a scene of 200 000 frames needs a narrower one.
+    return parseFrameRange(formatFrameRange({ start: archive.frameStart, end: archive.frameEnd, step: step >= 1 ? step : 1 }));
+  }
+  const why = archive.inspectionError
+    ? `reading archive ${archive.id}'s scene failed (${archive.inspectionError})`
+    : `archive ${archive.id} waits for one of your agents to read its scene`;
+  throw new Problem("unprocessable", `The scene's frame range is not known yet (${why}); give --frames, e.g. --frames 1-24.`);
+}
+
+/**
+ * Requests a render: its frames become queued tasks in the same transaction, so a
+ * render never exists without its tasks. (Estimation comes with the economy: queued now.)
+ */
+export async function requestRender({ userId, request }: { userId: number; request: RenderRequest }): Promise<RenderDto> {
+  const archive = await requireArchive(userId, request);
+  let range: FrameRange;
+  let tasks: ReturnType<typeof splitIntoTasks>;
+  try {
+    range = framesToRender(archive, request.frames);
+    tasks = splitIntoTasks(range, request.chunk ?? 1);
+  } catch (error) {
+    if (error instanceof FrameRangeError) throw new Problem("bad_request", error.message);
+    throw error;
+  }
+  const id = await db().transaction(async (transaction) => {
+    const render = await Render.create(
+      {
+        archiveId: archive.id,
+        projectId: archive.projectId,
+        createdBy: userId,
+        frameStart: range.start,
+        frameEnd: range.end,
+        frameStep: range.step,
+        chunkSize: request.chunk ?? 1,
+        outputFormat: request.format,
+        status: "queued",
+        priceMilli: Math.round(request.price * 1000),
+        needsDenoiser: archive.denoising === true,
+      },
+      { transaction },
+    );
+    await createRenderTasks(db(), render.id, tasks, { transaction });
+    return render.id;
+  });
+  return requireRender({ id, userId });
+}
+
+export type RenderChange = "cancel" | "pause" | "resume";
+
+const CHANGES: Record<RenderChange, (sequelize: Sequelize, renderId: number) => Promise<boolean>> = {
+  cancel: cancelRender,
+  pause: pauseRender,
+  resume: resumeRender,
+};
+
+/** Cancels, pauses or resumes one of the user's renders; a change that makes no sense now is a conflict. */
+export async function changeRender({ id, userId, change }: { id: number; userId: number; change: RenderChange }): Promise<RenderDto> {
+  await requireRenderRow({ id, userId });
+  if (!(await CHANGES[change](db(), id))) {
+    const { status } = await requireRenderRow({ id, userId });
+    throw new Problem("conflict", refusal(id, change, status));
+  }
+  return requireRender({ id, userId });
+}
+
+function refusal(id: number, change: RenderChange, status: RenderStatus): string {
+  if (change === "cancel") return `Render ${id} is already ${status}; there is nothing to cancel.`;
+  if (change === "resume") {
+    return `Render ${id} is ${status}, not paused; only a paused render can be resumed.`;
+  }
+  if (status === "paused") return `Render ${id} is already paused; \`cactus render resume ${id}\` hands its frames out again.`;
+  if (isRenderFinished(status)) return `Render ${id} is ${status}; only a render that is still running can be paused.`;
+  return `Render ${id} is ${status}; it can be paused once it is queued or rendering.`;
+}
+
+/**
+ * A cheap fingerprint of everything a render's JSON shows: it changes when the status
+ * does, when a frame is accepted, when a task is leased, given back or failed. The
+ * event stream compares it once a second and loads the whole render only on a change.
+ */
+export async function renderFingerprint({ id, userId }: { id: number; userId: number }): Promise<string | null> {
+  const [row] = await db().query<{ fingerprint: string }>(
+    /* sql */ `
+SELECT concat_ws('|', r.status, r.updated_at,
+         (SELECT count(*) FROM results x WHERE x.render_id = r.id AND x.accepted),
+         (SELECT string_agg(t.id || ':' || t.worker_id, ',' ORDER BY t.id) FROM tasks t WHERE t.render_id = r.id AND t.status = 'leased'),
+         (SELECT count(*) FROM tasks t WHERE t.render_id = r.id AND t.status IN ('failed', 'cancelled')),
+         (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id)) AS fingerprint
+  FROM renders r WHERE r.id = :id AND r.created_by = :userId`,
+    { replacements: { id, userId }, type: QueryTypes.SELECT },
+  );
+  return row?.fingerprint ?? null;
+}

@@ -1,0 +1,19 @@
+import type { Sequelize } from "sequelize";
+import { REQUEUE, select, type Options } from "./common";
+
+// The queue's side of a worker going away.
+
+/**
+ * Puts the tasks a worker holds back in the queue, for anyone eligible, without counting
+ * a failure: the owner removed the machine, it did not fail. Its old leases become stale.
+ * Run it in the transaction that deletes the worker (a leased task must have a worker).
+ */
+export async function requeueWorkerTasks(sequelize: Sequelize, workerId: number, { transaction }: Options = {}): Promise<number> {
+  const requeued = await select(
+    sequelize,
+    `UPDATE tasks SET ${REQUEUE} WHERE worker_id = $workerId AND status = 'leased' RETURNING id`,
+    { workerId },
+    transaction,
+  );
+  return requeued.length;
+}

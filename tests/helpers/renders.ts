@@ -1,0 +1,113 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { deflateSync } from "node:zlib";
+import type { Sequelize } from "sequelize";
+import { expect } from "vitest";
+import { renderSchema, type RenderDto } from "../../contract";
+import { claimTask, completeTask, recordResult, type Lease } from "../../db/sql/queue";
+import type { ArchiveApi } from "./archive-api";
+import type { TestServer } from "./server";
+
+// Renders for the API tests: requested over HTTP, and "rendered" by a worker that leases
+// tasks and delivers frames through the queue's own statements, with real PNGs in the
+// server's blob store.
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (bytes: Buffer) => {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A valid greyscale PNG of this size whose pixels carry `shade` (so frames differ). */
+export function pngBytes(width: number, height: number, shade: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 0, 0, 0, 0], 8);
+  const rows = Buffer.alloc((width + 1) * height, shade & 0xff);
+  for (let row = 0; row < height; row++) rows[row * (width + 1)] = 0;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+export const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+export async function renderOf(response: Response, status = 200): Promise<RenderDto> {
+  const body: unknown = await response.json();
+  expect({ status: response.status, body }).toMatchObject({ status });
+  return renderSchema.parse(body);
+}
+
+/** Puts bytes in the server's blob store under a content address; returns the key. */
+async function storeBlob(server: TestServer, folder: string, bytes: Buffer): Promise<string> {
+  const hash = sha256(bytes);
+  const key = `${folder}/${hash.slice(0, 2)}/${hash}`;
+  const file = path.join(server.dataDir, "blobs", key);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, bytes);
+  return key;
+}
+
+export interface LeasedTask {
+  lease: Lease;
+  frames: number[];
+}
+
+/** The worker leases its next task, as an agent's claim would. */
+export async function lease(sequelize: Sequelize, workerId: number): Promise<LeasedTask> {
+  const task = await claimTask(sequelize, { workerId });
+  if (!task || task.frameStart === null || task.frameEnd === null) throw new Error(`worker ${workerId} got no render task`);
+  const frames = [];
+  for (let frame = task.frameStart; frame <= task.frameEnd; frame++) frames.push(frame);
+  return { lease: { taskId: task.id, workerId, leaseToken: task.leaseToken }, frames };
+}
+
+/** Delivers one frame's PNG (and a PNG thumbnail) under the lease; returns the image's bytes. */
+export async function deliverFrame(server: TestServer, sequelize: Sequelize, lease: Lease, frame: number): Promise<Buffer> {
+  const image = pngBytes(64, 48, frame);
+  const answer = await recordResult(sequelize, lease, {
+    frame,
+    imageKey: await storeBlob(server, "results", image),
+    thumbnailKey: await storeBlob(server, "thumbnails", pngBytes(16, 12, frame)),
+    width: 64,
+    height: 48,
+    renderTimeMs: 1000 + frame,
+    blenderVersion: "3.4.1",
+  });
+  expect(answer).toMatchObject({ ok: true, duplicate: false });
+  return image;
+}
+
+/** The worker renders its next task whole: lease, every frame, complete. Returns the images by frame. */
+export async function renderNextTask(server: TestServer, sequelize: Sequelize, workerId: number): Promise<Map<number, Buffer>> {
+  const { lease: held, frames } = await lease(sequelize, workerId);
+  const images = new Map<number, Buffer>();
+  for (const frame of frames) images.set(frame, await deliverFrame(server, sequelize, held, frame));
+  expect(await completeTask(sequelize, held)).toMatchObject({ ok: true });
+  return images;
+}
+
+/** A new worker of the API's user, by the API: its id. */
+export async function createWorker(api: ArchiveApi, name: string): Promise<number> {
+  const response = await api.call("/workers", { body: { name } });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: number }).id;
+}
