@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { archiveKindSchema, sha256Schema } from "./archives";
-import { outputFormatSchema } from "./renders";
+import { outputFormatSchema, renderStatusSchema } from "./renders";
 import { workerCapabilitiesSchema, workerStatusSchema } from "./workers";
 
 // The agent protocol (DESIGN §5): a worker token as `Authorization: Bearer ccw_…`.
@@ -66,14 +66,25 @@ export const frameResultSchema = z.object({
   accepted: z.boolean(),
   width: z.number().int(),
   height: z.number().int(),
+  duplicate: z
+    .boolean()
+    .default(false)
+    .describe("True (status 200) when the frame was already accepted: the first image stays, this one was not stored."),
 });
 
 export const completeRequestSchema = leaseSchema;
+export const completeResponseSchema = z.object({ renderStatus: renderStatusSchema });
 export const failRequestSchema = leaseSchema.extend({
   error: z.string().min(1).max(4000),
   logTail: z.string().max(64 * 1024).default(""),
 });
+export const failResponseSchema = z.object({
+  taskStatus: z.enum(["queued", "failed"]).describe("failed once 3 different workers failed the task; queued for another worker before."),
+  renderStatus: renderStatusSchema.nullable().describe("Null for an inspect task."),
+  workerBlocklisted: z.boolean().describe("This worker failed the render 3 times and gets no more of its tasks."),
+});
 export const releaseRequestSchema = leaseSchema;
+export const releaseResponseSchema = z.object({ taskStatus: z.literal("queued") });
 
 /** Scene facts an inspect task reports (agent/scripts/inspect.py). */
 export const sceneFactsSchema = z.object({
@@ -99,3 +110,4 @@ export const sceneFactsSchema = z.object({
 });
 export type SceneFacts = z.infer<typeof sceneFactsSchema>;
 export const inspectionRequestSchema = leaseSchema.extend({ facts: sceneFactsSchema });
+export const inspectionResponseSchema = z.object({ archiveId: z.number().int() });

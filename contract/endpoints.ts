@@ -1,24 +1,42 @@
-import { type z } from "zod";
+import { z } from "zod";
 import * as accounts from "./accounts";
+import * as agent from "./agent";
 import * as archives from "./archives";
+import type { ErrorCode } from "./errors";
 import * as projects from "./projects";
+import * as renders from "./renders";
+import * as workers from "./workers";
 
-export type HttpMethod = "get" | "post" | "patch" | "delete";
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 
 export interface Endpoint {
   method: HttpMethod;
   /** OpenAPI path template, e.g. `/projects/{projectId}`; relative to `/api/v1`. */
   path: string;
   summary: string;
-  auth: "none" | "user";
+  /** "user": an API token (cct_…) or the PWA's session; "worker": a worker token (ccw_…), for agents. */
+  auth: "none" | "user" | "worker";
   request?: z.ZodType;
-  /** Set for endpoints whose body is raw bytes rather than JSON. */
-  binaryBody?: boolean;
+  /** Set for endpoints whose body is raw bytes rather than JSON: the media types it takes. */
+  binaryBody?: { mediaTypes: readonly string[]; sha256Header?: boolean };
   query?: z.ZodObject;
+  /** Path parameters that are not positive integer ids (those need no entry). */
+  params?: z.ZodObject;
   response?: z.ZodType;
+  /** Set for endpoints that answer something other than JSON (bytes, an image, a zip, events): its media type. */
+  binaryResponse?: string;
   /** Status of a success; 204 has no body. */
   status: 200 | 201 | 204;
+  /** Another success: 200 when an upload found its bytes already there, 204 when there is nothing, 206 for a Range. */
+  alsoStatus?: 200 | 204 | 206;
+  /** Errors beyond those that follow from what the endpoint takes (see errorCodesOf in openapi.ts). */
+  errors?: readonly ErrorCode[];
 }
+
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/x-exr"] as const;
+const taskPath = (verb: string) => `/agent/tasks/{taskId}/${verb}`;
+/** A frame in a path: Blender's first frame is 0. */
+const framePathSchema = z.object({ frame: z.number().int().min(0) });
 
 /** Every endpoint of `/api/v1`; the OpenAPI document is generated from this list. */
 export const endpoints = {
@@ -114,23 +132,232 @@ export const endpoints = {
   uploadArchive: {
     method: "post",
     path: "/projects/{projectId}/archives",
-    summary: "Upload a .blend or .zip as the raw request body (streamed, hashed on the way).",
+    summary: "Upload a .blend or .zip as the raw request body (streamed, hashed on the way); 200 when the project already held it.",
     auth: "user",
-    binaryBody: true,
+    binaryBody: { mediaTypes: ["application/octet-stream"], sha256Header: true },
     query: archives.uploadQuerySchema,
     response: archives.uploadedArchiveSchema,
     status: 201,
+    alsoStatus: 200,
   },
   dedupeArchive: {
     method: "post",
     path: "/projects/{projectId}/archives/dedupe",
-    summary: "Add an archive by its sha256 without sending it, when the server has those bytes (404 otherwise).",
+    summary:
+      "Add an archive by its sha256 without sending it, when the server has those bytes (404 otherwise); 200 when the project already held it.",
     auth: "user",
     request: archives.dedupeRequestSchema,
     response: archives.uploadedArchiveSchema,
     status: 201,
+    alsoStatus: 200,
+    // Another main .blend of a stored zip is checked as an upload would be.
+    errors: ["unprocessable"],
   },
   getArchive: { method: "get", path: "/archives/{archiveId}", summary: "One archive.", auth: "user", response: archives.archiveSchema, status: 200 },
+  agentHello: {
+    method: "post",
+    path: "/agent/hello",
+    summary: "An agent says what it is (Blender version, threads, denoiser) and whether it is awake.",
+    auth: "worker",
+    request: agent.helloRequestSchema,
+    response: agent.helloResponseSchema,
+    status: 200,
+  },
+  agentClaim: {
+    method: "post",
+    path: "/agent/claim",
+    summary: "Lease the next task for this worker; 204 when there is none.",
+    auth: "worker",
+    response: agent.claimResponseSchema,
+    status: 200,
+    alsoStatus: 204,
+  },
+  agentHeartbeat: {
+    method: "post",
+    path: taskPath("heartbeat"),
+    summary: "Extend the lease and report progress; keepRunning false when the render was paused or cancelled, 409 when the lease is stale.",
+    auth: "worker",
+    request: agent.heartbeatRequestSchema,
+    response: agent.heartbeatResponseSchema,
+    status: 200,
+  },
+  agentUploadFrame: {
+    method: "put",
+    path: "/agent/tasks/{taskId}/frames/{frame}",
+    summary:
+      "Upload one rendered frame as the raw body; 422 when the image is refused (a failure of this worker), 200 when the frame was already accepted.",
+    auth: "worker",
+    binaryBody: { mediaTypes: IMAGE_TYPES },
+    query: agent.frameUploadQuerySchema,
+    params: framePathSchema,
+    response: agent.frameResultSchema,
+    status: 201,
+    alsoStatus: 200,
+  },
+  agentComplete: {
+    method: "post",
+    path: taskPath("complete"),
+    summary: "Finish a render task; 422 while one of its frames has no accepted image.",
+    auth: "worker",
+    request: agent.completeRequestSchema,
+    response: agent.completeResponseSchema,
+    status: 200,
+    errors: ["unprocessable"],
+  },
+  agentFail: {
+    method: "post",
+    path: taskPath("fail"),
+    summary: "Give up a task with Blender's errors and log tail; it fails once 3 different workers failed it.",
+    auth: "worker",
+    request: agent.failRequestSchema,
+    response: agent.failResponseSchema,
+    status: 200,
+  },
+  agentRelease: {
+    method: "post",
+    path: taskPath("release"),
+    summary: "Give a task back without counting a failure (the agent is stopping).",
+    auth: "worker",
+    request: agent.releaseRequestSchema,
+    response: agent.releaseResponseSchema,
+    status: 200,
+  },
+  agentInspection: {
+    method: "post",
+    path: taskPath("inspection"),
+    summary: "Finish an inspect task with the scene facts Blender read from the archive.",
+    auth: "worker",
+    request: agent.inspectionRequestSchema,
+    response: agent.inspectionResponseSchema,
+    status: 200,
+  },
+  agentDownloadArchive: {
+    method: "get",
+    path: "/agent/archives/{hash}",
+    summary: "The bytes of an archive a task leased to this worker uses (404 otherwise); a Range resumes a cut download.",
+    auth: "worker",
+    params: z.object({ hash: archives.sha256Schema }),
+    binaryResponse: "application/octet-stream",
+    status: 200,
+    alsoStatus: 206,
+    errors: ["range_not_satisfiable"],
+  },
+  requestRender: {
+    method: "post",
+    path: "/renders",
+    summary:
+      "Request a render of one of my archives: its frames become queued tasks. Without frames, the scene's own " +
+      "range (422 until the archive is inspected).",
+    auth: "user",
+    request: renders.renderRequestSchema,
+    response: renders.renderSchema,
+    errors: ["unprocessable"],
+    status: 201,
+  },
+  listRenders: { method: "get", path: "/renders", summary: "My renders, newest first.", auth: "user", response: renders.renderListSchema, status: 200 },
+  getRender: {
+    method: "get",
+    path: "/renders/{renderId}",
+    summary: "One render: its frames by status, the workers on it, why it failed.",
+    auth: "user",
+    response: renders.renderSchema,
+    status: 200,
+  },
+  cancelRender: {
+    method: "post",
+    path: "/renders/{renderId}/cancel",
+    summary: "Cancel a render that has not finished; its agents stop at their next heartbeat.",
+    auth: "user",
+    response: renders.renderSchema,
+    status: 200,
+  },
+  pauseRender: {
+    method: "post",
+    path: "/renders/{renderId}/pause",
+    summary: "Stop handing out a render's tasks; running ones are given back.",
+    auth: "user",
+    response: renders.renderSchema,
+    status: 200,
+  },
+  resumeRender: {
+    method: "post",
+    path: "/renders/{renderId}/resume",
+    summary: "Hand out a paused render's tasks again.",
+    auth: "user",
+    response: renders.renderSchema,
+    status: 200,
+  },
+  listRenderFrames: {
+    method: "get",
+    path: "/renders/{renderId}/frames",
+    summary: "Every frame of a render with its status.",
+    auth: "user",
+    response: renders.frameListSchema,
+    status: 200,
+  },
+  getRenderFrame: {
+    method: "get",
+    path: "/renders/{renderId}/frames/{frame}",
+    summary: "A rendered frame's image (PNG, JPEG or OpenEXR), as an attachment named like shot_00012.png.",
+    auth: "user",
+    params: framePathSchema,
+    binaryResponse: "image/*",
+    status: 200,
+  },
+  getRenderFrameThumbnail: {
+    method: "get",
+    path: "/renders/{renderId}/frames/{frame}/thumbnail",
+    summary: "A small preview of a rendered frame.",
+    auth: "user",
+    params: framePathSchema,
+    binaryResponse: "image/*",
+    status: 200,
+  },
+  downloadRender: {
+    method: "get",
+    path: "/renders/{renderId}/download.zip",
+    summary: "A zip of the render's rendered frames (or those in `frames`), streamed as it is made.",
+    auth: "user",
+    query: renders.downloadQuerySchema,
+    binaryResponse: "application/zip",
+    status: 200,
+  },
+  renderEvents: {
+    method: "get",
+    path: "/renders/{renderId}/events",
+    summary:
+      "Server-sent events: `event: render` with the render's JSON (as getRender) now and on every change, " +
+      "a comment every 15 s; the stream ends when the render does.",
+    auth: "user",
+    binaryResponse: "text/event-stream",
+    status: 200,
+  },
+  createWorker: {
+    method: "post",
+    path: "/workers",
+    summary: "Add a worker machine: answers its agent token (shown once).",
+    auth: "user",
+    request: workers.createWorkerRequestSchema,
+    response: workers.createdWorkerSchema,
+    status: 201,
+  },
+  listWorkers: { method: "get", path: "/workers", summary: "My workers.", auth: "user", response: workers.workerListSchema, status: 200 },
+  updateWorker: {
+    method: "patch",
+    path: "/workers/{workerId}",
+    summary: "Rename, enable or disable a worker.",
+    auth: "user",
+    request: workers.updateWorkerRequestSchema,
+    response: workers.workerSchema,
+    status: 200,
+  },
+  deleteWorker: {
+    method: "delete",
+    path: "/workers/{workerId}",
+    summary: "Remove a worker: its token stops working, a task it holds goes back in the queue.",
+    auth: "user",
+    status: 204,
+  },
 } as const satisfies Record<string, Endpoint>;
 
 export type EndpointName = keyof typeof endpoints;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { endpoints, type Endpoint } from "./endpoints";
 import { apiErrorSchema, errorCodeSchema, errorStatus, type ErrorCode } from "./errors";
-import { buildOpenApiDocument, ERROR_STATUSES_DOCUMENTED, errorCodesOf, pathParamsOf } from "./openapi";
+import { buildOpenApiDocument, ERROR_STATUSES_DOCUMENTED, errorCodesOf, pathParamsOf, SECURITY_SCHEMES } from "./openapi";
 
 const document = buildOpenApiDocument();
 const catalogue = Object.entries(endpoints) as [string, Endpoint][];
@@ -32,11 +32,17 @@ describe("the OpenAPI document", () => {
     expect(pathParamsOf("/projects/{projectId}/archives/{archiveId}")).toEqual(["projectId", "archiveId"]);
   });
 
-  test("asks for a bearer token exactly where the catalogue says", () => {
+  test("asks for a bearer token exactly where the catalogue says: an API token, or an agent's worker token", () => {
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(document.components.securitySchemes.workerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     for (const [, endpoint] of catalogue) {
-      expect(operation(endpoint)?.security, endpoint.path).toEqual(endpoint.auth === "user" ? [{ bearerAuth: [] }] : undefined);
+      const security = endpoint.auth === "none" ? undefined : [{ [SECURITY_SCHEMES[endpoint.auth]]: [] }];
+      expect(operation(endpoint)?.security, endpoint.path).toEqual(security);
     }
+    expect(operation(endpoints.agentClaim)?.security).toEqual([{ workerAuth: [] }]);
+    expect(operation(endpoints.me)?.security).toEqual([{ bearerAuth: [] }]);
+    // Only the agent endpoints take a worker token, and all of them do.
+    for (const [, endpoint] of catalogue) expect(endpoint.auth === "worker", endpoint.path).toBe(endpoint.path.startsWith("/agent/"));
   });
 
   test("takes the upload's body as raw bytes and its query from the query schema", () => {
@@ -48,14 +54,69 @@ describe("the OpenAPI document", () => {
       ["main", false],
     ]);
     expect(Object.keys(operation(endpoints.login)!.requestBody!.content)).toEqual(["application/json"]);
+    expect(upload.parameters!.find((param) => param.in === "header")?.name).toBe("x-content-sha256");
+  });
+
+  test("takes a frame as the image itself, and gives an archive's bytes with a Range to resume", () => {
+    type Described = Omit<Operation, "parameters" | "responses"> & {
+      parameters: { name: string; in: string; required: boolean; schema: object }[];
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    };
+    const frame = operation(endpoints.agentUploadFrame) as unknown as Described;
+    expect(Object.keys(frame.requestBody!.content)).toEqual(["image/png", "image/jpeg", "image/x-exr"]);
+    expect(frame.parameters.map((param) => [param.name, param.in, param.required])).toEqual([
+      ["taskId", "path", true],
+      ["frame", "path", true],
+      ["leaseToken", "query", true],
+      ["renderTimeMs", "query", true],
+    ]);
+    expect(Object.keys(frame.responses)).toEqual(expect.arrayContaining(["200", "201", "409", "422"]));
+
+    const download = operation(endpoints.agentDownloadArchive) as unknown as Described;
+    expect(download.parameters.find((param) => param.name === "hash")?.schema).toMatchObject({ type: "string", pattern: "^[0-9a-f]{64}$" });
+    expect(download.parameters.find((param) => param.in === "header")?.name).toBe("Range");
+    expect(Object.keys(download.responses["200"].content!)).toEqual(["application/octet-stream"]);
+    expect(Object.keys(download.responses["206"].content!)).toEqual(["application/octet-stream"]);
+
+    const claim = operation(endpoints.agentClaim) as unknown as Described;
+    expect(claim.responses["204"]).toEqual({ description: "Success, no content." });
+    expect(claim.responses["200"].content).toHaveProperty("application/json");
+  });
+
+  test("describes a body that is not JSON (a frame, a zip, an event stream) by its media type", () => {
+    type Described = { responses: Record<string, { content?: Record<string, unknown> }>; parameters: { name: string; schema: object }[] };
+    const frame = operation(endpoints.getRenderFrame) as unknown as Described;
+    expect(Object.keys(frame.responses["200"].content!)).toEqual(["image/*"]);
+    // Blender's first frame is 0; ids start at 1.
+    expect(frame.parameters.map((param) => [param.name, param.schema])).toEqual([
+      ["renderId", { type: "integer", minimum: 1 }],
+      ["frame", { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER }],
+    ]);
+    const zip = operation(endpoints.downloadRender) as unknown as Described;
+    expect(Object.keys(zip.responses["200"].content!)).toEqual(["application/zip"]);
+    expect(zip.parameters.filter((param) => (param as { in?: string }).in === "query").map((param) => param.name)).toEqual(["frames"]);
+    const events = operation(endpoints.renderEvents) as unknown as Described;
+    expect(Object.keys(events.responses["200"].content!)).toEqual(["text/event-stream"]);
+    // A render request can be refused for what the archive does not know yet.
+    expect(errorCodesOf(endpoints.requestRender)).toContain("unprocessable");
   });
 
   test("answers each endpoint's success with its status and the errors it can raise", () => {
     for (const [, endpoint] of catalogue) {
       const statuses = Object.keys(operation(endpoint)!.responses);
-      const expected = [endpoint.status, ...errorCodesOf(endpoint).map((code) => errorStatus[code]), 500];
+      const successes = [endpoint.status, ...(endpoint.alsoStatus ? [endpoint.alsoStatus] : [])];
+      const expected = [...successes, ...errorCodesOf(endpoint).map((code) => errorStatus[code]), 500];
       expect(statuses.sort()).toEqual(expected.map(String).sort());
     }
+    // An upload or dedupe of bytes the project already holds is a 200; a dedupe can be refused like an upload.
+    expect(Object.keys(operation(endpoints.uploadArchive)!.responses)).toEqual(expect.arrayContaining(["200", "201"]));
+    expect(Object.keys(operation(endpoints.dedupeArchive)!.responses)).toEqual(expect.arrayContaining(["200", "201", "422"]));
+    // A disabled worker is a 403; a stale lease a 409; a refused frame a 422; a range past the end a 416.
+    expect(errorCodesOf(endpoints.agentHeartbeat)).toEqual(expect.arrayContaining(["forbidden", "conflict"]));
+    expect(errorCodesOf(endpoints.agentUploadFrame)).toEqual(expect.arrayContaining(["conflict", "unprocessable", "payload_too_large"]));
+    expect(errorCodesOf(endpoints.agentComplete)).toContain("unprocessable");
+    expect(errorCodesOf(endpoints.agentDownloadArchive)).toEqual(expect.arrayContaining(["forbidden", "range_not_satisfiable"]));
+    expect(errorCodesOf(endpoints.me)).not.toContain("forbidden");
     expect(errorCodesOf(endpoints.uploadArchive)).toEqual(
       expect.arrayContaining(["bad_request", "unauthorized", "not_found", "payload_too_large", "unprocessable"]),
     );

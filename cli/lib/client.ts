@@ -137,7 +137,7 @@ export class ApiClient {
     });
   }
 
-  private authHeader(auth: "none" | "user"): Record<string, string> {
+  private authHeader(auth: "none" | "user" | "worker"): Record<string, string> {
     if (auth === "none") return {};
     if (!this.token) {
       throw new AuthError("not logged in: run `cactus login --server URL --username NAME`, or set CACTUS_TOKEN");
