@@ -51,7 +51,10 @@ export async function receiveArchiveUpload(request: Request, target: UploadTarge
 
   const temporaryFile = await storage.temporaryPath();
   try {
-    const received = await receiveBody(request, request.body, temporaryFile, limit);
+    const received = await receiveBody(request, request.body, temporaryFile, {
+      limit,
+      tooLarge: () => tooLarge("is larger than that", limit),
+    });
     if (received.size === 0) throw emptyFile();
     if (declaredLength !== null && received.size !== declaredLength) {
       throw truncated(`after ${received.size} of ${declaredLength} bytes`);
@@ -98,18 +101,23 @@ export function headerFacts(blend: BlendFacts) {
   return { blenderVersion: blend.blenderVersion, compression: blend.compression };
 }
 
-interface ReceivedBody {
+export interface ReceivedBody {
   hash: string;
   size: number;
-  /** The first bytes, enough to tell a zip from a (compressed) .blend. */
+  /** At least the first `headBytes` (when there are that many): enough to tell what the file is. */
   head: Buffer;
 }
 
-async function receiveBody(
+/**
+ * Streams a request body into `temporaryFile`, hashing it on the way and keeping its first
+ * bytes (by default enough to tell a zip from a (compressed) .blend). Past `limit` bytes it
+ * stops with `tooLarge()`; a body cut short is a bad request.
+ */
+export async function receiveBody(
   request: Request,
   body: ReadableStream<Uint8Array>,
   temporaryFile: string,
-  limit: number,
+  { limit, tooLarge, headBytes = ZSTD_FRAME_HEADER_BYTES }: { limit: number; tooLarge: () => Problem; headBytes?: number },
 ): Promise<ReceivedBody> {
   const hash = createHash("sha256");
   let size = 0;
@@ -120,8 +128,8 @@ async function receiveBody(
   async function* hashed() {
     for await (const chunk of chunks) {
       size += chunk.byteLength;
-      if (size > limit) throw tooLarge("is larger than that", limit);
-      if (head.length < ZSTD_FRAME_HEADER_BYTES) head = Buffer.concat([head, chunk.subarray(0, ZSTD_FRAME_HEADER_BYTES)]);
+      if (size > limit) throw tooLarge();
+      if (head.length < headBytes) head = Buffer.concat([head, chunk.subarray(0, headBytes)]);
       hash.update(chunk);
       yield chunk;
     }

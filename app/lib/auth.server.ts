@@ -1,5 +1,6 @@
 import { createCookieSessionStorage, redirect, type SessionStorage } from "@remix-run/node";
-import { ApiToken, User } from "../../db/models";
+import { ApiToken, User, type Worker } from "../../db/models";
+import { findWorkerByToken, noteWorkerSeen } from "../models/agent.server";
 import { apiError } from "./api.server";
 import { hashSecret } from "./secrets.server";
 import { getRuntime } from "./runtime.server";
@@ -97,4 +98,26 @@ export async function requireApiAdmin(request: Request): Promise<ApiCaller> {
   const caller = await requireApiUser(request);
   if (caller.user.role !== "admin") apiError("forbidden", "Only an admin can do this.");
   return caller;
+}
+
+/**
+ * For the agent endpoints: the worker of `Authorization: Bearer <worker token>`. Unknown
+ * tokens are a 401; a worker its owner disabled is a 403 (its agent sleeps and asks again),
+ * though it still counts as seen, so the owner knows the machine is there.
+ */
+export async function requireWorker(request: Request): Promise<Worker> {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("Authorization") ?? "");
+  if (!match) apiError("unauthorized", "Send the worker token as `Authorization: Bearer ccw_…` (CACTUS_WORKER_TOKEN).");
+  const worker = await findWorkerByToken(match[1]);
+  if (!worker) {
+    apiError(
+      "unauthorized",
+      "This worker token is not valid (the worker may have been removed). Create a worker with `cactus worker create NAME` and give its agent the new token.",
+    );
+  }
+  await noteWorkerSeen(worker);
+  if (!worker.enabled) {
+    apiError("forbidden", `The owner disabled worker "${worker.name}": it gets no work until enabled again (\`cactus worker enable ${JSON.stringify(worker.name)}\`).`);
+  }
+  return worker;
 }

@@ -26,6 +26,7 @@ export const envSchema = z.object({
   CACTUS_MAX_ARCHIVE_BYTES: z.coerce.number().int().positive().default(2 * GIB),
   CACTUS_MAX_UNPACKED_BYTES: z.coerce.number().int().positive().default(8 * GIB),
   CACTUS_MAX_ZIP_ENTRIES: z.coerce.number().int().positive().default(10_000),
+  CACTUS_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(GIB / 2),
   CACTUS_INVITATION_TTL_HOURS: z.coerce.number().positive().default(7 * 24),
   CACTUS_STARTING_CREDITS: z.coerce.number().min(0).default(100),
   // Only behind a proxy that sets X-Forwarded-For may the header name the client;

@@ -1,0 +1,198 @@
+import type { Readable } from "node:stream";
+import { Op, type Transaction } from "sequelize";
+import type { z } from "zod";
+import type {
+  ClaimedTask,
+  HeartbeatResponse,
+  SceneFacts,
+  completeResponseSchema,
+  failResponseSchema,
+  helloRequestSchema,
+  helloResponseSchema,
+} from "../../contract";
+import { Archive, Render, Worker, type WorkerStatus } from "../../db/models";
+import {
+  claimTask,
+  completeInspection,
+  completeTask,
+  failTask,
+  heartbeatTask,
+  releaseTask,
+  workerHoldsArchive,
+  type ClaimedTask as QueuedTask,
+  type Lease,
+} from "../../db/sql/queue";
+import { DEFAULT_LEASE_SECONDS } from "../domain/scheduler";
+import type { ByteRange } from "../lib/byte-range";
+import { db } from "../lib/db.server";
+import { Problem } from "../lib/problem.server";
+import { getRuntime } from "../lib/runtime.server";
+import { hashSecret } from "../lib/secrets.server";
+import { archiveKey } from "../lib/storage.server";
+
+// The agent's side of a worker (DESIGN §5): hello, claims and what becomes of a leased
+// task. The owner's side (create, rename, disable) is app/models/worker.server.ts; frame
+// uploads are app/models/result.server.ts. Every function takes the worker requireWorker
+// found, so an agent only ever acts on its own leases.
+
+export function findWorkerByToken(token: string): Promise<Worker | null> {
+  return Worker.findOne({ where: { tokenHash: hashSecret(token) } });
+}
+
+// An agent calls several times a second while frames are short; last_seen_at to within
+// a few seconds is all the "offline after 2 minutes" rule needs, without a write per call.
+const LAST_SEEN_RESOLUTION_MS = 5_000;
+
+/** Notes that the worker's agent called (and its status, when it changed). */
+export async function noteWorkerSeen(worker: Worker, status?: WorkerStatus): Promise<void> {
+  const seenLongAgo = !worker.lastSeenAt || Date.now() - worker.lastSeenAt.getTime() > LAST_SEEN_RESOLUTION_MS;
+  const changed = status !== undefined && status !== worker.status;
+  if (!seenLongAgo && !changed) return;
+  await worker.update({ lastSeenAt: new Date(), ...(changed ? { status } : {}) });
+}
+
+type Hello = z.infer<typeof helloRequestSchema>;
+
+/** Records what the agent says about its machine; `sleeping` when outside its schedule. */
+export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<typeof helloResponseSchema>> {
+  const { denoiser, threads, agentVersion } = hello.capabilities;
+  await worker.update({
+    blenderVersion: hello.blenderVersion,
+    // The claim reads `denoiser` from here (capabilities @> '{"denoiser": true}').
+    capabilities: { denoiser, threads, ...(agentVersion === undefined ? {} : { agentVersion }) },
+    threads,
+    agentVersion: agentVersion ?? null,
+    status: hello.status ?? "idle",
+    lastSeenAt: new Date(),
+  });
+  return { worker: { id: worker.id, name: worker.name, enabled: worker.enabled }, leaseSeconds: DEFAULT_LEASE_SECONDS };
+}
+
+/** Leases the next task this worker may take, or null when there is none for it. */
+export async function claimNextTask(worker: Worker): Promise<ClaimedTask | null> {
+  const task = await claimTask(db(), { workerId: worker.id, leaseSeconds: DEFAULT_LEASE_SECONDS });
+  await noteWorkerSeen(worker, task ? "rendering" : "idle");
+  return task && toClaimedTaskDto(task);
+}
+
+function toClaimedTaskDto(task: QueuedTask): ClaimedTask {
+  return {
+    id: task.id,
+    kind: task.kind,
+    renderId: task.renderId,
+    frameStart: task.frameStart,
+    frameEnd: task.frameEnd,
+    format: task.outputFormat,
+    leaseToken: task.leaseToken,
+    leaseExpiresAt: task.leaseExpiresAt.toISOString(),
+    archive: { ...task.archive, size: Number(task.archive.size) },
+    expected: task.expected,
+  };
+}
+
+/** The lease of `taskId` as this worker states it. */
+export function leaseOf(worker: Worker, taskId: number, leaseToken: string): Lease {
+  return { taskId, workerId: worker.id, leaseToken };
+}
+
+/** A lease that expired, was taken back or never was this worker's: the agent drops the work. */
+export function staleLease(taskId: number): Problem {
+  return new Problem(
+    "conflict",
+    `Task ${taskId} is not leased to this worker any more (its lease expired or the task was taken back); drop its work and claim another.`,
+  );
+}
+
+export async function heartbeat(lease: Lease, progress: number): Promise<HeartbeatResponse> {
+  const answer = await heartbeatTask(db(), { ...lease, progress, leaseSeconds: DEFAULT_LEASE_SECONDS });
+  if (answer === "stale") throw staleLease(lease.taskId);
+  return answer.keepRunning
+    ? { keepRunning: true, leaseExpiresAt: answer.leaseExpiresAt.toISOString() }
+    : { keepRunning: false, reason: answer.reason };
+}
+
+export async function completeRenderTask(lease: Lease): Promise<z.infer<typeof completeResponseSchema>> {
+  const answer = await completeTask(db(), lease);
+  if (answer.ok) return { renderStatus: answer.renderStatus };
+  if (answer.reason === "stale") throw staleLease(lease.taskId);
+  throw new Problem(
+    "unprocessable",
+    `Task ${lease.taskId} is not done: frame${answer.frames.length === 1 ? "" : "s"} ${answer.frames.join(", ")} ` +
+      "have no accepted image yet. Upload them, then complete the task.",
+  );
+}
+
+export async function failLeasedTask(
+  lease: Lease,
+  { error, logTail }: { error: string; logTail: string },
+): Promise<z.infer<typeof failResponseSchema>> {
+  const answer = await failTask(db(), { ...lease, error, logTail: logTail === "" ? null : logTail });
+  if (answer === "stale") throw staleLease(lease.taskId);
+  return answer;
+}
+
+export async function releaseLeasedTask(lease: Lease): Promise<{ taskStatus: "queued" }> {
+  if ((await releaseTask(db(), lease)) === "stale") throw staleLease(lease.taskId);
+  return { taskStatus: "queued" };
+}
+
+/** Finishes an inspect task: the scene facts go on the archive, in the lease's transaction. */
+export async function recordInspection(lease: Lease, facts: SceneFacts): Promise<{ archiveId: number }> {
+  let archiveId = 0;
+  const answer = await completeInspection(db(), lease, async (id, transaction) => {
+    archiveId = id;
+    await saveSceneFacts(id, facts, transaction);
+  });
+  if (answer === "stale") throw staleLease(lease.taskId);
+  return { archiveId };
+}
+
+// Renders that may still hand out tasks: those that can still need a denoiser.
+const UNFINISHED = ["estimating", "quoted", "queued", "rendering", "paused", "needs-credits"] as const;
+
+async function saveSceneFacts(archiveId: number, facts: SceneFacts, transaction: Transaction): Promise<void> {
+  await Archive.update(
+    {
+      frameStart: facts.frameStart,
+      frameEnd: facts.frameEnd,
+      fps: facts.fps,
+      resolutionX: facts.resolutionX,
+      resolutionY: facts.resolutionY,
+      resolutionPercentage: facts.resolutionPercentage,
+      engine: facts.engine,
+      samples: facts.samples,
+      denoising: facts.denoising,
+      hasScripts: facts.hasScripts,
+      // All of it, for what has no column: step, output size (the frame check's), cameras, missing files.
+      sceneFacts: facts,
+    },
+    { where: { id: archiveId }, transaction },
+  );
+  // A render requested before the facts were known takes the denoiser rule now: a scene
+  // that denoises only goes to workers whose Blender has one.
+  await Render.update(
+    { needsDenoiser: facts.denoising, updatedAt: new Date() },
+    { where: { archiveId, status: { [Op.in]: [...UNFINISHED] }, needsDenoiser: { [Op.ne]: facts.denoising } }, transaction },
+  );
+}
+
+export interface ArchiveBytes {
+  size: number;
+  /** The bytes, or the range of them (inclusive) a Range header asked for. */
+  read(range?: ByteRange): Readable;
+}
+
+/**
+ * The bytes of an archive, for a worker that holds a lease on a task using it; for any
+ * other worker it does not exist.
+ */
+export async function openArchiveForWorker(worker: Worker, hash: string): Promise<ArchiveBytes> {
+  const missing = () =>
+    new Problem("not_found", `No archive ${hash} for this worker: it only downloads the archive of a task it holds; claim one first.`);
+  if (!(await workerHoldsArchive(db(), worker.id, hash))) throw missing();
+  const { storage } = getRuntime();
+  const key = archiveKey(hash);
+  const size = await storage.size(key).catch(() => null);
+  if (size === null) throw missing();
+  return { size, read: (range) => storage.read(key, range) };
+}
