@@ -1,6 +1,7 @@
 import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from "sequelize";
 import type { ArchiveDto, ArchiveFacts } from "../../contract";
 import { Archive, Project, type ArchiveKind, type BlendCompression } from "../../db/models";
+import { createInspectTask } from "../../db/sql/queue";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { getRuntime } from "../lib/runtime.server";
@@ -87,11 +88,13 @@ const SCENE_FACT_COLUMNS = [
   "hasScripts",
   "sceneFacts",
 ] as const;
-type SceneFacts = Partial<Pick<Archive, (typeof SCENE_FACT_COLUMNS)[number]>>;
+type SceneFacts = Partial<Pick<Archive, (typeof SCENE_FACT_COLUMNS)[number] | "inspectedAt">>;
 
 /** What inspecting these bytes found, to carry over to another row of the same bytes. */
 export function sceneFactsOf(archive: Archive): SceneFacts {
-  return Object.fromEntries(SCENE_FACT_COLUMNS.map((column) => [column, archive[column]]));
+  const facts: SceneFacts = Object.fromEntries(SCENE_FACT_COLUMNS.map((column) => [column, archive[column]]));
+  // Facts read from the same bytes need no second reading; a reading that failed is tried again.
+  return { ...facts, inspectedAt: archive.inspectionError ? null : archive.inspectedAt };
 }
 
 export interface NewArchive extends SceneFacts {
@@ -130,6 +133,8 @@ export async function storeArchive(input: NewArchive, temporaryFile: string | nu
       else if (!hadBlob) throw noSuchBytes(input.hash);
       try {
         const archive = await Archive.create({ ...input, storageKey: key }, { transaction });
+        // One of the owner's agents reads the scene facts (frame range, size, engine…).
+        if (!archive.inspectedAt) await createInspectTask(db(), archive.id, { transaction });
         return { archive, deduplicated: false };
       } catch (error) {
         if (!hadBlob) await storage.remove(key);
