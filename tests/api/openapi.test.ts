@@ -20,6 +20,22 @@ test("the OpenAPI document is served without a token and lists every endpoint", 
   }
 });
 
+test("every endpoint of the catalogue has its route: none falls through to the unknown-path 404", async () => {
+  const sample = (param: string) => (param === "hash" ? "a".repeat(64) : "1");
+  for (const endpoint of Object.values(endpoints)) {
+    const path = endpoint.path.replace(/\{([^}]+)\}/g, (_, param: string) => sample(param));
+    const response = await fetch(`${server.url}/api/v1${path}`, { method: endpoint.method.toUpperCase() });
+    const text = await response.text();
+    expect(text, `${endpoint.method} ${path}`).not.toMatch(/No API endpoint/);
+    // Without a token, anything that asks for one says so.
+    if (endpoint.auth !== "none") expect(response.status, `${endpoint.method} ${path}: ${text}`).toBe(401);
+  }
+  const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
+    components: { securitySchemes: Record<string, { scheme: string }> };
+  };
+  expect(Object.keys(document.components.securitySchemes).sort()).toEqual(["bearerAuth", "workerAuth"]);
+});
+
 test.each([
   ["GET", "/api/v1/nothing-here"],
   ["POST", "/api/v1/projects/1/nothing"],
