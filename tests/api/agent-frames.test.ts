@@ -41,14 +41,14 @@ const exists = (file: string) => fs.access(file).then(() => true, () => false);
 let users = 0;
 /** A user's agent holding the first task of a new 64×48 render of `frames`. */
 async function leased({ frames = "1-4", chunk = 1, format = "PNG" }: { frames?: string; chunk?: number; format?: string } = {}) {
-  const { user } = await createUserWithToken(server, `frames-${++users}`);
+  const { user, token: userToken } = await createUserWithToken(server, `frames-${++users}`);
   const { worker, token } = await createWorkerWithToken(server, user.id);
   const archiveId = await f.archive(user.id, { resolutionX: 128, resolutionY: 96, resolutionPercentage: 50 });
   const renderId = await f.render(user.id, { archiveId, frames, chunk });
   await f.one("UPDATE renders SET output_format = $format WHERE id = $renderId RETURNING id", { format, renderId });
   const agent = new AgentApi(server, token);
   const task = await agent.claim();
-  return { user, worker, agent, renderId, task };
+  return { user, userToken, worker, agent, renderId, task };
 }
 
 const failuresOf = (task: ClaimedTask) =>
@@ -56,7 +56,7 @@ const failuresOf = (task: ClaimedTask) =>
 
 describe("an accepted frame", () => {
   test("is stored under its sha256 with a WebP thumbnail, and recorded with its size and render time", async () => {
-    const { worker, agent, renderId, task } = await leased();
+    const { userToken, worker, agent, renderId, task } = await leased();
     expect(task.expected).toEqual({ width: 64, height: 48 });
     const png = pngBytes(64, 48);
     const response = await agent.uploadFrame(task.id, 1, png, { leaseToken: task.leaseToken, renderTimeMs: 2345 });
@@ -81,6 +81,14 @@ describe("an accepted frame", () => {
     expect([thumbnail.format, thumbnail.width, thumbnail.height]).toEqual(["webp", 64, 48]);
     // Nothing left behind in the temporary uploads.
     expect(await fs.readdir(blob(".tmp"))).toEqual([]);
+
+    // The owner gets both back through the renders API.
+    const get = (url: string) => fetch(`${server.url}/api/v1/renders/${renderId}/frames/1${url}`, { headers: { Authorization: `Bearer ${userToken}` } });
+    const image = await get("");
+    expect([image.status, image.headers.get("content-type")]).toEqual([200, "image/png"]);
+    expect(sha256(new Uint8Array(await image.arrayBuffer()))).toBe(hash);
+    const small = await get("/thumbnail");
+    expect([small.status, small.headers.get("content-type")]).toEqual([200, "image/webp"]);
   });
 
   test("a thumbnail fits in 320×320, keeping the frame's shape", async () => {

@@ -181,7 +181,7 @@ describe("a leased task", () => {
   });
 
   test("failed by 3 different workers, the task fails and the render with it, each error kept", async () => {
-    const { user, agent, task, renderId } = await leased("kim");
+    const { user, userToken, agent, task, renderId } = await leased("kim");
     const first = failResponseSchema.parse(
       await expectJson(await agent.task(task.id, "fail", { leaseToken: task.leaseToken, error: "Error: Out of memory", logTail: "Fra:1 …" }), 200),
     );
@@ -208,6 +208,9 @@ describe("a leased task", () => {
       { error: "Error: crash 2", log_tail: null },
       { error: "Error: crash 3", log_tail: null },
     ]);
+    // The owner reads why on the render (GET /api/v1/renders/:id).
+    const render = await fetch(`${server.url}/api/v1/renders/${renderId}`, { headers: { Authorization: `Bearer ${userToken}` } });
+    expect(await expectJson(render, 200)).toMatchObject({ status: "failed", failure: "Frame 1 failed on 3 workers; the last error: Error: crash 3" });
   });
 
   test("an agent's calls mark its worker seen, at most one write every few seconds", async () => {
