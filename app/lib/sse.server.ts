@@ -98,7 +98,9 @@ export function pollingEventStream<T>(
     headers: {
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
+      // Not kept for another request when the stream ends: a stopping server would wait
+      // for it to idle out (keep-alive) instead of closing at once.
+      Connection: "close",
       // nginx would otherwise buffer the events.
       "X-Accel-Buffering": "no",
     },

@@ -1,4 +1,4 @@
-import type { Sequelize } from "sequelize";
+import { QueryTypes, type Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderListSchema, type RenderDto } from "../../contract";
 import { failTask } from "../../db/sql/queue";
@@ -44,6 +44,9 @@ async function inspected(archiveId: number, facts: { start: number; end: number;
 
 const request = (body: object, as = api) => as.call("/renders", { body });
 
+const row = async <T extends object>(sql: string, bind: Record<string, unknown> = {}) =>
+  (await sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT }))[0];
+
 /**
  * A user of their own with an inspected archive, for tests where workers claim: a claim
  * hands a worker any of its owner's tasks (inspections first), so they must be only this test's.
@@ -77,11 +80,7 @@ describe("requesting a render", () => {
       startedAt: null,
       finishedAt: null,
     });
-    const [row] = await sequelize.query<{ count: number }>(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id`, {
-      bind: { id: render.id },
-      type: "SELECT" as never,
-    });
-    expect(row.count).toBe(24);
+    expect(await row(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id`, { id: render.id })).toEqual({ count: 24 });
   });
 
   test("by hash, with a step, chunks, a format and a price (kept in milli-credits)", async () => {
@@ -91,11 +90,7 @@ describe("requesting a render", () => {
       201,
     );
     expect(stepped).toMatchObject({ frameStep: 5, tasks: 5, format: "JPEG", price: 1.25, frames: { total: 5, queued: 5 } });
-    const [row] = (await sequelize.query(`SELECT price_milli FROM renders WHERE id = $id`, {
-      bind: { id: stepped.id },
-      type: "SELECT" as never,
-    })) as { price_milli: number }[];
-    expect(row.price_milli).toBe(1250);
+    expect(await row(`SELECT price_milli FROM renders WHERE id = $id`, { id: stepped.id })).toEqual({ price_milli: 1250 });
     const chunked = await renderOf(await request({ archiveId: archive.id, frames: "1-10", chunk: 4, format: "OPEN_EXR" }), 201);
     expect(chunked).toMatchObject({ chunkSize: 4, tasks: 3, format: "OPEN_EXR", frames: { total: 10, queued: 10 } });
   });
@@ -105,11 +100,7 @@ describe("requesting a render", () => {
     await inspected(archive.id, { start: 10, end: 20, step: 2, denoising: true });
     const render = await renderOf(await request({ archiveId: archive.id }), 201);
     expect(render).toMatchObject({ frameStart: 10, frameEnd: 20, frameStep: 2, tasks: 6 });
-    const [row] = (await sequelize.query(`SELECT needs_denoiser FROM renders WHERE id = $id`, {
-      bind: { id: render.id },
-      type: "SELECT" as never,
-    })) as { needs_denoiser: boolean }[];
-    expect(row.needs_denoiser).toBe(true);
+    expect(await row(`SELECT needs_denoiser FROM renders WHERE id = $id`, { id: render.id })).toEqual({ needs_denoiser: true });
   });
 
   test("without frames before the scene was read: 422 asking for --frames, and nothing stored", async () => {
@@ -161,8 +152,7 @@ describe("requesting a render", () => {
   });
 });
 
-const countRenders = async () =>
-  ((await sequelize.query(`SELECT count(*)::int AS count FROM renders`, { type: "SELECT" as never })) as { count: number }[])[0].count;
+const countRenders = async () => (await row<{ count: number }>(`SELECT count(*)::int AS count FROM renders`)).count;
 
 describe("following renders", () => {
   test("the list has only mine, newest first, each with its frame counts", async () => {

@@ -111,3 +111,75 @@ export async function createWorker(api: ArchiveApi, name: string): Promise<numbe
   expect(response.status).toBe(201);
   return ((await response.json()) as { id: number }).id;
 }
+
+/**
+ * A worker's agent speaking the real agent protocol over HTTP, rendering nothing: it
+ * uploads a PNG per frame (64×48, the frame in its pixels) and completes the task.
+ */
+export class TestAgent {
+  constructor(
+    readonly server: TestServer,
+    readonly token: string,
+  ) {}
+
+  private call(method: string, urlPath: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.server.url}/api/v1${urlPath}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async hello(): Promise<void> {
+    const response = await this.call("POST", "/agent/hello", {
+      blenderVersion: "3.4.1",
+      capabilities: { denoiser: false, threads: 4 },
+    });
+    expect(response.status, await response.text()).toBe(200);
+  }
+
+  /** Claims a render task: its id, lease token and frames. */
+  async claim(): Promise<{ id: number; leaseToken: string; frames: number[] }> {
+    const response = await this.call("POST", "/agent/claim", {});
+    const body = (await response.json()) as { task: { id: number; leaseToken: string; frameStart: number; frameEnd: number } };
+    expect({ status: response.status, body }).toMatchObject({ status: 200, body: { task: { kind: "render" } } });
+    const { id, leaseToken, frameStart, frameEnd } = body.task;
+    return { id, leaseToken, frames: Array.from({ length: frameEnd - frameStart + 1 }, (_, index) => frameStart + index) };
+  }
+
+  async upload(task: { id: number; leaseToken: string }, frame: number): Promise<Buffer> {
+    const image = pngBytes(64, 48, frame * 10);
+    const query = new URLSearchParams({ leaseToken: task.leaseToken, renderTimeMs: String(1000 + frame) });
+    const response = await fetch(`${this.server.url}/api/v1/agent/tasks/${task.id}/frames/${frame}?${query}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "image/png" },
+      body: new Uint8Array(image),
+    });
+    expect(response.status, await response.text()).toBe(201);
+    return image;
+  }
+
+  async complete(task: { id: number; leaseToken: string }): Promise<void> {
+    const response = await this.call("POST", `/agent/tasks/${task.id}/complete`, { leaseToken: task.leaseToken });
+    expect(response.status, await response.text()).toBe(200);
+  }
+
+  /** Claims the next task and delivers all its frames: the images by frame. */
+  async renderNext(): Promise<Map<number, Buffer>> {
+    const task = await this.claim();
+    const images = new Map<number, Buffer>();
+    for (const frame of task.frames) images.set(frame, await this.upload(task, frame));
+    await this.complete(task);
+    return images;
+  }
+}
+
+/** A new worker of the API's user and its agent, which has said hello. */
+export async function createAgent(api: ArchiveApi, name: string): Promise<{ workerId: number; agent: TestAgent }> {
+  const response = await api.call("/workers", { body: { name } });
+  const body = (await response.json()) as { id: number; token: string };
+  expect({ status: response.status, body }).toMatchObject({ status: 201 });
+  const agent = new TestAgent(api.server, body.token);
+  await agent.hello();
+  return { workerId: body.id, agent };
+}
