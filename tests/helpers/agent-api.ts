@@ -73,7 +73,7 @@ export class AgentApi {
     return fetch(`${this.server.url}/api/v1/agent/tasks/${taskId}/frames/${frame}?${query}`, {
       method: "PUT",
       headers: { ...(this.token === null ? {} : { Authorization: `Bearer ${this.token}` }), "Content-Type": contentType },
-      body: image,
+      body: new Uint8Array(image),
     });
   }
 
