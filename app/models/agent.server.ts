@@ -16,6 +16,7 @@ import {
   completeInspection,
   completeTask,
   failTask,
+  findLeasedTask,
   heartbeatTask,
   releaseTask,
   workerHoldsArchive,
@@ -111,10 +112,22 @@ export async function heartbeat(lease: Lease, progress: number): Promise<Heartbe
     : { keepRunning: false, reason: answer.reason };
 }
 
+/**
+ * Why a lease did not fit the call: another kind of task (a 400 that says which call it
+ * takes), or else a stale lease. Asked only once a call was refused.
+ */
+async function refusedLease(lease: Lease, wanted: "render" | "inspect"): Promise<Problem> {
+  const task = await findLeasedTask(db(), lease);
+  if (!task || task.kind === wanted) return staleLease(lease.taskId);
+  return task.kind === "inspect"
+    ? new Problem("bad_request", `Task ${lease.taskId} is an inspect task: post its scene facts to …/inspection.`)
+    : new Problem("bad_request", `Task ${lease.taskId} is a render task: upload its frames, then post …/complete.`);
+}
+
 export async function completeRenderTask(lease: Lease): Promise<z.infer<typeof completeResponseSchema>> {
   const answer = await completeTask(db(), lease);
   if (answer.ok) return { renderStatus: answer.renderStatus };
-  if (answer.reason === "stale") throw staleLease(lease.taskId);
+  if (answer.reason === "stale") throw await refusedLease(lease, "render");
   throw new Problem(
     "unprocessable",
     `Task ${lease.taskId} is not done: frame${answer.frames.length === 1 ? "" : "s"} ${answer.frames.join(", ")} ` +
@@ -143,7 +156,7 @@ export async function recordInspection(lease: Lease, facts: SceneFacts): Promise
     archiveId = id;
     await saveSceneFacts(id, facts, transaction);
   });
-  if (answer === "stale") throw staleLease(lease.taskId);
+  if (answer === "stale") throw await refusedLease(lease, "inspect");
   return { archiveId };
 }
 

@@ -185,6 +185,26 @@ describe("inspection", () => {
     });
   });
 
+  test("an inspect task takes scene facts, not frames or complete; a render task takes no facts", async () => {
+    const { user, archives, agent } = await owner("fox");
+    const archive = await uploaded(await archives.upload((await archives.createProject()).id, blend(2200)));
+    const inspect = await agent.claim();
+    const lease = { leaseToken: inspect.leaseToken };
+    await expectError(await agent.task(inspect.id, "complete", lease), 400, "bad_request", /inspect task: post its scene facts to …\/inspection/);
+    await expectError(await agent.uploadFrame(inspect.id, 1, Buffer.from("png"), lease), 400, "bad_request", /inspect task: it takes scene facts/);
+    await expectJson(await agent.task(inspect.id, "inspection", { ...lease, facts: SCENE_FACTS }), 200);
+
+    await f.render(user.id, { archiveId: archive.id, frames: "1" });
+    const render = await agent.claim();
+    await expectError(
+      await agent.task(render.id, "inspection", { leaseToken: render.leaseToken, facts: SCENE_FACTS }),
+      400,
+      "bad_request",
+      /render task: upload its frames/,
+    );
+    expect(await f.one("SELECT status FROM tasks WHERE id = $id", { id: render.id })).toEqual({ status: "leased" });
+  });
+
   test("an archive Blender cannot read, failed by 3 of the owner's agents, records why", async () => {
     const { user, archives, agent } = await owner("dee");
     const archive = await uploaded(await archives.upload((await archives.createProject()).id, blend(2000)));
