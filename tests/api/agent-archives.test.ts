@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,8 +7,8 @@ import { archiveSchema, type ArchiveDto, type ClaimedTask } from "../../contract
 import { Archive, Result } from "../../db/models";
 import { framePaths, renderFrames } from "../../agent/blender";
 import { inspectScene } from "../../agent/scene-facts";
-import { AgentApi, createWorkerWithToken, expectError, expectJson, HELLO, SCENE_FACTS } from "../helpers/agent-api";
-import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
+import { AgentApi, createWorkerWithToken, expectJson, HELLO, SCENE_FACTS } from "../helpers/agent-api";
+import { ArchiveApi, blend, expectApiError, sha256, uploaded } from "../helpers/archive-api";
 import { farm, type Farm } from "../helpers/farm";
 import { BLENDER, makeScene } from "../helpers/scenes";
 import { startTestServer, type TestServer } from "../helpers/server";
@@ -36,8 +35,6 @@ afterAll(async () => {
   await server.close();
   await fs.rm(workDir, { recursive: true, force: true });
 });
-
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** A user who uploads through the API, with one worker and its agent. */
 async function owner(name: string) {
@@ -78,7 +75,7 @@ describe("a scene uploaded, inspected and rendered by its owner's agent", () => 
 
     const stranger = await owner("bob");
     await stranger.agent.claimNothing();
-    await expectError(await stranger.agent.downloadArchive(archive.hash), 404, "not_found", /only downloads the archive of a task it holds/);
+    await expectApiError(await stranger.agent.downloadArchive(archive.hash), 404, "not_found", /only downloads the archive of a task it holds/);
   });
 
   test("the agent holding it downloads the bytes, whole or from where a cut download stopped", async () => {
@@ -107,8 +104,8 @@ describe("a scene uploaded, inspected and rendered by its owner's agent", () => 
 
     const past = await ann.agent.downloadArchive(archive.hash, { Range: `bytes=${sceneBytes.length}-` });
     expect(past.headers.get("content-range")).toBe(`bytes */${sceneBytes.length}`);
-    await expectError(past, 416, "range_not_satisfiable", new RegExp(`has ${sceneBytes.length} bytes`));
-    await expectError(await ann.agent.downloadArchive("not-a-hash"), 404, "not_found", /not an archive's sha256/);
+    await expectApiError(past, 416, "range_not_satisfiable", new RegExp(`has ${sceneBytes.length} bytes`));
+    await expectApiError(await ann.agent.downloadArchive("not-a-hash"), 404, "not_found", /not an archive's sha256/);
 
     // Blender reads the scene with the agent's own script; the facts go on the archive.
     const outcome = await inspectScene({ blender: BLENDER, blendFile: await download(ann.agent, task) });
@@ -135,7 +132,7 @@ describe("a scene uploaded, inspected and rendered by its owner's agent", () => 
     expect(row.sceneFacts).toMatchObject({ outputWidth: 64, outputHeight: 48, cameras: ["Camera"], missingFiles: [] });
     expect(await inspectTasksOf(archive.id)).toEqual([{ status: "done" }]);
     // The task is done, so the bytes are no longer this agent's to fetch.
-    await expectError(await ann.agent.downloadArchive(archive.hash), 404, "not_found", /claim one first/);
+    await expectApiError(await ann.agent.downloadArchive(archive.hash), 404, "not_found", /claim one first/);
   });
 
   test("a frame Blender renders from it is checked against the facts' size and accepted", async () => {
@@ -190,13 +187,13 @@ describe("inspection", () => {
     const archive = await uploaded(await archives.upload((await archives.createProject()).id, blend(2200)));
     const inspect = await agent.claim();
     const lease = { leaseToken: inspect.leaseToken };
-    await expectError(await agent.task(inspect.id, "complete", lease), 400, "bad_request", /inspect task: post its scene facts to …\/inspection/);
-    await expectError(await agent.uploadFrame(inspect.id, 1, Buffer.from("png"), lease), 400, "bad_request", /inspect task: it takes scene facts/);
+    await expectApiError(await agent.task(inspect.id, "complete", lease), 400, "bad_request", /inspect task: post its scene facts to …\/inspection/);
+    await expectApiError(await agent.uploadFrame(inspect.id, 1, Buffer.from("png"), lease), 400, "bad_request", /inspect task: it takes scene facts/);
     await expectJson(await agent.task(inspect.id, "inspection", { ...lease, facts: SCENE_FACTS }), 200);
 
     await f.render(user.id, { archiveId: archive.id, frames: "1" });
     const render = await agent.claim();
-    await expectError(
+    await expectApiError(
       await agent.task(render.id, "inspection", { leaseToken: render.leaseToken, facts: SCENE_FACTS }),
       400,
       "bad_request",

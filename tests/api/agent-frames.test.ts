@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
@@ -10,10 +9,10 @@ import {
   createWorkerWithToken,
   damagedPngBytes,
   exrHeaderBytes,
-  expectError,
   expectJson,
   pngBytes,
 } from "../helpers/agent-api";
+import { expectApiError, sha256 } from "../helpers/archive-api";
 import { farm, type Farm } from "../helpers/farm";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
@@ -34,7 +33,6 @@ afterAll(async () => {
   await server.close();
 });
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const blob = (key: string) => path.join(server.dataDir, "blobs", key);
 const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
@@ -86,7 +84,7 @@ describe("an accepted frame", () => {
     const get = (url: string) => fetch(`${server.url}/api/v1/renders/${renderId}/frames/1${url}`, { headers: { Authorization: `Bearer ${userToken}` } });
     const image = await get("");
     expect([image.status, image.headers.get("content-type")]).toEqual([200, "image/png"]);
-    expect(sha256(new Uint8Array(await image.arrayBuffer()))).toBe(hash);
+    expect(sha256(Buffer.from(await image.arrayBuffer()))).toBe(hash);
     const small = await get("/thumbnail");
     expect([small.status, small.headers.get("content-type")]).toEqual([200, "image/webp"]);
   });
@@ -136,7 +134,7 @@ describe("a refused frame", () => {
     const { worker, agent, renderId, task } = await leased();
     const bytes = await image();
     const response = await agent.uploadFrame(task.id, 1, bytes, { leaseToken: task.leaseToken });
-    await expectError(response, 422, "unprocessable", new RegExp(`Frame 1 was refused: ${reason.source}.*failure of this worker.*back to the queue`));
+    await expectApiError(response, 422, "unprocessable", new RegExp(`Frame 1 was refused: ${reason.source}.*failure of this worker.*back to the queue`));
     const [failure, ...more] = await failuresOf(task);
     expect(more).toEqual([]);
     expect(failure.worker_id).toBe(worker.id);
@@ -146,7 +144,7 @@ describe("a refused frame", () => {
     expect(rejected[0].rejectReason).toMatch(reason);
     expect(await f.one("SELECT status, worker_id FROM tasks WHERE id = $id", { id: task.id })).toEqual({ status: "queued", worker_id: null });
     // The lease is gone with it, and nothing was stored.
-    await expectError(await agent.task(task.id, "fail", { leaseToken: task.leaseToken, error: "refused" }), 409, "conflict", /not leased/);
+    await expectApiError(await agent.task(task.id, "fail", { leaseToken: task.leaseToken, error: "refused" }), 409, "conflict", /not leased/);
     expect(await exists(blob(`results/${sha256(bytes).slice(0, 2)}/${sha256(bytes)}`))).toBe(false);
   });
 
@@ -154,9 +152,9 @@ describe("a refused frame", () => {
     const { agent, task } = await leased({ frames: "1-9:2" });
     const png = pngBytes(64, 48);
     for (const frame of [0, 2, 3, -1]) {
-      await expectError(await agent.uploadFrame(task.id, frame, png, { leaseToken: task.leaseToken }), 400, "bad_request", /not one of task \d+'s frames \(frame 1\)/);
+      await expectApiError(await agent.uploadFrame(task.id, frame, png, { leaseToken: task.leaseToken }), 400, "bad_request", /not one of task \d+'s frames \(frame 1\)/);
     }
-    await expectError(await agent.uploadFrame(task.id, "one", png, { leaseToken: task.leaseToken }), 400, "bad_request", /"one" is not a frame number/);
+    await expectApiError(await agent.uploadFrame(task.id, "one", png, { leaseToken: task.leaseToken }), 400, "bad_request", /"one" is not a frame number/);
     expect(await failuresOf(task)).toEqual([]);
     expect(await f.one("SELECT status FROM tasks WHERE id = $id", { id: task.id })).toEqual({ status: "leased" });
   });
@@ -164,7 +162,7 @@ describe("a refused frame", () => {
   test("a frame over CACTUS_MAX_FRAME_BYTES is a 413 that names the setting, before it is read", async () => {
     const { agent, task } = await leased();
     const huge = Buffer.concat([pngBytes(64, 48), Buffer.alloc(MAX_FRAME_BYTES)]);
-    await expectError(await agent.uploadFrame(task.id, 1, huge, { leaseToken: task.leaseToken }), 413, "payload_too_large", /limit is 64 KiB.*CACTUS_MAX_FRAME_BYTES/);
+    await expectApiError(await agent.uploadFrame(task.id, 1, huge, { leaseToken: task.leaseToken }), 413, "payload_too_large", /limit is 64 KiB.*CACTUS_MAX_FRAME_BYTES/);
     // Streamed without a length, it is cut off at the limit all the same.
     const stream = new Blob([huge]).stream();
     const query = new URLSearchParams({ leaseToken: task.leaseToken, renderTimeMs: "1" });
@@ -174,7 +172,7 @@ describe("a refused frame", () => {
       body: stream,
       duplex: "half",
     } as RequestInit);
-    await expectError(response, 413, "payload_too_large", /CACTUS_MAX_FRAME_BYTES/);
+    await expectApiError(response, 413, "payload_too_large", /CACTUS_MAX_FRAME_BYTES/);
     expect(await failuresOf(task)).toEqual([]);
   });
 });
@@ -185,7 +183,7 @@ describe("completing a task", () => {
     expect([task.frameStart, task.frameEnd]).toEqual([1, 2]);
     const lease = { leaseToken: task.leaseToken };
     await expectJson(await agent.uploadFrame(task.id, 2, pngBytes(64, 48, 2), lease), 201);
-    await expectError(await agent.task(task.id, "complete", lease), 422, "unprocessable", /frame 1 have no accepted image yet/);
+    await expectApiError(await agent.task(task.id, "complete", lease), 422, "unprocessable", /frame 1 have no accepted image yet/);
     await expectJson(await agent.uploadFrame(task.id, 1, pngBytes(64, 48, 1), lease), 201);
     expect(await expectJson(await agent.task(task.id, "complete", lease), 200)).toEqual({ renderStatus: "rendering" });
     expect(await f.one("SELECT status FROM tasks WHERE id = $id", { id: task.id })).toEqual({ status: "done" });
@@ -199,6 +197,6 @@ describe("completing a task", () => {
       finished: true,
     });
     // Done is done: the lease now holds nothing to upload to.
-    await expectError(await agent.uploadFrame(last.id, 4, pngBytes(64, 48), { leaseToken: last.leaseToken }), 409, "conflict", /not leased/);
+    await expectApiError(await agent.uploadFrame(last.id, 4, pngBytes(64, 48), { leaseToken: last.leaseToken }), 409, "conflict", /not leased/);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { failResponseSchema, heartbeatResponseSchema, helloResponseSchema } from "../../contract";
 import { Worker } from "../../db/models";
-import { AgentApi, createWorkerWithToken, expectError, expectJson, HELLO, SCENE_FACTS } from "../helpers/agent-api";
+import { AgentApi, createWorkerWithToken, expectJson, HELLO, SCENE_FACTS } from "../helpers/agent-api";
+import { expectApiError } from "../helpers/archive-api";
 import { farm, type Farm } from "../helpers/farm";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
@@ -33,9 +34,9 @@ const SIZE = { resolutionX: 64, resolutionY: 48, resolutionPercentage: 100 };
 describe("who may call", () => {
   test("no token, a token nobody has and a user's API token are 401s that say what to do", async () => {
     const { userToken } = await owner("ann");
-    await expectError(await new AgentApi(server, null).call("POST", "/agent/claim", {}), 401, "unauthorized", /Bearer ccw_/);
-    await expectError(await new AgentApi(server, "ccw_nope").hello(), 401, "unauthorized", /cactus worker create/);
-    await expectError(await new AgentApi(server, userToken).call("POST", "/agent/claim", {}), 401, "unauthorized", /not valid/);
+    await expectApiError(await new AgentApi(server, null).call("POST", "/agent/claim", {}), 401, "unauthorized", /Bearer ccw_/);
+    await expectApiError(await new AgentApi(server, "ccw_nope").hello(), 401, "unauthorized", /cactus worker create/);
+    await expectApiError(await new AgentApi(server, userToken).call("POST", "/agent/claim", {}), 401, "unauthorized", /not valid/);
   });
 
   test("a worker its owner disabled is a 403 that says so, on every call, and is still seen", async () => {
@@ -43,9 +44,9 @@ describe("who may call", () => {
     const { worker, token } = await createWorkerWithToken(server, user.id, { name: "old laptop", enabled: false });
     const agent = new AgentApi(server, token);
     await f.render(user.id, { archiveId: await f.archive(user.id, SIZE), frames: "1" });
-    await expectError(await agent.hello(), 403, "forbidden", /owner disabled worker "old laptop".*cactus worker enable "old laptop"/);
-    await expectError(await agent.call("POST", "/agent/claim", {}), 403, "forbidden", /disabled/);
-    await expectError(await agent.downloadArchive("a".repeat(64)), 403, "forbidden", /disabled/);
+    await expectApiError(await agent.hello(), 403, "forbidden", /owner disabled worker "old laptop".*cactus worker enable "old laptop"/);
+    await expectApiError(await agent.call("POST", "/agent/claim", {}), 403, "forbidden", /disabled/);
+    await expectApiError(await agent.downloadArchive("a".repeat(64)), 403, "forbidden", /disabled/);
     expect((await worker.reload()).lastSeenAt).not.toBeNull();
     expect(await f.one("SELECT count(*)::int AS leased FROM tasks WHERE worker_id = $id", { id: worker.id })).toEqual({ leased: 0 });
   });
@@ -69,7 +70,7 @@ describe("hello", () => {
 
   test("a hello that does not fit the contract is a 400 naming the field", async () => {
     const { agent } = await owner("dan");
-    await expectError(await agent.hello({ blenderVersion: "3.4.1", capabilities: { threads: 0 } }), 400, "bad_request", /capabilities\.denoiser/);
+    await expectApiError(await agent.hello({ blenderVersion: "3.4.1", capabilities: { threads: 0 } }), 400, "bad_request", /capabilities\.denoiser/);
   });
 });
 
@@ -146,24 +147,24 @@ describe("a leased task", () => {
     await expire(task.id);
     const lease = { leaseToken: task.leaseToken };
     const stale = /not leased to this worker any more.*claim another/;
-    await expectError(await agent.task(task.id, "heartbeat", { ...lease, progress: 0.1 }), 409, "conflict", stale);
-    await expectError(await agent.uploadFrame(task.id, 1, Buffer.from("png"), lease), 409, "conflict", stale);
-    await expectError(await agent.task(task.id, "complete", lease), 409, "conflict", stale);
-    await expectError(await agent.task(task.id, "fail", { ...lease, error: "boom" }), 409, "conflict", stale);
+    await expectApiError(await agent.task(task.id, "heartbeat", { ...lease, progress: 0.1 }), 409, "conflict", stale);
+    await expectApiError(await agent.uploadFrame(task.id, 1, Buffer.from("png"), lease), 409, "conflict", stale);
+    await expectApiError(await agent.task(task.id, "complete", lease), 409, "conflict", stale);
+    await expectApiError(await agent.task(task.id, "fail", { ...lease, error: "boom" }), 409, "conflict", stale);
     // A render task is no inspect task: its lease does not take scene facts either.
-    await expectError(await agent.task(task.id, "inspection", { ...lease, facts: SCENE_FACTS }), 409, "conflict", stale);
+    await expectApiError(await agent.task(task.id, "inspection", { ...lease, facts: SCENE_FACTS }), 409, "conflict", stale);
     // Another worker's lease token, or one that is not a uuid, is as stale.
-    await expectError(await agent.task(task.id, "heartbeat", { leaseToken: crypto.randomUUID(), progress: 0 }), 409, "conflict", stale);
+    await expectApiError(await agent.task(task.id, "heartbeat", { leaseToken: crypto.randomUUID(), progress: 0 }), 409, "conflict", stale);
     const { agent: other } = await owner("ida");
-    await expectError(await other.task(task.id, "release", lease), 409, "conflict", stale);
+    await expectApiError(await other.task(task.id, "release", lease), 409, "conflict", stale);
     expect(await f.one("SELECT count(*)::int AS failures FROM task_failures WHERE task_id = $id", { id: task.id })).toEqual({ failures: 0 });
   });
 
   test("a bad body or path is a 400 or 404 in the API's shape", async () => {
     const { agent, task } = await leased("ike");
-    await expectError(await agent.task(task.id, "heartbeat", { leaseToken: "nope", progress: 2 }), 400, "bad_request", /leaseToken.*progress/s);
-    await expectError(await agent.call("POST", "/agent/tasks/abc/complete", { leaseToken: task.leaseToken }), 404, "not_found", /No task abc/);
-    await expectError(await agent.call("PUT", "/agent/claim", {}), 400, "bad_request", /PUT is not supported here; use POST/);
+    await expectApiError(await agent.task(task.id, "heartbeat", { leaseToken: "nope", progress: 2 }), 400, "bad_request", /leaseToken.*progress/s);
+    await expectApiError(await agent.call("POST", "/agent/tasks/abc/complete", { leaseToken: task.leaseToken }), 404, "not_found", /No task abc/);
+    await expectApiError(await agent.call("PUT", "/agent/claim", {}), 400, "bad_request", /PUT is not supported here; use POST/);
   });
 
   test("release puts the task back in the queue without a failure; the released lease is stale", async () => {
@@ -175,7 +176,7 @@ describe("a leased task", () => {
       attempts: 1,
     });
     expect(await f.one("SELECT count(*)::int AS failures FROM task_failures WHERE task_id = $id", { id: task.id })).toEqual({ failures: 0 });
-    await expectError(await agent.task(task.id, "heartbeat", { leaseToken: task.leaseToken, progress: 0 }), 409, "conflict", /not leased/);
+    await expectApiError(await agent.task(task.id, "heartbeat", { leaseToken: task.leaseToken, progress: 0 }), 409, "conflict", /not leased/);
     // The same worker may take it again: a release is no failure.
     expect((await agent.claim()).id).toBe(task.id);
   });

@@ -1,6 +1,6 @@
 import { crc32, deflateSync } from "node:zlib";
 import { expect } from "vitest";
-import { apiErrorSchema, claimResponseSchema, type ClaimedTask } from "../../contract";
+import { claimResponseSchema, type ClaimedTask } from "../../contract";
 import { hashSecret, newSecret } from "../../app/lib/secrets.server";
 import { Worker } from "../../db/models";
 import type { TestServer } from "./server";
@@ -109,15 +109,6 @@ export const HELLO = {
   blenderVersion: "3.4.1",
   capabilities: { denoiser: false, threads: 4, agentVersion: "0.1.0" },
 };
-
-/** The status (shown with the body when it differs), the error code and the message. */
-export async function expectError(response: Response, status: number, code: string, message: RegExp): Promise<void> {
-  const body: unknown = await response.json();
-  expect({ status: response.status, body }).toMatchObject({ status });
-  const { error } = apiErrorSchema.parse(body);
-  expect(error.code).toBe(code);
-  expect(error.message).toMatch(message);
-}
 
 /** A JSON answer with this status (shown with the body when it differs). */
 export async function expectJson<T = Record<string, unknown>>(response: Response, status: number): Promise<T> {
