@@ -12,9 +12,19 @@ import { projectCreate } from "./commands/project/create";
 import { projectList } from "./commands/project/list";
 import { projectRename } from "./commands/project/rename";
 import { projectRm } from "./commands/project/rm";
+import { renderCancel, renderPause, renderResume } from "./commands/render/change";
+import { renderDownload } from "./commands/render/download";
+import { renderList } from "./commands/render/list";
+import { renderRequest } from "./commands/render/request";
+import { renderStatus } from "./commands/render/status";
 import { tokenCreate } from "./commands/token/create";
 import { tokenList } from "./commands/token/list";
 import { tokenRevoke } from "./commands/token/revoke";
+import { workerCreate } from "./commands/worker/create";
+import { workerList } from "./commands/worker/list";
+import { workerRename } from "./commands/worker/rename";
+import { workerRm } from "./commands/worker/rm";
+import { workerDisable, workerEnable } from "./commands/worker/switch";
 import { createContext, type CliCommand, type CliIo, type GlobalArgs } from "./lib/context";
 import { CliError, UsageError, exitCodeOf } from "./lib/errors";
 import { Output } from "./lib/output";
@@ -26,6 +36,16 @@ const topLevel: AnyCommand[] = [login, logout, whoami, signup];
 const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
   { noun: "project", describe: "Create, list, rename and delete projects", verbs: [projectCreate, projectList, projectRename, projectRm] },
   { noun: "archive", describe: "Upload .blend / .zip archives into a project and list them", verbs: [archiveUpload, archiveList] },
+  {
+    noun: "render",
+    describe: "Request renders, follow them, stop them, download their frames",
+    verbs: [renderRequest, renderList, renderStatus, renderCancel, renderPause, renderResume, renderDownload],
+  },
+  {
+    noun: "worker",
+    describe: "Your worker machines and their agents' tokens",
+    verbs: [workerCreate, workerList, workerEnable, workerDisable, workerRename, workerRm],
+  },
   { noun: "token", describe: "API tokens for scripts and CI", verbs: [tokenCreate, tokenList, tokenRevoke] },
   { noun: "invite", describe: "Invite people to sign up", verbs: [inviteCreate, inviteList] },
 ];
@@ -72,6 +92,9 @@ function buildParser(argv: string[], io: CliIo): Argv<GlobalArgs> {
     .example('$0 project create "Spring short"', "create a project")
     .example('$0 archive upload shot010.blend --project "Spring short"', "upload a .blend")
     .example("$0 archive list -p 3 --json", "the archives of project 3, as JSON")
+    .example("$0 render request --archive 7 --frames 1-24", "render frames 1-24 of archive 7")
+    .example("$0 render status 12 --watch", "follow render 12 live")
+    .example("$0 worker create studio-pc", "a worker and its agent's token")
     .example("$0 token create --name ci --json", "a token for CI (use it as CACTUS_TOKEN)")
     .epilogue(
       "Settings resolve flag > env (CACTUS_SERVER, CACTUS_TOKEN) > config file ($CACTUS_CONFIG or " +

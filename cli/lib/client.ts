@@ -79,6 +79,31 @@ export class ApiClient {
   }
 
   /**
+   * A GET of an endpoint that answers bytes or events rather than JSON (a frame, a zip,
+   * an event stream): the response with its body unread, for the caller to stream. Error
+   * answers throw as `call`'s do.
+   */
+  async open<N extends EndpointName>(
+    name: N,
+    options: { params: Record<string, number>; query?: Record<string, string | undefined>; signal?: AbortSignal },
+  ): Promise<Response> {
+    const endpoint: Def<N> = endpoints[name];
+    const path = fillPath(endpoint.path, options.params);
+    const what = `GET ${API_PREFIX}${path}`;
+    const url = new URL(`${this.server}${API_PREFIX}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: this.authHeader(endpoint.auth), signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw this.unreachable(error);
+    }
+    if (!response.ok) throw errorForStatus(response.status, await response.text(), what);
+    return response;
+  }
+
+  /**
    * Streams a file as the body of the upload: never read whole into memory, so a
    * multi-gigabyte archive costs a read buffer, not its size. node:http rather than
    * fetch because piping a file stream into a socket is the fastest path Node has.

@@ -1,4 +1,4 @@
-import type { ArchiveDto, ProjectDto, UserDto } from "../../contract";
+import type { ArchiveDto, ProjectDto, RenderDto, UserDto, WorkerDto } from "../../contract";
 
 export const CREATED_AT = "2026-11-24T10:00:00.000Z";
 
@@ -37,3 +37,42 @@ export function archive(overrides: Partial<ArchiveDto> = {}): ArchiveDto {
 }
 
 export const apiError = (code: string, message: string) => ({ error: { code, message } });
+
+export function render(overrides: Partial<RenderDto> = {}): RenderDto {
+  return {
+    id: 12,
+    projectId: 3,
+    archiveId: 7,
+    archiveFilename: "shot.blend",
+    status: "queued",
+    frameStart: 1,
+    frameEnd: 24,
+    frameStep: 1,
+    chunkSize: 1,
+    format: "PNG",
+    price: 0,
+    tasks: 24,
+    frames: { total: 24, done: 0, failed: 0, rendering: 0, queued: 24 },
+    workers: [],
+    failure: null,
+    createdAt: CREATED_AT,
+    startedAt: null,
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+export function worker(id: number, name: string, overrides: Partial<WorkerDto> = {}): WorkerDto {
+  return {
+    id,
+    name,
+    enabled: true,
+    status: "offline",
+    lastSeenAt: null,
+    blenderVersion: null,
+    capabilities: {},
+    wupm: null,
+    createdAt: CREATED_AT,
+    ...overrides,
+  };
+}
