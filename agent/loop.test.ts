@@ -201,14 +201,20 @@ describe("the loop", () => {
     expect(kinds(events)).toContain("failed");
   });
 
-  test("a frame the server rejects (422) is reported as this worker's failure", async () => {
-    const { farm, loop } = await agent({ once: true });
+  test("a frame the server rejects (422) is already its failure: no fail call, no more uploads, the next claim", async () => {
+    const { farm, loop, events, logs } = await agent({ once: true });
     farm.intercept = (request) =>
       request.method === "PUT" ? { status: 422, json: { error: { code: "unprocessable", message: "The image is 64×48, the scene says 1920×1080." } } } : undefined;
-    farm.queue.push(renderTask(scene));
+    const task = renderTask(scene, { frameStart: 1, frameEnd: 2 });
+    farm.queue.push(task);
     await loop.run();
-    expect((farm.to("POST", /\/fail$/)[0].body as { error: string }).error).toContain("the scene says 1920×1080");
-    expect(farm.to("POST", /\/complete$/)).toEqual([]);
+    // The server recorded the failure and requeued the task with the 422: a fail would be a 409.
+    expect(farm.to("POST", /\/(fail|complete|release)$/)).toEqual([]);
+    expect(farm.to("PUT", /\/frames\//)).toHaveLength(1);
+    expect(events).toContainEqual({ kind: "failed", taskId: task.id, error: expect.stringContaining("the scene says 1920×1080") });
+    expect(kinds(events)).not.toContain("dropped");
+    expect(logs.join("\n")).not.toMatch(/dropped/);
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(2);
   });
 
   test("network errors and 5xx answers are retried until the server is back", async () => {

@@ -120,7 +120,7 @@ export class TaskRun {
         this.options.observe({ kind: "uploaded", taskId: task.id, frame });
       }
     } catch (error) {
-      if (error instanceof FrameRejected) return this.fail([error.message], result.logTail);
+      if (error instanceof FrameRejected) return this.refused(error);
       throw error;
     }
     await client.complete(task.id, { leaseToken: task.leaseToken }, { signal });
@@ -155,6 +155,17 @@ export class TaskRun {
     await this.options.client.fail(task.id, { leaseToken: task.leaseToken, error, logTail: logTail.join("\n").slice(-LOG_TAIL_BYTES) });
     this.settled = true;
     this.options.observe({ kind: "failed", taskId: task.id, error });
+  }
+
+  /**
+   * A 422 on a frame: the server has already counted it as this worker's failure and put
+   * the task back in the queue, so the lease is gone and a fail call would only get a 409.
+   */
+  private refused(error: FrameRejected) {
+    const { task } = this;
+    this.settled = true;
+    this.options.log(`Task ${task.id} failed: ${error.message}`);
+    this.options.observe({ kind: "failed", taskId: task.id, error: error.message });
   }
 
   private async afterError(error: unknown) {
