@@ -160,7 +160,7 @@ describe("the cactus binary against a real server", { timeout: 60_000 }, () => {
   test("--help exits 0 and lists the commands", async () => {
     const result = await cactus(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["login", "logout", "whoami", "signup", "project", "archive", "token", "invite"]) {
+    for (const command of ["login", "logout", "whoami", "signup", "project", "archive", "render", "worker", "token", "invite"]) {
       expect(result.stdout).toContain(`cactus ${command}`);
     }
   });
@@ -250,6 +250,36 @@ describe("the cactus binary against a real server", { timeout: 60_000 }, () => {
     expect(result.code).toBe(4);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain('no project "No such film"');
+  });
+
+  test("worker create --json prints its token once; worker list shows the worker, not the token", async () => {
+    const worker = await cactusJson<{ id: number; name: string; token: string }>(["worker", "create", "studio-pc"]);
+    expect(worker).toEqual({ id: expect.any(Number), name: "studio-pc", token: expect.stringMatching(/^ccw_/) });
+    const { workers } = await cactusJson<{ workers: { id: number; name: string; status: string }[] }>(["worker", "list"]);
+    expect(workers).toEqual([expect.objectContaining({ id: worker.id, name: "studio-pc", status: "offline" })]);
+    expect(JSON.stringify(workers)).not.toContain(worker.token);
+  });
+
+  test("render request queues frames of the uploaded .blend; status, then cancel; --watch of it exits 1", async () => {
+    const { archives } = await cactusJson<{ archives: { id: number; filename: string }[] }>(["archive", "list", "--project", PROJECT]);
+    const archiveId = String(archives.find((archive) => archive.filename === "shot.blend")!.id);
+    // No agent has read the scene yet, so its frame range is not known.
+    const unknownRange = await cactus(["render", "request", "--archive", archiveId]);
+    expect(unknownRange.code).toBe(1);
+    expect(unknownRange.stderr).toContain("give --frames");
+    expect((await cactus(["render", "request", "--archive", archiveId, "--format", "tiff"])).code).toBe(2);
+
+    const render = await cactusJson<{ id: number; status: string; tasks: number }>(["render", "request", "--archive", archiveId, "--frames", "1-4"]);
+    expect(render).toMatchObject({ status: "queued", tasks: 4 });
+    const status = await cactusJson(["render", "status", String(render.id)]);
+    expect(status).toMatchObject({ id: render.id, status: "queued", frames: { total: 4, done: 0, failed: 0, rendering: 0, queued: 4 }, workers: [] });
+    expect((await cactus(["render", "cancel", String(render.id)])).code).toBe(0);
+    const watched = await cactus(["render", "status", String(render.id), "--watch"]);
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toBe(`render ${render.id} cancelled: 0/4 done, 0 rendering, 0 queued, 0 failed\n`);
+    const download = await cactus(["render", "download", String(render.id), "--out", path.join(work, "frames")]);
+    expect(download.code).toBe(4);
+    expect(download.stderr).toContain("no rendered frames");
   });
 
   test("a token the server does not know exits 3", async () => {
