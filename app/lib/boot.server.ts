@@ -53,7 +53,7 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
       storage: createFileStorage(path.join(config.dataDir, "blobs")),
     });
     const setupCode = await ensureFirstAdmin(config, log);
-    reaper = startLeaseReaper(sequelize, log);
+    reaper = startLeaseReaper(sequelize, log, config.CACTUS_REAPER_SECONDS);
     return { sequelize, setupCode, closeStreams: closeEventStreams, stop };
   } catch (error) {
     await stop().catch(() => undefined);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { passwordSchema, usernameSchema } from "../../contract";
+import { DEFAULT_LEASE_SECONDS } from "../domain/scheduler";
 
 const GIB = 1024 ** 3;
 
@@ -32,6 +33,11 @@ export const envSchema = z.object({
   // Only behind a proxy that sets X-Forwarded-For may the header name the client;
   // otherwise anyone could dodge the sign-in rate limit by sending it.
   CACTUS_TRUST_PROXY: z.stringbool().default(false),
+  // How long a claimed task stays an agent's without a heartbeat (agents beat 3 times per
+  // lease); and how often expired leases are put back in the queue. Short ones let the
+  // end-to-end tests see a killed agent's frame handed out again within seconds.
+  CACTUS_LEASE_SECONDS: z.coerce.number().int().min(3).max(3600).default(DEFAULT_LEASE_SECONDS),
+  CACTUS_REAPER_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -8,21 +8,22 @@ export interface LeaseReaper {
 }
 
 /**
- * Every 10 seconds, puts the tasks whose lease expired (an agent killed or cut off)
- * back in the queue. Every replica runs one: the statement skips rows another holds.
+ * Every `everySeconds` (CACTUS_REAPER_SECONDS), puts the tasks whose lease expired (an
+ * agent killed or cut off) back in the queue. Every replica runs one: the statement
+ * skips rows another holds.
  */
-export function startLeaseReaper(sequelize: Sequelize, log: (message: string) => void): LeaseReaper {
+export function startLeaseReaper(sequelize: Sequelize, log: (message: string) => void, everySeconds = 10): LeaseReaper {
   let pass: Promise<void> = Promise.resolve();
   const reap = async () => {
     try {
       const reaped = await reapExpiredLeases(sequelize);
       if (reaped > 0) log(`Re-queued ${reaped} task(s) whose lease expired.`);
     } catch (error) {
-      log(`Could not re-queue expired leases (retrying in 10 s): ${String(error)}`);
+      log(`Could not re-queue expired leases (retrying in ${everySeconds} s): ${String(error)}`);
     }
   };
   const task = schedule(
-    "*/10 * * * * *",
+    `*/${everySeconds} * * * * *`,
     () => {
       pass = reap();
       return pass;

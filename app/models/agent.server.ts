@@ -23,7 +23,6 @@ import {
   type ClaimedTask as QueuedTask,
   type Lease,
 } from "../../db/sql/queue";
-import { DEFAULT_LEASE_SECONDS } from "../domain/scheduler";
 import type { ByteRange } from "../lib/byte-range";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
@@ -54,6 +53,9 @@ export async function noteWorkerSeen(worker: Worker, status?: WorkerStatus): Pro
 
 type Hello = z.infer<typeof helloRequestSchema>;
 
+/** CACTUS_LEASE_SECONDS: the lease a claim gives and each heartbeat renews. */
+const leaseSeconds = () => getRuntime().config.CACTUS_LEASE_SECONDS;
+
 /** Records what the agent says about its machine; `sleeping` when outside its schedule. */
 export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<typeof helloResponseSchema>> {
   const { denoiser, threads, agentVersion } = hello.capabilities;
@@ -66,12 +68,12 @@ export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<ty
     status: hello.status ?? "idle",
     lastSeenAt: new Date(),
   });
-  return { worker: { id: worker.id, name: worker.name, enabled: worker.enabled }, leaseSeconds: DEFAULT_LEASE_SECONDS };
+  return { worker: { id: worker.id, name: worker.name, enabled: worker.enabled }, leaseSeconds: leaseSeconds() };
 }
 
 /** Leases the next task this worker may take, or null when there is none for it. */
 export async function claimNextTask(worker: Worker): Promise<ClaimedTask | null> {
-  const task = await claimTask(db(), { workerId: worker.id, leaseSeconds: DEFAULT_LEASE_SECONDS });
+  const task = await claimTask(db(), { workerId: worker.id, leaseSeconds: leaseSeconds() });
   await noteWorkerSeen(worker, task ? "rendering" : "idle");
   return task && toClaimedTaskDto(task);
 }
@@ -105,7 +107,7 @@ export function staleLease(taskId: number): Problem {
 }
 
 export async function heartbeat(lease: Lease, progress: number): Promise<HeartbeatResponse> {
-  const answer = await heartbeatTask(db(), { ...lease, progress, leaseSeconds: DEFAULT_LEASE_SECONDS });
+  const answer = await heartbeatTask(db(), { ...lease, progress, leaseSeconds: leaseSeconds() });
   if (answer === "stale") throw staleLease(lease.taskId);
   return answer.keepRunning
     ? { keepRunning: true, leaseExpiresAt: answer.leaseExpiresAt.toISOString() }
