@@ -72,6 +72,25 @@ describe("cactus-agent", () => {
     expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no\), 3 threads/);
   });
 
+  test("CACTUS_AGENT_TIMINGS: each task's claim, Blender start and exit, upload and completion, in order", async () => {
+    const scene = Buffer.from("BLENDER-v304 timed scene");
+    const tasks = [renderTask(scene), renderTask(scene, { frameStart: 2, frameEnd: 2 })];
+    farm.archives.set(tasks[0].archive.hash, scene);
+    farm.queue.push(...tasks);
+    const file = path.join(dir, "timings.jsonl");
+    const { io: agentIo } = io({ CACTUS_AGENT_TIMINGS: file });
+    expect(await main(["--once"], agentIo, { runner: fakeBlender(() => ({ frameMs: 20 })).runner })).toBe(0);
+    const lines = (await fs.readFile(file, "utf8")).trim().split("\n").map((line) => JSON.parse(line));
+    const steps = ["claimed", "blender-start", "blender-exit", "upload-done", "completed"];
+    expect(lines.map((line) => [line.event, line.taskId])).toEqual(tasks.flatMap((task) => steps.map((step) => [step, task.id])));
+    expect(lines[0].kind).toBe("render");
+    expect(lines.find((line) => line.event === "upload-done" && line.taskId === tasks[1].id).frame).toBe(2);
+    const times = lines.map((line) => line.at);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // Blender's run lies between its start and exit lines: the fake takes 20 ms a frame.
+    expect(lines[2].at - lines[1].at).toBeGreaterThanOrEqual(15);
+  });
+
   test("the stop signal ends a running agent with exit 0", async () => {
     const { io: agentIo, sigterm } = io();
     let loop: AgentLoop | undefined;

@@ -7,6 +7,7 @@ import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig }
 import { formatChecks, runDoctor } from "./doctor";
 import { AgentLoop } from "./loop";
 import { parseSchedule } from "./schedule";
+import { openTimingsLog } from "./timings-log";
 
 // `cactus-agent`: the worker program of Blender Cactus. The only file that exits the
 // process; main() runs in-process for tests.
@@ -106,6 +107,8 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
       (schedule ? `, awake "${schedule.expression}"` : "") +
       ".",
   );
+  // For `npm run bench:agent`: when each task was claimed, rendered, uploaded (JSON lines).
+  const timings = io.env.CACTUS_AGENT_TIMINGS ? openTimingsLog(io.env.CACTUS_AGENT_TIMINGS) : null;
   const loop = new AgentLoop({
     client,
     cache,
@@ -117,6 +120,7 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     once: flags.once,
     schedule,
     log,
+    observe: timings?.observe,
   });
   deps.onLoop?.(loop);
   const unhook = io.onStopSignal(() => void loop.stop());
@@ -124,6 +128,7 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     await loop.run();
   } finally {
     unhook();
+    timings?.close();
   }
   return EXIT.ok;
 }

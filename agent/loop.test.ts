@@ -238,7 +238,7 @@ describe("the loop", () => {
     await loop.run();
     expect(farm.to("POST", /\/complete$/)).toHaveLength(3);
     expect(farm.to("PUT", /\/frames\//)).toHaveLength(2);
-    expect(kinds(events)).toEqual(["claimed", "blenderStarted", "uploaded", "done"]);
+    expect(kinds(events)).toEqual(["claimed", "blenderStarted", "blenderExited", "uploaded", "done"]);
   });
 
   test("--once ends the loop at the first claim that finds no work", async () => {

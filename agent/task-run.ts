@@ -16,6 +16,7 @@ export type LoopEvent =
   | { kind: "claimed"; task: ClaimedTask }
   | { kind: "idle"; waitMs: number }
   | { kind: "blenderStarted"; taskId: number }
+  | { kind: "blenderExited"; taskId: number; ok: boolean }
   | { kind: "uploaded"; taskId: number; frame: number }
   | { kind: "done"; taskId: number }
   | { kind: "failed"; taskId: number; error: string }
@@ -107,6 +108,7 @@ export class TaskRun {
     const startedAt = Date.now();
     this.options.observe({ kind: "blenderStarted", taskId: task.id });
     const result = await renderFrames({ job, blender, runner, signal, killGraceMs, onEvent });
+    this.options.observe({ kind: "blenderExited", taskId: task.id, ok: result.ok });
     if (!result.ok) this.stoppedWithTheAgent();
     if (this.why) return;
     if (!result.ok) return this.fail(result.errors, result.logTail);
