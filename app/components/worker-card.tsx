@@ -1,0 +1,93 @@
+import { useFetcher } from "@remix-run/react";
+import type { WorkerDto } from "../../contract";
+import { failureOf } from "~/lib/form";
+import { Button, Field, FormError } from "./ui";
+import { seenAgo, WorkerStatusBadge } from "./worker-status";
+
+/** One of my machines: what its agent said about it, and its switches. */
+export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) {
+  const toggle = useFetcher();
+  const rename = useFetcher();
+  const remove = useFetcher();
+  const renameFailure = failureOf(rename.data);
+  const toggleFailure = failureOf(toggle.data) ?? failureOf(remove.data);
+  const { capabilities } = worker;
+  const facts: [string, string | null][] = [
+    ["Blender", worker.blenderVersion],
+    ["Threads", capabilities.threads !== undefined ? String(capabilities.threads) : null],
+    ["Denoiser", capabilities.denoiser !== undefined ? (capabilities.denoiser ? "yes" : "no") : null],
+    ["WUPM", worker.wupm !== null ? worker.wupm.toLocaleString("en") : null],
+    ["Agent", capabilities.agentVersion ?? null],
+  ];
+  const known = facts.filter((fact): fact is [string, string] => fact[1] !== null);
+  return (
+    <li aria-label={worker.name} className="rounded-xl border border-stone-200 bg-white shadow-sm">
+      <div className="flex flex-col gap-2 p-4">
+        <div className="flex items-start justify-between gap-2">
+          <span className="min-w-0">
+            <span className="block font-semibold wrap-anywhere">{worker.name}</span>
+            <span className="text-xs text-stone-500" data-testid="last-seen">
+              {seenAgo(worker.lastSeenAt, now)}
+            </span>
+          </span>
+          <WorkerStatusBadge status={worker.status} enabled={worker.enabled} />
+        </div>
+        {known.length > 0 ? (
+          <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+            {known.map(([label, value]) => (
+              <div key={label} className="contents">
+                <dt className="text-stone-500">{label}</dt>
+                <dd className="min-w-0 wrap-anywhere">{value}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : (
+          <p className="text-sm text-stone-500">Its agent has not connected yet.</p>
+        )}
+        <toggle.Form method="post" className="flex flex-col">
+          <input type="hidden" name="workerId" value={worker.id} />
+          <Button
+            name="intent"
+            value={worker.enabled ? "disable" : "enable"}
+            variant={worker.enabled ? "secondary" : "primary"}
+            disabled={toggle.state !== "idle"}
+            aria-label={`${worker.enabled ? "Disable" : "Enable"} ${worker.name}`}
+          >
+            {worker.enabled ? "Disable" : "Enable"}
+          </Button>
+        </toggle.Form>
+        <FormError>{toggleFailure?.formError}</FormError>
+      </div>
+      <details className="border-t border-stone-100 px-4 py-2" open={renameFailure ? true : undefined}>
+        <summary className="min-h-11 cursor-pointer content-center text-sm font-medium text-stone-600">Rename or remove</summary>
+        <div className="flex flex-col gap-4 pt-2 pb-3">
+          <rename.Form method="post" className="flex flex-col gap-2">
+            <input type="hidden" name="intent" value="rename" />
+            <input type="hidden" name="workerId" value={worker.id} />
+            <Field
+              label="Name"
+              name="name"
+              id={`worker-${worker.id}-name`}
+              defaultValue={worker.name}
+              required
+              maxLength={100}
+              error={renameFailure?.fieldErrors.name}
+            />
+            <FormError>{renameFailure?.formError}</FormError>
+            <Button variant="secondary" disabled={rename.state !== "idle"}>
+              Rename
+            </Button>
+          </rename.Form>
+          <remove.Form method="post" className="flex flex-col gap-2">
+            <input type="hidden" name="intent" value="remove" />
+            <input type="hidden" name="workerId" value={worker.id} />
+            <p className="text-sm text-stone-600">Its token stops working at once; a frame it is rendering goes to another worker.</p>
+            <Button variant="danger" disabled={remove.state !== "idle"}>
+              Remove {worker.name}
+            </Button>
+          </remove.Form>
+        </div>
+      </details>
+    </li>
+  );
+}

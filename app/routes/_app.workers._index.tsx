@@ -1,0 +1,92 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
+import { z } from "zod";
+import { workerNameSchema } from "../../contract";
+import { PageTitle } from "~/components/ui";
+import { WorkerCard } from "~/components/worker-card";
+import { WorkerCreate } from "~/components/worker-create";
+import { requireUser } from "~/lib/auth.server";
+import { formIntent, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
+import { getRuntime } from "~/lib/runtime.server";
+import { createWorker, deleteWorker, listWorkers, updateWorker } from "~/models/worker.server";
+
+export const meta: MetaFunction = () => [{ title: "Workers · Cactus" }];
+
+/** Statuses change as agents come and go; the page asks again this often while it is shown. */
+const RELOAD_MS = 30_000;
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await requireUser(request);
+  return {
+    workers: await listWorkers(user.id),
+    // "seen 3 min ago" is measured against the server's clock, the one that wrote last seen.
+    now: new Date().toISOString(),
+    // What the agent is told to connect to: the public address when one is set.
+    serverUrl: getRuntime().config.CACTUS_PUBLIC_URL?.replace(/\/+$/, "") ?? new URL(request.url).origin,
+  };
+}
+
+const nameForm = z.object({ name: workerNameSchema });
+const workerForm = z.object({ workerId: z.coerce.number().int().positive() });
+
+export async function action({ request }: ActionFunctionArgs) {
+  const user = await requireUser(request);
+  const formData = await request.formData();
+  const intent = formIntent(formData);
+  try {
+    if (intent === "create") {
+      const form = parseForm(nameForm, formData);
+      if (!form.ok) return invalidForm(form.fieldErrors);
+      const worker = await createWorker({ userId: user.id, name: form.data.name });
+      return { ok: true as const, intent, name: worker.name, token: worker.token };
+    }
+    const target = parseForm(workerForm, formData);
+    if (!target.ok) return invalidForm(target.fieldErrors);
+    const id = target.data.workerId;
+    if (intent === "rename") {
+      const form = parseForm(nameForm, formData);
+      if (!form.ok) return invalidForm(form.fieldErrors);
+      await updateWorker({ id, userId: user.id, name: form.data.name });
+      return { ok: true as const, intent };
+    }
+    if (intent === "enable" || intent === "disable") {
+      await updateWorker({ id, userId: user.id, enabled: intent === "enable" });
+      return { ok: true as const, intent };
+    }
+    if (intent === "remove") {
+      await deleteWorker({ id, userId: user.id });
+      return { ok: true as const, intent };
+    }
+  } catch (error) {
+    // A name already taken belongs under the name field; anything else (a worker gone meanwhile) to the form.
+    return problemAsFormError(error, intent === "create" || intent === "rename" ? "name" : undefined);
+  }
+  return invalidForm({ intent: `Unknown action "${intent}"; reload the page and try again.` });
+}
+
+export default function WorkersPage() {
+  const { workers, now, serverUrl } = useLoaderData<typeof loader>();
+  const { revalidate } = useRevalidator();
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === "visible") revalidate();
+    }, RELOAD_MS);
+    return () => window.clearInterval(timer);
+  }, [revalidate]);
+  return (
+    <>
+      <PageTitle>Workers</PageTitle>
+      <WorkerCreate serverUrl={serverUrl} />
+      {workers.length === 0 ? (
+        <p className="mt-6 text-center text-stone-500">No workers yet. Create one above and start its agent on the machine.</p>
+      ) : (
+        <ul className="mt-4 flex flex-col gap-3" aria-label="Your workers">
+          {workers.map((worker) => (
+            <WorkerCard key={worker.id} worker={worker} now={now} />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
