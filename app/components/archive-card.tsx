@@ -1,8 +1,9 @@
+import type { ReactNode } from "react";
 import type { ArchiveDto } from "../../contract";
 import { formatBytes } from "~/lib/format";
 
-/** One archive with the facts read at upload, as a card that fits a phone. */
-export function ArchiveCard({ archive }: { archive: ArchiveDto }) {
+/** One archive with the facts read at upload, as a card that fits a phone; `children` go under the facts. */
+export function ArchiveCard({ archive, children }: { archive: ArchiveDto; children?: ReactNode }) {
   const { facts } = archive;
   const rows: [string, string | null][] = [
     ["Size", formatBytes(archive.size)],
@@ -34,6 +35,7 @@ export function ArchiveCard({ archive }: { archive: ArchiveDto }) {
             </div>
           ))}
       </dl>
+      {children}
     </li>
   );
 }

@@ -3,6 +3,8 @@ import { NavLink } from "@remix-run/react";
 // DESIGN §6 names Renders, Requests, Workers, Fame and Me; each tab appears here when
 // its pages exist.
 const tabs = [
+  { to: "/renders", label: "Renders", icon: "M4 5h16v14H4zM4 9h16M4 15h16M8 5v4m0 6v4m8-14v4m0 6v4" },
+  { to: "/workers", label: "Workers", icon: "M4 5h16v6H4zm0 8h16v6H4zm3-5h.01M7 16h.01" },
   { to: "/projects", label: "Projects", icon: "M3 7h6l2 2h10v10H3z" },
   { to: "/me", label: "Me", icon: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0" },
 ] as const;

@@ -1,0 +1,272 @@
+import fs from "node:fs/promises";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { ClaimedTask, RenderDto } from "../../contract";
+import { AgentApi, createWorkerWithToken, pngBytes, SCENE_FACTS } from "../helpers/agent-api";
+import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
+import { openBrowser, type Browser } from "../helpers/browser";
+import { renderOf } from "../helpers/renders";
+import { startTestServer, type TestServer } from "../helpers/server";
+import { closeTestDatabase, createUserWithToken } from "../helpers/users";
+import { expectFitsPhone, signInThroughPage, waitForHydration } from "./pages";
+
+// Renders in the PWA: requested from the project page, followed live while a worker
+// (the test, speaking the agent protocol over HTTP) renders them, stopped from the page.
+// The renders run one after another: each test leaves no render its worker could claim.
+
+let server: TestServer;
+let browser: Browser;
+let api: ArchiveApi;
+let agent: AgentApi;
+let archive: { id: number; projectId: number };
+let owner: Awaited<ReturnType<typeof createUserWithToken>>;
+beforeAll(async () => {
+  server = await startTestServer();
+  owner = await createUserWithToken(server, "ada");
+  api = new ArchiveApi(server, owner.token);
+  agent = new AgentApi(server, (await createWorkerWithToken(server, owner.user.id, { name: "box-1" })).token);
+  expect((await agent.hello()).status).toBe(200);
+
+  // The scene read by the worker, as its agent would: frames 1-12 at 64×48.
+  const project = await api.createProject("Spring short");
+  archive = await uploaded(await api.upload(project.id, blend(5000), { filename: "shot.blend" }));
+  const inspect = await agent.claim();
+  expect(inspect.kind).toBe("inspect");
+  expect((await agent.task(inspect.id, "inspection", { leaseToken: inspect.leaseToken, facts: SCENE_FACTS })).status).toBe(200);
+
+  browser = await openBrowser();
+  await signInThroughPage(browser.page, server.url, "ada", owner.password);
+});
+afterAll(async () => {
+  await browser?.close();
+  await closeTestDatabase();
+  await server?.close();
+});
+
+const requestRender = async (body: object): Promise<RenderDto> =>
+  renderOf(await api.call("/renders", { body: { archiveId: archive.id, ...body } }), 201);
+
+/** The worker renders every frame of its next task and completes it. */
+async function renderTask(task: ClaimedTask) {
+  for (let frame = task.frameStart!; frame <= task.frameEnd!; frame++) {
+    const upload = await agent.uploadFrame(task.id, frame, pngBytes(64, 48, frame), { leaseToken: task.leaseToken });
+    expect(upload.status, await upload.clone().text()).toBe(201);
+  }
+  expect((await agent.task(task.id, "complete", { leaseToken: task.leaseToken, renderTimeMs: 1500 })).status).toBe(200);
+}
+
+async function openRenderPage(page: Page, id: number) {
+  await page.goto(`${server.url}/renders/${id}`);
+  await waitForHydration(page);
+}
+
+/** Marks the document, so a test can tell the page changed without being loaded again. */
+const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded === true);
+
+/** Within this only the event stream (polled once a second) brings a change: the fallback reloads every 8 s. */
+const LIVE = { timeout: 4_000 };
+/** An action's answer and the page's reload after it. */
+const SOON = { timeout: 5_000 };
+
+const framesDone = (page: Page) => page.getByRole("progressbar", { name: "Frames done" }).getAttribute("aria-valuenow");
+const statusOf = (page: Page) => page.getByTestId("render-status").first().textContent();
+const tile = (page: Page, name: string | RegExp) => page.getByRole("list", { name: "Frames" }).getByRole("listitem").filter({ has: page.getByLabel(name) });
+
+/** The project page with the archive's "Render…" form open: the archive's card. */
+async function openRenderForm(page: Page) {
+  await page.goto(`${server.url}/projects/${archive.projectId}`);
+  await waitForHydration(page);
+  const card = page.getByRole("listitem", { name: "shot.blend", exact: true });
+  await card.getByText("Render…").click();
+  return card;
+}
+
+describe("a render from request to cancel", () => {
+  let renderId: number;
+
+  test("requested from the project page with the scene's frames, it lands on its page, queued", async () => {
+    const { page } = browser;
+    const card = await openRenderForm(page);
+    expect(await card.getByLabel("Frames", { exact: true }).inputValue()).toBe("1-12");
+    await card.getByLabel("Frames per task").fill("1");
+    await card.getByLabel("Price (credits/WU)").fill("2");
+    await card.getByLabel("Format").selectOption("PNG");
+    await expectFitsPhone(page);
+    await page.screenshot({ path: "/tmp/cactus-render-request.png", fullPage: true });
+    await card.getByRole("button", { name: "Request render" }).click();
+
+    await page.waitForURL(/\/renders\/\d+$/);
+    renderId = Number(/\/renders\/(\d+)$/.exec(page.url())![1]);
+    // The URL changes first; the page follows once React has it.
+    await page.getByRole("heading", { level: 1, name: `Render ${renderId}` }).waitFor();
+    expect(await statusOf(page)).toBe("Queued");
+    expect(await framesDone(page)).toBe("0");
+    expect(await page.getByRole("progressbar", { name: "Frames done" }).getAttribute("aria-valuemax")).toBe("12");
+    expect(await page.getByTestId("frame-counts").textContent()).toBe("0 / 12 frames");
+    const details = await page.getByRole("definition").allTextContents();
+    expect(details.slice(0, 4)).toEqual(["1–12", "1 frame (12 tasks)", "PNG", "2 credits / WU"]);
+    expect(await page.getByRole("list", { name: "Frames" }).getByRole("listitem").count()).toBe(12);
+    expect(await page.getByLabel("Frame 12: queued").count()).toBe(1);
+    await expectFitsPhone(page);
+  });
+
+  test("a bad chunk is refused on the project page with the reason", async () => {
+    const { page } = browser;
+    const card = await openRenderForm(page);
+    await card.getByLabel("Frames", { exact: true }).fill("3-4");
+    await card.getByLabel("Frames per task").fill("5");
+    await card.getByRole("button", { name: "Request render" }).click();
+    await expect.poll(() => card.getByRole("alert").textContent(), SOON).toMatch(/chunk of 5 frames is longer than the 2 frames/);
+    expect(page.url()).toBe(`${server.url}/projects/${archive.projectId}`);
+  });
+
+  test("the page follows the worker live: rendering, then the frame done with its thumbnail", async () => {
+    const { page } = browser;
+    await openRenderPage(page, renderId);
+    await markDocument(page);
+
+    const task = await agent.claim();
+    expect(task).toMatchObject({ kind: "render", renderId, frameStart: 1, frameEnd: 1 });
+    await tile(page, "Frame 1: rendering").waitFor(LIVE);
+    await expect.poll(() => statusOf(page), LIVE).toBe("Rendering");
+    await expect.poll(() => page.getByRole("list", { name: "Workers on this render" }).textContent(), LIVE).toMatch(/box-1\s*0 frames\s*rendering/);
+
+    await renderTask(task);
+    await expect.poll(() => framesDone(page), LIVE).toBe("1");
+    expect(await page.getByTestId("frame-counts").textContent()).toBe("1 / 12 frames · 11 queued");
+    const thumbnail = tile(page, /^Frame 1: download/).locator("img");
+    await thumbnail.waitFor(LIVE);
+    await expect.poll(() => thumbnail.evaluate((image) => (image as HTMLImageElement).naturalWidth), LIVE).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole("list", { name: "Workers on this render" }).textContent(), LIVE).toMatch(/box-1\s*1 frame$/);
+    expect(await stillSameDocument(page)).toBe(true);
+
+    // Tapping a done frame downloads the full image.
+    const [download] = await Promise.all([page.waitForEvent("download"), tile(page, /^Frame 1: download/).getByRole("link").click()]);
+    expect(download.suggestedFilename()).toBe("shot_00001.png");
+    expect(await fs.readFile((await download.path())!)).toEqual(pngBytes(64, 48, 1));
+    await expectFitsPhone(page);
+    await page.screenshot({ path: "/tmp/cactus-render-page.png", fullPage: true });
+  });
+
+  test("pause, resume and cancel from the page", async () => {
+    const { page } = browser;
+    await openRenderPage(page, renderId);
+    await page.getByRole("button", { name: "Pause" }).click();
+    await expect.poll(() => statusOf(page), SOON).toBe("Paused");
+    await agent.claimNothing();
+
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.getByRole("button", { name: "Pause" }).waitFor();
+    expect(await statusOf(page)).not.toBe("Paused");
+
+    await page.getByRole("button", { name: "Cancel render" }).click();
+    await expect.poll(() => statusOf(page), SOON).toBe("Cancelled");
+    expect(await page.getByRole("button", { name: /Pause|Resume|Cancel/ }).count()).toBe(0);
+    expect(await page.getByLabel("Frame 2: cancelled").count()).toBe(1);
+    expect(await page.getByRole("link", { name: "Download the 1 rendered frames (zip)" }).count()).toBe(1);
+    await agent.claimNothing();
+  });
+});
+
+describe("render page", () => {
+  test("without its event stream it still updates, and a change refused meanwhile shows why", async () => {
+    const { page } = browser;
+    const render = await requestRender({ frames: "1-2" });
+    // A proxy that cuts event streams: the page falls back to reloading its data.
+    await page.route(`**/api/v1/renders/${render.id}/events`, (route) => route.abort());
+    try {
+      await openRenderPage(page, render.id);
+      await markDocument(page);
+      await renderTask(await agent.claim());
+      await expect.poll(() => framesDone(page), { timeout: 20_000 }).toBe("1");
+      expect(await stillSameDocument(page)).toBe(true);
+
+      // Cancelled elsewhere (the CLI), the page does not know yet: its Pause is a 409 with the reason.
+      expect((await api.call(`/renders/${render.id}/cancel`, { method: "POST" })).status).toBe(200);
+      await page.getByRole("button", { name: "Pause" }).click();
+      await expect.poll(() => page.getByRole("alert").textContent(), SOON).toBe(
+        `Render ${render.id} is cancelled; only a render that is still running can be paused.`,
+      );
+      await expect.poll(() => statusOf(page), SOON).toBe("Cancelled");
+    } finally {
+      await page.unroute(`**/api/v1/renders/${render.id}/events`);
+    }
+  });
+
+  test("done: every frame has its thumbnail and the zip downloads", async () => {
+    const { page } = browser;
+    const render = await requestRender({ frames: "1-3", chunk: 3, format: "PNG" });
+    await openRenderPage(page, render.id);
+    await renderTask(await agent.claim());
+    await expect.poll(() => statusOf(page), LIVE).toBe("Done");
+    expect(await page.getByTestId("frame-counts").textContent()).toBe("3 / 3 frames");
+    await expect.poll(() => page.getByRole("list", { name: "Frames" }).locator("img").count(), LIVE).toBe(3);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download all (zip)" }).click()]);
+    expect(download.suggestedFilename()).toBe(`shot_render${render.id}.zip`);
+    const zip = await fs.readFile((await download.path())!);
+    expect(zip.subarray(0, 4)).toEqual(Buffer.from("PK\x03\x04", "latin1"));
+    for (const frame of [1, 2, 3]) expect(zip.includes(Buffer.from(`shot_0000${frame}.png`))).toBe(true);
+  });
+
+  test("failed: the page says which frame failed and why", async () => {
+    const { page } = browser;
+    const render = await requestRender({ frames: "5" });
+    await openRenderPage(page, render.id);
+    // Three different workers fail the frame: it fails, and the render with it.
+    const agents = [agent];
+    for (const name of ["box-2", "box-3"]) agents.push(new AgentApi(server, (await createWorkerWithToken(server, owner.user.id, { name })).token));
+    for (const [index, worker] of agents.entries()) {
+      const task = await worker.claim();
+      const error = `Error: Out of memory on try ${index + 1}`;
+      expect((await worker.task(task.id, "fail", { leaseToken: task.leaseToken, error, logTail: error })).status).toBe(200);
+    }
+    await expect.poll(() => statusOf(page), LIVE).toBe("Failed");
+    await expect.poll(() => page.getByRole("alert").textContent(), LIVE).toBe("Frame 5 failed on 3 workers; the last error: Error: Out of memory on try 3");
+    await expect.poll(() => page.getByLabel("Frame 5: failed").count(), LIVE).toBe(1);
+    expect(await page.getByRole("button", { name: /Pause|Resume|Cancel/ }).count()).toBe(0);
+  });
+
+  test("another user's render is a 404 page", async () => {
+    const other = new ArchiveApi(server, (await createUserWithToken(server, "grace")).token);
+    const project = await other.createProject();
+    const theirs = await uploaded(await other.upload(project.id, blend(7000), { filename: "theirs.blend" }));
+    const render = await renderOf(await other.call("/renders", { body: { archiveId: theirs.id, frames: "1-2" } }), 201);
+    expect((await browser.page.goto(`${server.url}/renders/${render.id}`))?.status()).toBe(404);
+    expect(await browser.page.getByRole("heading", { level: 1 }).textContent()).toBe("Not found");
+    expect((await browser.page.goto(`${server.url}/renders/x1`))?.status()).toBe(404);
+  });
+});
+
+describe("renders list", () => {
+  test("newest first with status and progress, following a running render live", async () => {
+    const { page } = browser;
+    const render = await requestRender({ frames: "1-4" });
+    await page.goto(`${server.url}/renders`);
+    await waitForHydration(page);
+    await markDocument(page);
+    const list = page.getByRole("list", { name: "Your renders" });
+    const item = (id: number) => list.getByRole("listitem", { name: `Render ${id}`, exact: true });
+    const names = await list.getByRole("listitem").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label")));
+    expect(names[0]).toBe(`Render ${render.id}`);
+    expect(names).toHaveLength(5);
+    expect(await item(render.id).textContent()).toMatch(/shot\.blend\s*Render \d+\s*Queued\s*0 \/ 4 frames/);
+    // The first render of the page's tests: cancelled after one frame.
+    expect(await list.getByRole("listitem").last().textContent()).toMatch(/Cancelled\s*1 \/ 12 frames$/);
+
+    await renderTask(await agent.claim());
+    await expect.poll(() => item(render.id).getByTestId("frame-counts").textContent(), LIVE).toBe("1 / 4 frames · 3 queued");
+    expect(await item(render.id).getByTestId("render-status").textContent()).toBe("Rendering");
+    expect(await item(render.id).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("1");
+
+    expect((await api.call(`/renders/${render.id}/cancel`, { method: "POST" })).status).toBe(200);
+    await expect.poll(() => item(render.id).getByTestId("render-status").textContent(), LIVE).toBe("Cancelled");
+    expect(await stillSameDocument(page)).toBe(true);
+    await expectFitsPhone(page);
+    await page.screenshot({ path: "/tmp/cactus-renders-list.png", fullPage: true });
+
+    await item(render.id).getByRole("link").click();
+    await page.waitForURL(`${server.url}/renders/${render.id}`);
+  });
+});
