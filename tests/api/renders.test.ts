@@ -156,6 +156,8 @@ const countRenders = async () => (await row<{ count: number }>(`SELECT count(*):
 
 describe("following renders", () => {
   test("the list has only mine, newest first, each with its frame counts", async () => {
+    const newcomer = new ArchiveApi(server, (await createUserWithToken(server, "newcomer")).token);
+    expect(await (await newcomer.call("/renders")).json()).toEqual({ renders: [] });
     const archive = await newArchive();
     const first = await renderOf(await request({ archiveId: archive.id, frames: "1-2" }), 201);
     const second = await renderOf(await request({ archiveId: archive.id, frames: "1-3" }), 201);
