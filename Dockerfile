@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# The Cactus server: the Remix build plus the TypeScript server entry run by tsx
-# (a runtime dependency, so pruning dev dependencies keeps it).
+# The Cactus server: the Remix build and the server entry bundled beside it
+# (`npm run build` → build/index.js, build/server.js), run by plain node.
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
@@ -24,5 +24,7 @@ VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/api/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node itself is PID 1 (no npx wrapper), so SIGTERM reaches the server's drain.
-CMD ["node", "--import", "tsx", "server/main.ts"]
+# node itself is PID 1 (no npm wrapper), so SIGTERM reaches the server's drain. The
+# flag is npm start's: a small young generation keeps an upload's garbage from
+# inflating the server's memory (docs/decisions/010-server-memory.md).
+CMD ["node", "--max-semi-space-size=1", "build/server.js"]

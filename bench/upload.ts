@@ -81,7 +81,7 @@ async function run(runDir: string, track: (server: ServerProcess) => void): Prom
   console.error(`Writing a ${SIZE / 1024 / 1024} MiB file in ${path.relative(ROOT, runDir)}…`);
   const bench: Bench = { file, sha256: await writeBenchFile(file, SIZE), runDir };
 
-  console.error("Starting the server (node --import tsx server/main.ts, embedded Postgres) and the bare one…");
+  console.error("Starting the server (node build/server.js as npm start runs it, embedded Postgres) and the bare one…");
   const server = await startServerProcess({
     dataDir: path.join(runDir, "data"),
     admin: ADMIN,

@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import sharp from "sharp";
 import { IMAGE_PROBE_BYTES, inspectImage, type ImageFormat, type ImageInfo } from "../domain/image";
 import { receiveBody } from "./archive-upload.server";
 import { formatBytes } from "./format";
@@ -9,8 +8,20 @@ import { getRuntime } from "./runtime.server";
 // Rendered frames on their way in (DESIGN §7): streamed to disk, checked against what the
 // render asked for, a thumbnail made, then kept content-addressed under results/.
 
-// Frames come one at a time and each file is read once: libvips' cache would only hold memory.
-sharp.cache(false);
+let sharpModule: Promise<typeof import("sharp")> | undefined;
+
+/**
+ * sharp, loaded at the first thumbnail: libvips adds some 20 MB to the server's memory,
+ * which a server that only takes uploads and answers the PWA need not carry.
+ */
+function loadSharp() {
+  sharpModule ??= import("sharp").then((module) => {
+    // Frames come one at a time and each file is read once: libvips' cache would only hold memory.
+    module.default.cache(false);
+    return module;
+  });
+  return sharpModule;
+}
 
 /** Thumbnails fit in this square: the PWA's frame grid shows them small. */
 export const THUMBNAIL_SIZE = 320;
@@ -95,6 +106,7 @@ export type Thumbnail = { ok: true; file: string | null } | { ok: false; reason:
  */
 export async function makeThumbnail(file: string, format: ImageFormat): Promise<Thumbnail> {
   if (format === "OPEN_EXR") return { ok: true, file: null };
+  const { default: sharp } = await loadSharp();
   const thumbnail = await getRuntime().storage.temporaryPath();
   try {
     await sharp(file, { failOn: "warning", sequentialRead: true })
