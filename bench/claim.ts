@@ -1,0 +1,202 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import type { Sequelize } from "sequelize";
+import { claimTask } from "../db/sql/queue";
+import { PGBENCH_SCRIPT, SimulatedAgents, createBenchRows, rawUpdate, sequelizeUpdate } from "./lib/queue-agents";
+import { seedFarm, workerIds, type Farm } from "./lib/queue-data";
+import { latencies, runWindow, type Window } from "./lib/queue-load";
+import { BenchPostgres, hasPgbench, openPool, pgbench } from "./lib/queue-postgres";
+import { report, type Diagnosis, type Latency, type Throughput } from "./lib/queue-report";
+import { STATEMENT_STATS_SETTINGS, resetStatementStats, statementTimes } from "./lib/queue-statements";
+import { ROOT } from "./lib/server-process";
+
+// `npm run bench:claim`: the queue's statements (db/sql/queue.ts) on a fresh embedded
+// Postgres, against the cheapest write Postgres does. What is compared is told in
+// bench/lib/queue-report.ts, above the table it prints.
+//
+// 1. Throughput: 200 simulated agents (async loops, one worker each) over one Sequelize
+//    pool doing claim → heartbeat → complete as fast as they can, on a farm of 20 users
+//    × 10 workers with ~130 000 queued tasks; then at the same concurrency on the same
+//    pool size a single-row primary-key UPDATE through plain `pg`, through Sequelize, and
+//    in pgbench. The measurements alternate in rounds, so the machine's other load falls
+//    on each alike.
+// 2. Claim latency with 1 000 000 tasks and 10 000 workers in the tables, one claim at a
+//    time and from a few claimers at once.
+// 3. Where the server's time goes (pg_stat_statements, after a restart that loads it):
+//    short runs of their own, so the figures of 1 and 2 come from a server without it.
+
+const { values: flags } = parseArgs({
+  options: {
+    pool: { type: "string", default: "20" },
+    agents: { type: "string", default: "200" },
+    seconds: { type: "string", default: "10" },
+    rounds: { type: "string", default: "2" },
+    warmup: { type: "string", default: "2" },
+    claims: { type: "string", default: "2000" },
+    claimers: { type: "string", default: "4" },
+  },
+});
+const POOL = Number(flags.pool);
+const AGENTS = Number(flags.agents);
+const ROUNDS = Number(flags.rounds);
+const WARMUP = Number(flags.warmup);
+const CLAIMS = Number(flags.claims);
+const CLAIMERS = Number(flags.claimers);
+const ROUND_SECONDS = Number(flags.seconds) / ROUNDS;
+if (![POOL, AGENTS, ROUNDS, ROUND_SECONDS, CLAIMS, CLAIMERS].every((n) => n > 0) || !(WARMUP >= 0) || AGENTS % 20 !== 0) {
+  throw new Error(
+    "usage: npm run bench:claim -- [--pool 20] [--agents 200 (a multiple of 20)] [--seconds 10] [--rounds 2] " +
+      "[--warmup 2] [--claims 2000] [--claimers 4]",
+  );
+}
+
+const FARM: Farm = { users: 20, workersPerUser: AGENTS / 20, rendersPerUser: 5, tasksPerRender: 2000, failureEvery: 200, results: true };
+const MILLION: Farm = { users: 200, workersPerUser: 50, rendersPerUser: 10, tasksPerRender: 500, failureEvery: 25, results: false };
+
+async function throughput(server: BenchPostgres, runDir: string): Promise<Throughput> {
+  const { sequelize, url } = await server.create("claim_farm", POOL);
+  console.error(`Seeding the farm: ${FARM.users} users × ${FARM.workersPerUser} workers, ${FARM.rendersPerUser} renders each…`);
+  const farm = await seedFarm(sequelize, FARM);
+  await createBenchRows(sequelize);
+  const script = path.join(runDir, "update.sql");
+  await fs.writeFile(script, PGBENCH_SCRIPT);
+  const withPgbench = await hasPgbench();
+  if (!withPgbench) console.error("pgbench is not installed (Debian: apt-get install postgresql-client): its row is left out.");
+
+  const agents = new SimulatedAgents(sequelize, await workerIds(sequelize));
+  const rawPool = new pg.Pool({ connectionString: url, max: POOL });
+  const sum = { cycles: empty(), rawUpdates: empty(), sequelizeUpdates: empty(), pgbenchTps: 0 };
+  try {
+    await Promise.all([openPool(sequelize, POOL), Promise.all(Array.from({ length: POOL }, () => rawPool.query("SELECT 1")))]);
+    const window = { loops: AGENTS, warmupSeconds: WARMUP, seconds: ROUND_SECONDS };
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      console.error(`Round ${round}/${ROUNDS}: UPDATE in plain pg, agents, UPDATE through Sequelize${withPgbench ? ", pgbench" : ""}…`);
+      add(sum.rawUpdates, await runWindow({ ...window, operation: rawUpdate(rawPool) }));
+      add(sum.cycles, await runWindow({ ...window, operation: agents.cycle, sequelize }));
+      add(sum.sequelizeUpdates, await runWindow({ ...window, operation: sequelizeUpdate(sequelize) }));
+      if (withPgbench) {
+        const tps = await pgbench({ url, script, clients: POOL, threads: 1, seconds: Math.max(1, Math.round(ROUND_SECONDS)) });
+        sum.pgbenchTps += tps / ROUNDS;
+      }
+    }
+  } finally {
+    await rawPool.end();
+    await sequelize.close();
+  }
+  return { ...sum, pgbenchTps: withPgbench ? sum.pgbenchTps : null, farm };
+}
+
+const empty = (): Window => ({ operations: 0, statements: 0, seconds: 0 });
+function add(sum: Window, window: Window): void {
+  sum.operations += window.operations;
+  sum.statements += window.statements;
+  sum.seconds += window.seconds;
+}
+
+/** Claims by random workers: each claim's milliseconds, and how many found a task. */
+function randomClaims(sequelize: Sequelize, ids: readonly number[]) {
+  let found = 0;
+  const claim = async () => {
+    if (await claimTask(sequelize, { workerId: ids[Math.floor(Math.random() * ids.length)] })) found += 1;
+  };
+  return async (count: number, concurrency: number) => {
+    const before = found;
+    const times = await latencies(count, concurrency, claim);
+    return { times, found: found - before };
+  };
+}
+
+async function claimLatency(server: BenchPostgres): Promise<Latency> {
+  const { sequelize } = await server.create("claim_big", CLAIMERS);
+  console.error(`Seeding a million tasks: ${MILLION.users} users × ${MILLION.workersPerUser} workers, ${MILLION.rendersPerUser} renders of ${MILLION.tasksPerRender} tasks each…`);
+  const tables = await seedFarm(sequelize, MILLION);
+  try {
+    const claims = randomClaims(sequelize, await workerIds(sequelize));
+    await openPool(sequelize, CLAIMERS);
+    await claims(50, 1); // the caches and the catalogue, as on a server that has run a while
+    console.error(`Timing ${CLAIMS} claims one at a time, then ${CLAIMS} from ${CLAIMERS} claimers at once…`);
+    const single = await claims(CLAIMS, 1);
+    const concurrent = await claims(CLAIMS, CLAIMERS);
+    return { single: single.times, concurrent: concurrent.times, found: single.found + concurrent.found, tables };
+  } finally {
+    await sequelize.close();
+  }
+}
+
+async function diagnose(server: BenchPostgres): Promise<Diagnosis> {
+  console.error("Restarting Postgres with pg_stat_statements for the statement times…");
+  await server.restart(STATEMENT_STATS_SETTINGS);
+  const farm = server.open("claim_farm", POOL);
+  const big = server.open("claim_big", CLAIMERS);
+  const rawPool = new pg.Pool({ connectionString: farm.url, max: POOL });
+  try {
+    await Promise.all([resetStatementStats(farm.sequelize), resetStatementStats(big.sequelize)]);
+    const agents = new SimulatedAgents(farm.sequelize, await workerIds(farm.sequelize));
+    const window = { loops: AGENTS, warmupSeconds: 1, seconds: 3 };
+    await runWindow({ ...window, operation: agents.cycle });
+    await runWindow({ ...window, operation: rawUpdate(rawPool) });
+    await randomClaims(big.sequelize, await workerIds(big.sequelize))(500, 1);
+    return { farm: await statementTimes(farm.sequelize), million: await statementTimes(big.sequelize) };
+  } finally {
+    await rawPool.end();
+  }
+}
+
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(1))
+    .join(" ");
+
+let interrupted = false;
+
+async function main(): Promise<void> {
+  const runDir = path.join(ROOT, "bench/.tmp", `claim-${process.pid}-${Date.now()}`);
+  await fs.mkdir(runDir, { recursive: true });
+  let server: BenchPostgres | undefined;
+  let cleaning: Promise<void> | undefined;
+  // Once, whichever comes first: the end of the run, its failure, or Ctrl-C.
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await server?.stop().catch((error: unknown) => console.error(`Stopping Postgres: ${String(error)}`));
+      await fs.rm(runDir, { recursive: true, force: true });
+    })());
+  const interrupt = () => {
+    interrupted = true;
+    console.error("Interrupted: stopping Postgres and removing its data…");
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    console.error(`Starting an embedded PostgreSQL in ${path.relative(ROOT, runDir)}…`);
+    const loadBefore = loadAverage();
+    const started = Date.now();
+    server = await BenchPostgres.start(path.join(runDir, "data"));
+    const t = await throughput(server, runDir);
+    const l = await claimLatency(server);
+    const loadAfter = loadAverage();
+    const d = await diagnose(server);
+    report({
+      postgres: `PostgreSQL ${server.version} (embedded, fresh, max_connections ${server.maxConnections})`,
+      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), load average ${loadBefore} before, ${loadAfter} after`,
+      settings: { pool: POOL, agents: AGENTS, rounds: ROUNDS, roundSeconds: ROUND_SECONDS, warmup: WARMUP, claims: CLAIMS, claimers: CLAIMERS },
+      runSeconds: (Date.now() - started) / 1000,
+      throughput: t,
+      latency: l,
+      diagnosis: d,
+    });
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((error: unknown) => {
+  // After Ctrl-C the run fails as Postgres goes; the interrupt handler ends the process.
+  if (interrupted) return;
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
