@@ -19,6 +19,8 @@ export interface SceneOptions {
   /** Cycles denoising on: Debian's Blender 3.4.1 has no OpenImageDenoise and fails. */
   denoise?: boolean;
   frameStep?: number;
+  /** false: no camera at all, so that Blender fails with "Error: Cannot render, no camera". */
+  camera?: boolean;
   /**
    * Embeds a registered text block that, if it ever runs, writes `<the .blend's path>.ran`
    * (give a path: the cached copy is shared), and a driver that needs Python.

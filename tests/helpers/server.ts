@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../app/lib/env.server";
 import { startServer, type CactusServer } from "../../server/app";
-import { createTestDatabase } from "./db";
 
 export const ADMIN = { username: "admin", password: "correct horse battery staple" };
 
@@ -12,13 +11,22 @@ export interface TestServer extends CactusServer {
   databaseUrl: string;
 }
 
+/** Where a server keeps its state, when a test starts it again on the same (a restart). */
+export interface ServerPlace {
+  databaseUrl: string;
+  dataDir: string;
+}
+
 /**
  * The real server (the Remix build from `npm run build`) on its own database and data
- * dir, listening on a free loopback port, with the admin above.
+ * dir, listening on a free loopback port, with the admin above. Given a `place` (and a
+ * PORT in `env`), it starts on that database and data dir instead, and close() leaves
+ * the data dir to the caller.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-test-data-"));
-  const databaseUrl = await createTestDatabase();
+export async function startTestServer(env: Record<string, string> = {}, place?: ServerPlace): Promise<TestServer> {
+  const dataDir = place?.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "cactus-test-data-")));
+  // ./db needs the vitest runner: a script that gives its own place runs without it.
+  const databaseUrl = place?.databaseUrl ?? (await (await import("./db")).createTestDatabase());
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: "0",
@@ -36,7 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     databaseUrl,
     async close() {
       await server.close();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      if (!place) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,7 @@
 
 Run: blender -b --factory-startup --python tests/scenes/make-scene.py -- '<json>'
 where <json> holds: path, frames, width, height, engine, samples, denoise, and
-optionally frameStep, scripts (a registered text block that, if it ever runs, writes
+optionally frameStep, camera (false: no camera at all, which Blender refuses to render), scripts (a registered text block that, if it ever runs, writes
 "<the .blend's path>.ran", and a driver that needs Python) and missingTexture (an image
 whose file is not there).
 An animated cube (keyframed location and rotation), a camera looking at it and a sun;
@@ -67,8 +67,9 @@ for frame, x, angle in ((1, -1.5, 0.0), (last, 1.5, 3.14159)):
 camera = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
 camera.location = (0.0, -9.0, 3.0)
 camera.rotation_euler = (1.25, 0.0, 0.0)
-scene.collection.objects.link(camera)
-scene.camera = camera
+if params.get("camera", True):
+    scene.collection.objects.link(camera)
+    scene.camera = camera
 
 sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", type="SUN"))
 sun.rotation_euler = (0.6, 0.2, 0.4)
