@@ -68,7 +68,10 @@ export const renderSchema = z.object({
   tasks: z.number().int(),
   frames: frameCountsSchema,
   workers: z.array(renderWorkerSchema),
-  failure: z.string().nullable().describe("Why the render failed, when it did."),
+  failure: z
+    .string()
+    .nullable()
+    .describe("Why the render failed, when it did; while it runs, the last error of a frame that failed and waits for another worker."),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),

@@ -2,6 +2,7 @@ import { QueryTypes } from "sequelize";
 import type { FrameCounts } from "../../contract";
 import type { TaskStatus } from "../../db/models";
 import { formatFrameRange } from "../domain/frames";
+import { WORKERS_TO_FAIL_TASK } from "../domain/scheduler";
 import { db } from "../lib/db.server";
 
 // How far renders are: their frames by status, the workers on them, why they failed.
@@ -25,10 +26,16 @@ export interface RenderProgress {
 const query = <T extends object>(sql: string, ids: number[]) =>
   db().query<T>(sql, { bind: { ids }, type: QueryTypes.SELECT });
 
-/** Progress of these renders (each of `total` frames), by render id. */
-export async function progressOf(renders: { id: number; totalFrames: number; failed: boolean }[]): Promise<Map<number, RenderProgress>> {
+/**
+ * Progress of these renders (each of `total` frames), by render id. `failed` renders say
+ * why; `running` ones too while a frame that failed waits in the queue for another
+ * worker — with fewer workers than fail a task, it may wait there for good.
+ */
+export async function progressOf(
+  renders: { id: number; totalFrames: number; failed: boolean; running: boolean }[],
+): Promise<Map<number, RenderProgress>> {
   const ids = renders.map((render) => render.id);
-  const failedIds = renders.filter((render) => render.failed).map((render) => render.id);
+  const failedIds = renders.filter((render) => render.failed || render.running).map((render) => render.id);
   const [taskFrames, acceptedByTask, workers, failures] = await Promise.all([
     // Frames of each task status: a chunk of frames in one task counts each frame.
     query<{ render_id: number; status: TaskStatus; tasks: number; frames: number }>(
@@ -70,13 +77,13 @@ SELECT on_it.render_id, w.id, w.name, coalesce(done.n, 0) AS frames_done, busy.w
     ),
     failedIds.length === 0
       ? Promise.resolve([])
-      : query<{ render_id: number; frame_start: number; frame_end: number; workers: number; error: string }>(
+      : query<FailureRow>(
           /* sql */ `
-SELECT DISTINCT ON (t.render_id) t.render_id, t.frame_start, t.frame_end, f.error,
+SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_end, f.error,
        (SELECT count(DISTINCT worker_id)::int FROM task_failures WHERE task_id = t.id) AS workers
   FROM tasks t JOIN task_failures f ON f.task_id = t.id
- WHERE t.render_id = ANY($ids::bigint[]) AND t.status = 'failed'
- ORDER BY t.render_id, f.created_at DESC, f.id DESC`,
+ WHERE t.render_id = ANY($ids::bigint[]) AND t.status IN ('failed', 'queued')
+ ORDER BY t.render_id, t.status = 'failed' DESC, f.created_at DESC, f.id DESC`,
           failedIds,
         ),
   ]);
@@ -98,16 +105,30 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.frame_start, t.frame_end, f.erro
       workers: workers
         .filter((row) => row.render_id === render.id)
         .map((row) => ({ id: row.id, name: row.name, framesDone: row.frames_done, rendering: row.rendering })),
-      failure: render.failed ? failureMessage(failures.find((row) => row.render_id === render.id)) : null,
+      failure: failureMessage(render, failures.find((row) => row.render_id === render.id)),
     });
   }
   return progress;
 }
 
-function failureMessage(failure: { frame_start: number; frame_end: number; workers: number; error: string } | undefined): string {
-  if (!failure) return "The render failed.";
+interface FailureRow {
+  render_id: number;
+  status: TaskStatus;
+  frame_start: number;
+  frame_end: number;
+  workers: number;
+  error: string;
+}
+
+function failureMessage(render: { failed: boolean; running: boolean }, failure: FailureRow | undefined): string | null {
+  if (!failure || (!render.failed && !render.running)) return render.failed ? "The render failed." : null;
   const frames = formatFrameRange({ start: failure.frame_start, end: failure.frame_end, step: 1 });
   const what = failure.frame_start === failure.frame_end ? `Frame ${frames}` : `Frames ${frames}`;
   const on = failure.workers === 1 ? "1 worker" : `${failure.workers} workers`;
-  return `${what} failed on ${on}; the last error: ${failure.error}`;
+  if (failure.status === "failed") return `${what} failed on ${on}; the last error: ${failure.error}`;
+  return (
+    `${what} failed on ${on} and ${failure.frame_start === failure.frame_end ? "waits" : "wait"} for another worker ` +
+    `(${WORKERS_TO_FAIL_TASK} different workers failing ${failure.frame_start === failure.frame_end ? "it" : "them"} fail the render); ` +
+    `the last error: ${failure.error}`
+  );
 }

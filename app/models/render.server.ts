@@ -42,7 +42,12 @@ async function selectRenders(userId: number, where = "", replacements: object = 
     type: QueryTypes.SELECT,
   });
   const progress = await progressOf(
-    rows.map((row) => ({ id: row.id, totalFrames: countFrames(rangeOf(row)), failed: row.status === "failed" })),
+    rows.map((row) => ({
+      id: row.id,
+      totalFrames: countFrames(rangeOf(row)),
+      failed: row.status === "failed",
+      running: !isRenderFinished(row.status),
+    })),
   );
   return rows.map((row) => {
     const { tasks, frames, workers, failure } = progress.get(row.id)!;
