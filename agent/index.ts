@@ -90,7 +90,8 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
   const client = new AgentClient({
     server,
     token,
-    onRetry: (what, error, waitMs) => log(`${error.message} (${what}); trying again in ${(waitMs / 1000).toFixed(1)} s.`),
+    // The error's message names the call already ("upload of frame 3 of task 4: no answer…").
+    onRetry: (_what, error, waitMs) => log(`${error.message}; trying again in ${(waitMs / 1000).toFixed(1)} s.`),
   });
   const cache = new ArchiveCache({
     dir: config.cacheDir,
