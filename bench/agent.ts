@@ -1,0 +1,181 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { makeScene } from "../tests/helpers/scenes";
+import { type AgentTimes, agentTimes, median, percentile, readTimings } from "./lib/agent-timings";
+import {
+  type AgentProcess,
+  createWorker,
+  ensureProject,
+  getRender,
+  requestRender,
+  signIn,
+  startAgent,
+  uploadBlend,
+  waitForInspection,
+} from "./lib/farm";
+import { ROOT, ensureBuild, startServerProcess, type ServerProcess } from "./lib/server-process";
+
+// `npm run bench:agent`: the real server and two `cactus-agent` processes with real Blender
+// render the queued frames of a tiny scene. From each agent's timings log
+// (CACTUS_AGENT_TIMINGS): the gap between one frame's upload and the next Blender start,
+// and the share of the agent's time spent outside Blender — next to what a fixed 2 s poll
+// after each task would cost on the same frames.
+
+const GOAL_GAP_MS = 30;
+const GOAL_OUTSIDE = 0.03;
+const FIXED_POLL_MS = 2000;
+
+const { values: flags } = parseArgs({
+  options: {
+    frames: { type: "string", default: "24" },
+    agents: { type: "string", default: "2" },
+    threads: { type: "string", default: "1" },
+    samples: { type: "string", default: "4" },
+  },
+});
+const FRAMES = Number(flags.frames);
+const AGENTS = Number(flags.agents);
+const THREADS = Number(flags.threads);
+const SAMPLES = Number(flags.samples);
+if (![FRAMES, AGENTS, THREADS, SAMPLES].every((value) => Number.isInteger(value) && value >= 1)) {
+  throw new Error("usage: npm run bench:agent -- [--frames 24] [--agents 2] [--threads 1] [--samples 4]");
+}
+const SCENE = { frames: FRAMES, width: 64, height: 48, engine: "CYCLES", samples: SAMPLES, denoise: false } as const;
+const ADMIN = { username: "bench", password: randomBytes(12).toString("hex") };
+
+interface Running {
+  server?: ServerProcess;
+  agents: AgentProcess[];
+}
+
+async function run(runDir: string, running: Running): Promise<void> {
+  console.error(`Making the scene (${FRAMES} frames, ${SCENE.width}×${SCENE.height}, Cycles, ${SAMPLES} samples) with Blender…`);
+  const scene = await makeScene({ ...SCENE, path: path.join(runDir, "tiny.blend") });
+  console.error("Starting the server (embedded Postgres)…");
+  running.server = await startServerProcess({ dataDir: path.join(runDir, "data"), admin: ADMIN, detached: true });
+  const server = running.server.url;
+  const token = await signIn(server, ADMIN, "bench");
+  const project = await ensureProject(server, token, "bench");
+  const archive = await uploadBlend(server, token, project.id, scene);
+  const workers = await Promise.all(Array.from({ length: AGENTS }, (_, index) => createWorker(server, token, `bench-${index + 1}`)));
+  const agentDir = (index: number) => path.join(runDir, `agent-${index + 1}`);
+
+  // The scene is read first, by one agent on its own, so the timed run starts with frames queued.
+  console.error("Inspecting the scene…");
+  const inspector = startAgent({ server, token: workers[0].token, cacheDir: path.join(agentDir(0), "cache"), once: true, detached: true });
+  running.agents.push(inspector);
+  const inspectorExit = await inspector.exited;
+  if (inspectorExit !== 0) throw new Error(`The inspecting agent exited ${inspectorExit}:\n${inspector.output()}`);
+  await waitForInspection(server, token, archive.id, { timeoutMs: 10_000 });
+
+  const render = await requestRender(server, token, { archiveId: archive.id, frames: `1-${FRAMES}` });
+  console.error(`Rendering ${FRAMES} queued frames on ${AGENTS} agents (${THREADS} Blender thread${THREADS > 1 ? "s" : ""} each)…`);
+  const timingFiles = workers.map((_, index) => path.join(agentDir(index), "timings.jsonl"));
+  running.agents = workers.map((worker, index) =>
+    startAgent({
+      server,
+      token: worker.token,
+      cacheDir: path.join(agentDir(index), "cache"),
+      once: true,
+      threads: THREADS,
+      env: { CACTUS_AGENT_TIMINGS: timingFiles[index] },
+      detached: true,
+    }),
+  );
+  const exits = await Promise.all(running.agents.map((agent) => agent.exited));
+  exits.forEach((code, index) => {
+    if (code !== 0) throw new Error(`Agent ${index + 1} exited ${code}:\n${running.agents[index].output()}`);
+  });
+  const finished = await getRender(server, token, render.id);
+  if (finished.status !== "done" || finished.frames.done !== FRAMES) {
+    throw new Error(`The render did not end done with ${FRAMES} frames: ${JSON.stringify(finished)}`);
+  }
+  const agents = await Promise.all(timingFiles.map(async (file) => agentTimes(await readTimings(file))));
+  const timed = agents.reduce((count, agent) => count + agent.tasks.length, 0);
+  if (timed !== FRAMES) throw new Error(`The timings logs hold ${timed} render tasks, not ${FRAMES}.`);
+  report(agents);
+}
+
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
+const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
+
+function report(agents: AgentTimes[]): void {
+  const gaps = agents.flatMap((agent) => agent.gaps);
+  const tasks = agents.flatMap((agent) => agent.tasks);
+  const gap = median(gaps.map((one) => one.totalMs));
+  const wall = agents.reduce((total, agent) => total + agent.wallMs, 0);
+  const blender = agents.reduce((total, agent) => total + agent.blenderMs, 0);
+  const outside = 1 - blender / wall;
+  const taskMs = median(tasks.map((task) => task.completed - task.claimed));
+  const blenderRun = median(tasks.map((task) => task.blenderExit - task.blenderStart));
+  const poll = FIXED_POLL_MS / (FIXED_POLL_MS + taskMs);
+  const rows = [
+    ["median gap: upload done → next Blender start", ms(gap), `goal ≤ ${GOAL_GAP_MS} ms  ${verdict(gap <= GOAL_GAP_MS)}`],
+    ["  p90, max", `${ms(percentile(gaps.map((one) => one.totalMs), 0.9))}, ${ms(Math.max(...gaps.map((one) => one.totalMs)))}`, ""],
+    ["  of which complete call (median)", ms(median(gaps.map((one) => one.completeMs))), ""],
+    ["  of which claim call (median)", ms(median(gaps.map((one) => one.claimMs))), ""],
+    ["  of which archive + output dir (median)", ms(median(gaps.map((one) => one.prepareMs))), ""],
+    ["share of agent wall time outside Blender", pct(outside), `goal ≤ ${GOAL_OUTSIDE * 100} %   ${verdict(outside <= GOAL_OUTSIDE)}`],
+    ["  upload of a frame (median, Blender exit → done)", ms(median(tasks.map((task) => task.uploaded - task.blenderExit))), ""],
+    ["  Blender run (median, its start-up included)", ms(blenderRun), ""],
+    ["  task (median, claimed → completed)", ms(taskMs), ""],
+    [`a fixed ${FIXED_POLL_MS / 1000} s poll after each task would idle`, pct(poll), `${FIXED_POLL_MS / 1000} s / (${FIXED_POLL_MS / 1000} s + ${(taskMs / 1000).toFixed(2)} s)`],
+  ];
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column].length)));
+  const load = os.loadavg().map((value) => value.toFixed(1)).join(" ");
+  console.log(
+    `\nAgent loop: ${FRAMES} frames of a ${SCENE.width}×${SCENE.height} Cycles scene (${SAMPLES} samples, 1 frame a task), ` +
+      `${AGENTS} agents, ${THREADS} Blender thread(s) each, real Blender; ${os.cpus().length} cores, load ${load}. ` +
+      "Wall time per agent: its first claim to its last complete.\n",
+  );
+  for (const row of rows) console.log(`  ${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2]}`.trimEnd());
+  console.log("");
+  for (const [index, agent] of agents.entries()) {
+    console.log(
+      `  agent ${index + 1}: ${agent.tasks.length} frames, wall ${(agent.wallMs / 1000).toFixed(2)} s, ` +
+        `Blender ${(agent.blenderMs / 1000).toFixed(2)} s, outside ${pct(1 - agent.blenderMs / agent.wallMs)}, ` +
+        `median gap ${ms(median(agent.gaps.map((one) => one.totalMs)))}`,
+    );
+  }
+}
+
+let interrupted = false;
+
+async function main(): Promise<void> {
+  await ensureBuild();
+  const runDir = path.join(ROOT, "bench/.tmp", `agent-${process.pid}-${Date.now()}`);
+  await fs.mkdir(runDir, { recursive: true });
+  const running: Running = { agents: [] };
+  let cleaning: Promise<void> | undefined;
+  // Once, whichever comes first: the end of the run, its failure, or Ctrl-C. The agents
+  // first (they release their tasks while the server answers), then the server.
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await Promise.all(running.agents.map((agent) => agent.stop()));
+      await running.server?.stop();
+      await fs.rm(runDir, { recursive: true, force: true });
+    })());
+  const interrupt = () => {
+    interrupted = true;
+    console.error("Interrupted: stopping the agents and the server, removing the bench files…");
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    await run(runDir, running);
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((error: unknown) => {
+  // After Ctrl-C the run fails as its agents and server go; the interrupt handler ends the process.
+  if (interrupted) return;
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
