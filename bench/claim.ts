@@ -71,7 +71,7 @@ async function throughput(server: BenchPostgres, runDir: string): Promise<Throug
   const sum = { cycles: empty(), rawUpdates: empty(), sequelizeUpdates: empty(), pgbenchTps: 0 };
   try {
     await Promise.all([openPool(sequelize, POOL), Promise.all(Array.from({ length: POOL }, () => rawPool.query("SELECT 1")))]);
-    const window = { loops: AGENTS, warmupSeconds: WARMUP, seconds: ROUND_SECONDS };
+    const window = { loops: AGENTS, warmupSeconds: WARMUP, seconds: ROUND_SECONDS, serverCpu: () => server.cpuSeconds() };
     for (let round = 1; round <= ROUNDS; round += 1) {
       console.error(`Round ${round}/${ROUNDS}: UPDATE in plain pg, agents, UPDATE through Sequelize${withPgbench ? ", pgbench" : ""}…`);
       add(sum.rawUpdates, await runWindow({ ...window, operation: rawUpdate(rawPool) }));
@@ -89,11 +89,9 @@ async function throughput(server: BenchPostgres, runDir: string): Promise<Throug
   return { ...sum, pgbenchTps: withPgbench ? sum.pgbenchTps : null, farm };
 }
 
-const empty = (): Window => ({ operations: 0, statements: 0, seconds: 0 });
+const empty = (): Window => ({ operations: 0, statements: 0, seconds: 0, serverCpuSeconds: 0, clientCpuSeconds: 0 });
 function add(sum: Window, window: Window): void {
-  sum.operations += window.operations;
-  sum.statements += window.statements;
-  sum.seconds += window.seconds;
+  for (const key of Object.keys(sum) as (keyof Window)[]) sum[key] += window[key];
 }
 
 /** Claims by random workers: each claim's milliseconds, and how many found a task. */

@@ -10,6 +10,9 @@ export interface Window {
   /** SQL statements the pool ran inside it (counted by the Sequelize afterQuery hook, when given). */
   statements: number;
   seconds: number;
+  /** CPU seconds inside the window: of the Postgres server (when asked for), and of this process. */
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
 }
 
 /**
@@ -24,6 +27,8 @@ export async function runWindow(options: {
   operation: (loop: number) => Promise<void>;
   /** The pool whose statements are counted too. */
   sequelize?: Sequelize;
+  /** The server's CPU seconds so far, read as the timed window opens and closes. */
+  serverCpu?: () => Promise<number>;
 }): Promise<Window> {
   let phase: "warmup" | "timed" | "over" = "warmup";
   let operations = 0;
@@ -48,14 +53,19 @@ export async function runWindow(options: {
   );
   try {
     await sleepUnlessFailed(options.warmupSeconds, () => failure);
+    const serverCpu = options.serverCpu ?? (async () => 0);
+    const serverCpuBefore = await serverCpu();
+    const clientCpuBefore = process.cpuUsage();
     phase = "timed";
     const started = performance.now();
     await sleepUnlessFailed(options.seconds, () => failure);
     const seconds = (performance.now() - started) / 1000;
     phase = "over";
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const serverCpuSeconds = (await serverCpu()) - serverCpuBefore;
     await running;
     if (failure !== undefined) throw failure;
-    return { operations, statements, seconds };
+    return { operations, statements, seconds, serverCpuSeconds, clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6 };
   } finally {
     phase = "over";
     await running;

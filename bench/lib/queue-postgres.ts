@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
 import pg from "pg";
 import { QueryTypes, Sequelize } from "sequelize";
 import { startEmbeddedPostgres, type RunningPostgres } from "../../app/lib/embedded-postgres.server";
@@ -68,6 +70,25 @@ export class BenchPostgres {
     this.server = await startEmbeddedPostgres(this.dataDir, "postgres");
   }
 
+  /**
+   * CPU seconds the server has used so far: the postmaster, its children running now
+   * (backends, autovacuum, WAL writer…) and, through the postmaster's count of the
+   * children it reaped, those that have exited.
+   */
+  async cpuSeconds(): Promise<number> {
+    // initialise() puts the cluster in <dataDir>/pg (app/lib/embedded-postgres.server.ts).
+    const postmaster = Number((await fs.readFile(path.join(this.dataDir, "pg", "postmaster.pid"), "utf8")).split("\n")[0]);
+    const pids = (await fs.readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+    const stats = await Promise.all(pids.map((pid) => procStat(pid)));
+    let ticks = 0;
+    for (const [index, stat] of stats.entries()) {
+      if (!stat) continue;
+      if (pids[index] === postmaster) ticks += stat.utime + stat.stime + stat.cutime + stat.cstime;
+      else if (stat.ppid === postmaster) ticks += stat.utime + stat.stime;
+    }
+    return ticks / 100; // USER_HZ, as in bench/lib/proc.ts
+  }
+
   /** One connection to the `postgres` database, for settings and CREATE DATABASE. */
   private admin(): Sequelize {
     this.adminPool ??= this.open("postgres", 1).sequelize;
@@ -79,6 +100,18 @@ export class BenchPostgres {
     const pools = this.pools.splice(0);
     await Promise.allSettled(pools.map((pool) => pool.close()));
     await this.server.stop();
+  }
+}
+
+/** The fields of /proc/<pid>/stat we need, in clock ticks; undefined when the process is gone. */
+async function procStat(pid: number) {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8");
+    // After the command name (in parentheses, may hold spaces): state, ppid, … (proc(5)).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    return { ppid: fields[1], utime: fields[11], stime: fields[12], cutime: fields[13], cstime: fields[14] };
+  } catch {
+    return undefined;
   }
 }
 

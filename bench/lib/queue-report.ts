@@ -1,4 +1,4 @@
-import { OPERATIONS_PER_CYCLE } from "./queue-agents";
+import { BENCH_ROWS, OPERATIONS_PER_CYCLE } from "./queue-agents";
 import type { FarmCounts } from "./queue-data";
 import { percentile, type Window } from "./queue-load";
 import type { StatementTime } from "./queue-statements";
@@ -94,7 +94,7 @@ export function report(run: Run): void {
         `${s.rounds} × ${s.roundSeconds} s after ${s.warmup} s warm-ups, in alternating rounds; ${n(t.cycles.operations)} cycles timed. ` +
         `Tables: ${n(farm.workers)} workers of ${farm.users} users, ${farm.runnableRenders} runnable of ${farm.renders} renders, ` +
         `${n(farm.queuedTasks)} of ${n(farm.tasks)} tasks queued, ${n(farm.taskFailures)} task failures.`,
-      `The UPDATE loops run the same ${s.agents} loops over ${s.pool} connections, on bench_rows (100 000 rows, random id).`,
+      `The UPDATE loops run the same ${s.agents} loops over ${s.pool} connections, on bench_rows (${n(BENCH_ROWS)} rows, a random id each).`,
       `Latency: ${n(big.tasks)} tasks (${n(big.queuedTasks)} queued, ${n(big.leasedTasks)} leased), ${n(big.workers)} workers ` +
         `of ${big.users} users, ${n(big.renders)} renders, ${n(big.taskFailures)} task failures; ${n(s.claims)} claims by ` +
         `random workers each way, timed in the client (${n(l.found)} of ${n(2 * s.claims)} found a task).`,
@@ -106,10 +106,12 @@ export function report(run: Run): void {
     console.log(line(row));
     if (index === 0) console.log(line(widths.map((width) => "-".repeat(width)).concat("----")));
   }
-  printDiagnosis(run.diagnosis);
+  printDiagnosis(t, run.diagnosis);
 }
 
-function printDiagnosis({ farm, million }: Diagnosis): void {
+function printDiagnosis(t: Throughput, { farm, million }: Diagnosis): void {
+  const cpu = (window: Window, perOperation: number, side: "serverCpuSeconds" | "clientCpuSeconds") =>
+    ((window[side] / (window.operations * perOperation)) * 1000).toFixed(3);
   const each = (times: StatementTime[]) =>
     times.map(({ statement, planMs, execMs }) => `    ${statement.padEnd(24)} ${planMs.toFixed(3)} + ${execMs.toFixed(3)} ms`);
   const server = (times: StatementTime[], names: string[]) =>
@@ -118,6 +120,13 @@ function printDiagnosis({ farm, million }: Diagnosis): void {
   const update = server(farm, ["PK UPDATE"]);
   console.log(
     [
+      "",
+      "CPU per operation in the timed rounds (/proc), ms: a queue operation (a third of a cycle) | a PK UPDATE in plain pg | through Sequelize",
+      ...(["serverCpuSeconds", "clientCpuSeconds"] as const).map(
+        (side) =>
+          `  ${side === "serverCpuSeconds" ? "Postgres    " : "this process"}  ${cpu(t.cycles, OPERATIONS_PER_CYCLE, side)} | ` +
+          `${cpu(t.rawUpdates, 1, side)} | ${cpu(t.sequelizeUpdates, 1, side)}`,
+      ),
       "",
       "Server time per call, planning + execution (pg_stat_statements; short runs after a restart that loads it):",
       "  the farm, 200 agents:",
