@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import type * as SharpModuleNamespace from "sharp";
 import { IMAGE_PROBE_BYTES, inspectImage, type ImageFormat, type ImageInfo } from "../domain/image";
 import { receiveBody } from "./archive-upload.server";
 import { formatBytes } from "./format";
@@ -8,7 +9,8 @@ import { getRuntime } from "./runtime.server";
 // Rendered frames on their way in (DESIGN §7): streamed to disk, checked against what the
 // render asked for, a thumbnail made, then kept content-addressed under results/.
 
-let sharpModule: Promise<typeof import("sharp")> | undefined;
+type SharpModule = typeof SharpModuleNamespace;
+let sharpModule: Promise<SharpModule> | undefined;
 
 /**
  * sharp, loaded at the first thumbnail: libvips adds some 20 MB to the server's memory,
