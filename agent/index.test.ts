@@ -82,13 +82,17 @@ describe("cactus-agent", () => {
     expect(await main(["--once"], agentIo, { runner: fakeBlender(() => ({ frameMs: 20 })).runner })).toBe(0);
     const lines = (await fs.readFile(file, "utf8")).trim().split("\n").map((line) => JSON.parse(line));
     const steps = ["claimed", "blender-start", "blender-exit", "upload-done", "completed"];
-    expect(lines.map((line) => [line.event, line.taskId])).toEqual(tasks.flatMap((task) => steps.map((step) => [step, task.id])));
-    expect(lines[0].kind).toBe("render");
-    expect(lines.find((line) => line.event === "upload-done" && line.taskId === tasks[1].id).frame).toBe(2);
+    const of = (task: { id: number }) => lines.filter((line) => line.taskId === task.id);
+    for (const task of tasks) expect(of(task).map((line) => line.event)).toEqual(steps);
+    expect(lines).toHaveLength(10);
+    expect(of(tasks[0])[0].kind).toBe("render");
+    expect(of(tasks[1])[3].frame).toBe(2);
     const times = lines.map((line) => line.at);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     // Blender's run lies between its start and exit lines: the fake takes 20 ms a frame.
-    expect(lines[2].at - lines[1].at).toBeGreaterThanOrEqual(15);
+    expect(of(tasks[0])[2].at - of(tasks[0])[1].at).toBeGreaterThanOrEqual(15);
+    // One Blender at a time: the second starts after the first exited.
+    expect(of(tasks[1])[1].at).toBeGreaterThanOrEqual(of(tasks[0])[2].at);
   });
 
   test("the stop signal ends a running agent with exit 0", async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,7 +9,7 @@ import { AgentClient, WorkerUnauthorized } from "./client";
 import { AgentLoop, type LoopEvent, type LoopOptions } from "./loop";
 import { parseSchedule } from "./schedule";
 import { type Behaviour, type FakeRun, fakeBlender, sceneFacts } from "./testing/fake-blender";
-import { WORKER_TOKEN, renderTask, startFakeFarm } from "./testing/fake-farm";
+import { type FakeFarm, type Heard, WORKER_TOKEN, renderTask, startFakeFarm } from "./testing/fake-farm";
 
 // The loop against a fake farm over real HTTP, with Blender's runner injected.
 
@@ -57,6 +58,19 @@ async function agent({ behave, token = WORKER_TOKEN, ...options }: Partial<LoopO
 }
 
 const kinds = (events: LoopEvent[]) => events.map((event) => event.kind);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const taskOf = (request: Heard) => Number(/\/tasks\/(\d+)\//.exec(request.path)![1]);
+
+/** Holds the frame uploads of one task until the test lets them go. */
+function holdUploads(farm: FakeFarm, taskId: number): () => void {
+  let letGo: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  farm.intercept = async (request) => {
+    if (request.method === "PUT" && taskOf(request) === taskId) await held;
+    return undefined;
+  };
+  return letGo;
+}
 const inspectTask = (archive: Buffer) =>
   renderTask(archive, { kind: "inspect", renderId: null, frameStart: null, frameEnd: null, format: null, expected: null });
 
@@ -103,6 +117,99 @@ describe("the loop", () => {
     expect(kinds(events)).not.toContain("idle");
   });
 
+  test("the next task renders while the previous one's frames upload; its own upload waits for theirs", async () => {
+    const { farm, loop, blender, events } = await agent({ once: true });
+    const tasks = [1, 2].map((frame) => renderTask(scene, { frameStart: frame, frameEnd: frame }));
+    farm.queue.push(...tasks);
+    const letGo = holdUploads(farm, tasks[0].id);
+    const running = loop.run();
+    while (!events.some((event) => event.kind === "blenderExited" && event.taskId === tasks[1].id)) await sleep(2);
+    await sleep(30);
+    expect(blender.runs.filter((run) => run.kind === "render")).toHaveLength(2);
+    // The first task's frame is on its way (held), the second's waits its turn; nothing completed yet.
+    expect(farm.to("PUT", /\/frames\//).map(taskOf)).toEqual([tasks[0].id]);
+    expect(farm.to("POST", /\/complete$/)).toEqual([]);
+    letGo();
+    await running;
+    expect(farm.to("PUT", /\/frames\//).map(taskOf)).toEqual(tasks.map((task) => task.id));
+    expect(farm.to("POST", /\/complete$/).map((request) => request.path)).toEqual(tasks.map((task) => `/api/v1/agent/tasks/${task.id}/complete`));
+    // Still one Blender at a time: the second started after the first exited.
+    expect(blender.runs[1].startedAt).toBeGreaterThanOrEqual(blender.runs[0].startedAt);
+    expect(kinds(events).filter((kind) => kind === "done")).toHaveLength(2);
+  });
+
+  test("at most one task uploads in the background: no third claim until its frames are delivered", async () => {
+    const { farm, loop, blender, events } = await agent({ once: true });
+    const tasks = [1, 2, 3].map((frame) => renderTask(scene, { frameStart: frame, frameEnd: frame }));
+    farm.queue.push(...tasks);
+    const letGo = holdUploads(farm, tasks[0].id);
+    const running = loop.run();
+    while (!events.some((event) => event.kind === "blenderExited" && event.taskId === tasks[1].id)) await sleep(2);
+    await sleep(30);
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(2);
+    expect(blender.runs.filter((run) => run.kind === "render")).toHaveLength(2);
+    letGo();
+    await running;
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(4);
+    expect(farm.to("PUT", /\/frames\//).map(taskOf)).toEqual(tasks.map((task) => task.id));
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(3);
+  });
+
+  test("stop() waits for the frames uploading in the background, and the task rendering, to finish", async () => {
+    const { farm, loop, events } = await agent({ behave: () => ({ frameMs: 30 }) });
+    const tasks = [1, 2].map((frame) => renderTask(scene, { frameStart: frame, frameEnd: frame }));
+    farm.queue.push(...tasks, renderTask(scene, { frameStart: 3, frameEnd: 3 }));
+    const letGo = holdUploads(farm, tasks[0].id);
+    const running = loop.run();
+    while (!events.some((event) => event.kind === "blenderStarted" && event.taskId === tasks[1].id)) await sleep(2);
+    const stopped = loop.stop(5000);
+    await sleep(60);
+    letGo();
+    await stopped;
+    await running;
+    expect(farm.to("POST", /\/complete$/).map((request) => request.path)).toEqual(tasks.map((task) => `/api/v1/agent/tasks/${task.id}/complete`));
+    expect(farm.to("POST", /\/release$/)).toEqual([]);
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(2);
+  });
+
+  test("the next claim goes out when Blender has saved the task's last frame, while it quits", async () => {
+    const { farm, loop, blender, events } = await agent({ once: true, behave: (run) => ({ frameMs: 40, quitMs: run.kind === "render" ? 80 : 0 }) });
+    const tasks = [renderTask(scene, { frameStart: 1, frameEnd: 1 }), renderTask(scene, { frameStart: 1, frameEnd: 2 })];
+    farm.queue.push(...tasks);
+    // What had happened when each claim came in.
+    const seen: { exited: number[]; lastFrameWritten: boolean }[] = [];
+    farm.intercept = (request) => {
+      if (!request.path.endsWith("/claim")) return undefined;
+      const run = blender.runs.filter((one) => one.kind === "render").at(-1);
+      seen.push({
+        exited: events.flatMap((event) => (event.kind === "blenderExited" ? [event.taskId] : [])),
+        lastFrameWritten: run ? existsSync(path.join(run.outputDir!, `frame_0000${run.frames.at(-1)}.png`)) : false,
+      });
+      return undefined;
+    };
+    await loop.run();
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(3);
+    // Each next claim: the task's last frame on disk, its Blender not yet gone.
+    expect(seen.slice(1)).toEqual([
+      { exited: [], lastFrameWritten: true },
+      { exited: [tasks[0].id], lastFrameWritten: true },
+    ]);
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(2);
+  });
+
+  test("a task claimed ahead is released when the agent stops before it runs", async () => {
+    const { farm, loop, blender } = await agent({ behave: (run) => ({ quitMs: run.kind === "render" ? 150 : 0 }) });
+    const tasks = [1, 2].map((frame) => renderTask(scene, { frameStart: frame, frameEnd: frame }));
+    farm.queue.push(...tasks);
+    const running = loop.run();
+    while (farm.to("POST", /\/claim$/).length < 2) await sleep(2);
+    await loop.stop(5000);
+    await running;
+    expect(blender.runs.filter((run) => run.kind === "render")).toHaveLength(1);
+    expect(farm.to("POST", /\/complete$/).map((request) => request.path)).toEqual([`/api/v1/agent/tasks/${tasks[0].id}/complete`]);
+    expect(farm.to("POST", /\/release$/).map((request) => request.path)).toEqual([`/api/v1/agent/tasks/${tasks[1].id}/release`]);
+  });
+
   test("an empty queue backs off with jitter, doubling to the cap, and a task resets it", async () => {
     const random = [0, 1, 0.5, 0, 1, 1];
     const { farm, loop, events, until } = await agent({ idle: { initialMs: 8, maxMs: 32 }, random: () => random.shift() ?? 0 });
@@ -118,7 +225,7 @@ describe("the loop", () => {
     // half fixed, half random: 8→[4,8], 16→[8,16], 32 (capped)→[16,32]
     expect(waits.slice(0, 5)).toEqual([4, 16, 24, 16, 32]);
     // After the task, the backoff starts again from its first wait.
-    const afterTask = events.slice(events.findIndex((event) => event.kind === "done")).find((event) => event.kind === "idle");
+    const afterTask = events.slice(events.findIndex((event) => event.kind === "claimed")).find((event) => event.kind === "idle");
     expect(afterTask).toEqual({ kind: "idle", waitMs: 8 });
   });
 

@@ -9,8 +9,11 @@ import { delay, doubled, jittered } from "./timing";
 export type { LoopEvent };
 
 // The agent's loop (DESIGN §5, like Flamenco's state_awake.go): hello → claim → archive →
-// Blender with heartbeats → upload → complete → claim again at once. Only an empty queue
-// (204) makes it wait, with a jittered backoff; only a stop or --once ends it.
+// Blender with heartbeats → upload → complete → claim again at once. The next claim goes
+// out as Blender saves a task's last frame (it answers while Blender quits), and the frames
+// upload and the task completes while the next one renders: Blender does not wait on the
+// server between frames. Only an empty queue (204) makes it wait, with a jittered backoff;
+// only a stop or --once ends it.
 
 export interface LoopOptions {
   client: AgentClient;
@@ -42,7 +45,12 @@ export interface LoopOptions {
 export class AgentLoop {
   private readonly wake = new AbortController();
   private stopping = false;
-  private current: TaskRun | null = null;
+  /** The task rendering, and the one before it while its frames upload. */
+  private readonly runs = new Set<TaskRun>();
+  /** The last task's run to its end (uploads, complete): the next waits for it before its uploads. */
+  private settling: Promise<void> = Promise.resolve();
+  /** The next task, claimed while Blender quits (undefined: the claim failed and was waited out). */
+  private ahead: Promise<ClaimedTask | null | undefined> | null = null;
   private graceTimer: NodeJS.Timeout | undefined;
   private finished: Promise<void> = Promise.resolve();
   private blenderInfo: BlenderInfo | undefined;
@@ -70,10 +78,15 @@ export class AgentLoop {
     if (!this.stopping) {
       this.stopping = true;
       this.wake.abort();
-      const current = this.current;
-      if (current) {
-        this.log(`Stopping: task ${current.task.id} has ${Math.round(graceMs / 1000)} s to finish, else it goes back to the queue.`);
-        this.graceTimer = setTimeout(() => current.stop("shutdown", "the agent is stopping"), graceMs);
+      const running = [...this.runs].map((run) => run.task.id);
+      if (running.length > 0) {
+        this.log(
+          `Stopping: task${running.length > 1 ? "s" : ""} ${running.join(" and ")} ${running.length > 1 ? "have" : "has"} ` +
+            `${Math.round(graceMs / 1000)} s to finish, else ${running.length > 1 ? "they go" : "it goes"} back to the queue.`,
+        );
+        this.graceTimer = setTimeout(() => {
+          for (const run of this.runs) run.stop("shutdown", "the agent is stopping");
+        }, graceMs);
       }
     }
     return this.finished.then(
@@ -83,41 +96,75 @@ export class AgentLoop {
   }
 
   private async loop(): Promise<void> {
-    const { client, schedule, once } = this.options;
     this.blenderInfo ??= await detectBlender(this.options.blender, { runner: this.options.runner });
+    try {
+      await this.claimAndRun();
+      await this.settling;
+    } finally {
+      // Leaving on an error: the last task still ends (or is stopped by the grace timer).
+      await this.settling.catch(() => undefined);
+      clearTimeout(this.graceTimer);
+      await this.releaseAhead();
+    }
+  }
+
+  private async claimAndRun(): Promise<void> {
+    const { client, schedule, once } = this.options;
     let greeted = false;
     let idleMs = this.idle.initialMs;
-    try {
-      while (!this.stopping) {
-        if (schedule && !schedule.isAwake(this.now())) {
-          await this.sleepUntilAwake(schedule);
-          greeted = false;
-          continue;
-        }
-        if (!greeted) {
-          greeted = await this.patiently(() => this.hello("idle")).then((answer) => answer !== undefined);
-          continue;
-        }
-        const task = await this.patiently(() => client.claim({ signal: this.wake.signal }));
-        if (task === undefined) continue;
-        if (task === null) {
-          if (once) return;
-          const waitMs = jittered(idleMs, this.options.random);
-          this.observe({ kind: "idle", waitMs });
-          await delay(waitMs, this.wake.signal);
-          idleMs = doubled(idleMs, this.idle.maxMs);
-          continue;
-        }
-        idleMs = this.idle.initialMs;
-        if (this.stopping) {
-          await releaseTask(client, task, this.log);
-          break;
-        }
-        await this.runTask(task);
+    while (!this.stopping) {
+      // A task claimed ahead is rendered even if the schedule just ended: it is the current one's tail.
+      const ahead = this.takeAhead();
+      if (!ahead && schedule && !schedule.isAwake(this.now())) {
+        await this.sleepUntilAwake(schedule);
+        greeted = false;
+        continue;
       }
-    } finally {
-      clearTimeout(this.graceTimer);
+      if (!ahead && !greeted) {
+        greeted = await this.patiently(() => this.hello("idle")).then((answer) => answer !== undefined);
+        continue;
+      }
+      const task = await (ahead ?? this.patiently(() => client.claim({ signal: this.wake.signal })));
+      if (task === undefined) continue;
+      if (task === null) {
+        if (once) return;
+        const waitMs = jittered(idleMs, this.options.random);
+        this.observe({ kind: "idle", waitMs });
+        await delay(waitMs, this.wake.signal);
+        idleMs = doubled(idleMs, this.idle.maxMs);
+        continue;
+      }
+      idleMs = this.idle.initialMs;
+      if (this.stopping) {
+        await releaseTask(client, task, this.log);
+        break;
+      }
+      await this.runTask(task);
     }
+  }
+
+  /**
+   * Claims the next task while Blender quits. Not when stopping, and not while an earlier
+   * task still uploads: at most one task rendering and one uploading hold leases.
+   */
+  private claimAhead(): void {
+    if (this.stopping || this.ahead || this.runs.size > 1) return;
+    const ahead = this.patiently(() => this.options.client.claim({ signal: this.wake.signal }));
+    // Awaited at the top of the loop, or released at its end; marked handled until then.
+    ahead.catch(() => undefined);
+    this.ahead = ahead;
+  }
+
+  private takeAhead() {
+    const ahead = this.ahead;
+    this.ahead = null;
+    return ahead;
+  }
+
+  /** A task claimed ahead that the loop will not run (it stopped, or failed): back to the queue. */
+  private async releaseAhead(): Promise<void> {
+    const task = await this.takeAhead()?.catch(() => undefined);
+    if (task) await releaseTask(this.options.client, task, this.log);
   }
 
   private async hello(status: "idle" | "sleeping") {
@@ -167,22 +214,35 @@ export class AgentLoop {
     }
   }
 
+  /**
+   * Runs the task until Blender has written its frames (or it ended otherwise); its
+   * uploads and complete go on in the background while the loop claims the next. At most
+   * one task uploads at a time, in order: this one's wait for the previous one's.
+   */
   private async runTask(task: ClaimedTask): Promise<void> {
     const { options } = this;
+    const previous = this.settling;
+    let rendered: () => void = () => undefined;
+    const blenderDone = new Promise<void>((resolve) => (rendered = resolve));
     const run = new TaskRun(task, {
       ...options,
       heartbeatMs: this.heartbeatMs,
       isStopping: () => this.stopping,
+      onLastFrameSaved: () => this.claimAhead(),
+      onRendered: () => {
+        rendered();
+        return previous.catch(() => undefined);
+      },
       log: this.log,
       observe: (event) => this.observe(event),
     });
-    this.current = run;
-    try {
-      await run.run();
-    } finally {
-      this.current = null;
-      clearTimeout(this.graceTimer);
-    }
+    this.runs.add(run);
+    const finished = run.run().finally(() => this.runs.delete(run));
+    // Awaited by the next task or at the loop's end; marked handled until then.
+    finished.catch(() => undefined);
+    this.settling = finished;
+    await Promise.race([finished, blenderDone]);
+    await previous;
   }
 
   private now() {

@@ -34,6 +34,13 @@ export interface TaskRunOptions {
   heartbeatMs: number;
   progressBeatMinMs?: number;
   isStopping: () => boolean;
+  /** Blender printed that it saved the task's last frame; it still has to quit. */
+  onLastFrameSaved?: () => void;
+  /**
+   * Blender wrote this task's frames: the loop may claim and render the next task while
+   * they upload. The uploads start once the promise resolves (the previous task's are done).
+   */
+  onRendered?: () => Promise<void>;
   log: (message: string) => void;
   observe: (event: LoopEvent) => void;
 }
@@ -84,9 +91,11 @@ export class TaskRun {
         outputDir = await fs.mkdtemp(path.join(options.workDir ?? os.tmpdir(), `cactus-task-${task.id}-`));
         const tracker = new BlenderProgress(frames);
         progress = () => ({ progress: tracker.fractionAt(), frame: tracker.frame });
+        let saved = 0;
         await this.render(frames, archive, outputDir, (event) => {
           tracker.update(event);
           if (event.kind === "saved" || (event.kind === "status" && event.samplesDone !== null)) heartbeat.nudge();
+          if (event.kind === "saved" && ++saved === frames.frameEnd - frames.frameStart + 1) options.onLastFrameSaved?.();
         });
       }
     } catch (error) {
@@ -112,8 +121,10 @@ export class TaskRun {
     if (!result.ok) this.stoppedWithTheAgent();
     if (this.why) return;
     if (!result.ok) return this.fail(result.errors, result.logTail);
-    const files = framePaths(job);
     const wallMs = Date.now() - startedAt;
+    await this.options.onRendered?.();
+    if (this.why) return;
+    const files = framePaths(job);
     try {
       for (const [index, file] of files.entries()) {
         const frame = frames.frameStart + index;

@@ -30,6 +30,8 @@ export interface Behaviour {
   skipFiles?: boolean;
   /** Runs until killed. */
   hang?: boolean;
+  /** How long it takes to quit after its last frame (Blender frees its memory). */
+  quitMs?: number;
   /** What the detect script reports. */
   denoiser?: boolean;
   facts?: unknown;
@@ -74,6 +76,7 @@ export function fakeBlender(behave: (run: FakeRun) => Behaviour = () => ({})): F
           yield ` Time: 00:00.02 (Saving: 00:00.01)`;
         }
         if (behaviour.hang) await stop;
+        if (behaviour.quitMs) await wait(behaviour.quitMs);
       } finally {
         if (!exit.signal) yield "Blender quit";
         resolveExit(exit);

@@ -5,7 +5,8 @@ import type { ClaimedTask } from "../../contract";
 
 // A server in the test process that speaks the agent protocol (DESIGN §5) and writes down
 // everything it hears, with times: the loop's tests drive a real AgentClient over real
-// HTTP against it. `intercept` answers a request differently (a 503, a 409, a cut socket).
+// HTTP against it. `intercept` answers a request differently (a 503, a 409, a cut socket),
+// or later (a promise: an upload held until the test lets it go).
 
 export interface Heard {
   method: string;
@@ -18,7 +19,7 @@ export interface Heard {
 }
 
 export type Answer = { status: number; json?: unknown } | "cut";
-export type Intercept = (request: Heard) => Answer | undefined;
+export type Intercept = (request: Heard) => Answer | undefined | Promise<Answer | undefined>;
 
 export const WORKER_TOKEN = "ccw_test-token";
 
@@ -69,7 +70,7 @@ export async function startFakeFarm(): Promise<FakeFarm> {
       headers: request.headers,
     };
     farm.heard.push(heard);
-    const answer = farm.intercept?.(heard) ?? route(farm, heard, request, response);
+    const answer = (await farm.intercept?.(heard)) ?? route(farm, heard, request, response);
     if (answer === "cut") {
       request.socket.destroy();
       return;

@@ -15,15 +15,19 @@ export interface TaskTimes {
   completed: number;
 }
 
-/** The step that follows one task's upload, until the next task's Blender starts. */
+/**
+ * Between two tasks on one agent. The agent claims the next task as soon as Blender has
+ * written a task's frames and uploads them while the next renders, so the next Blender
+ * may start before the upload is done: `afterUploadMs` is negative then.
+ */
 export interface Gap {
-  /** upload done → next Blender start: all the agent does between two frames. */
-  totalMs: number;
-  /** upload done → completed: the complete call. */
-  completeMs: number;
-  /** completed → next claimed: the claim call. */
+  /** upload done → next Blender start: the issue's figure. */
+  afterUploadMs: number;
+  /** Blender exit → next Blender start: how long Blender was idle. */
+  idleMs: number;
+  /** Blender exit → next task claimed (the claim call, and waiting on the previous upload). */
   claimMs: number;
-  /** next claimed → its Blender start: archive from the cache, output dir, argv. */
+  /** next task claimed → its Blender start: archive from the cache, output dir, argv. */
   prepareMs: number;
 }
 
@@ -77,9 +81,9 @@ export function agentTimes(lines: TimingLine[]): AgentTimes {
   const gaps = tasks.slice(1).map((next, index): Gap => {
     const previous = tasks[index];
     return {
-      totalMs: next.blenderStart - previous.uploaded,
-      completeMs: previous.completed - previous.uploaded,
-      claimMs: next.claimed - previous.completed,
+      afterUploadMs: next.blenderStart - previous.uploaded,
+      idleMs: next.blenderStart - previous.blenderExit,
+      claimMs: next.claimed - previous.blenderExit,
       prepareMs: next.blenderStart - next.claimed,
     };
   });
