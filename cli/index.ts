@@ -14,6 +14,7 @@ import { projectRename } from "./commands/project/rename";
 import { projectRm } from "./commands/project/rm";
 import { renderCancel, renderPause, renderResume } from "./commands/render/change";
 import { renderDownload } from "./commands/render/download";
+import { renderFailures } from "./commands/render/failures";
 import { renderList } from "./commands/render/list";
 import { renderRequest } from "./commands/render/request";
 import { renderStatus } from "./commands/render/status";
@@ -38,8 +39,8 @@ const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
   { noun: "archive", describe: "Upload .blend / .zip archives into a project and list them", verbs: [archiveUpload, archiveList] },
   {
     noun: "render",
-    describe: "Request renders, follow them, stop them, download their frames",
-    verbs: [renderRequest, renderList, renderStatus, renderCancel, renderPause, renderResume, renderDownload],
+    describe: "Request renders, follow them, see why frames failed, stop them, download their frames",
+    verbs: [renderRequest, renderList, renderStatus, renderFailures, renderCancel, renderPause, renderResume, renderDownload],
   },
   {
     noun: "worker",

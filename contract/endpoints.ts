@@ -295,6 +295,14 @@ export const endpoints = {
     response: renders.frameListSchema,
     status: 200,
   },
+  listRenderFailures: {
+    method: "get",
+    path: "/renders/{renderId}/failures",
+    summary: "A render's failed tries, newest first: the task's frames, the worker, the error and the end of Blender's log.",
+    auth: "user",
+    response: renders.renderFailureListSchema,
+    status: 200,
+  },
   getRenderFrame: {
     method: "get",
     path: "/renders/{renderId}/frames/{frame}",

@@ -72,6 +72,13 @@ export const renderSchema = z.object({
     .string()
     .nullable()
     .describe("Why the render failed, when it did; while it runs, the last error of a frame that failed and waits for another worker."),
+  waiting: z
+    .string()
+    .nullable()
+    .describe(
+      "Why its queued frames wait for good unless the owner acts: none of their workers is enabled, or the scene " +
+        "denoises and no enabled worker's Blender has a denoiser. Null while some worker can take them.",
+    ),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
@@ -92,6 +99,22 @@ export const frameSchema = z.object({
 });
 export type FrameDto = z.infer<typeof frameSchema>;
 export const frameListSchema = z.object({ frames: z.array(frameSchema) });
+
+export const renderFailureSchema = z.object({
+  taskId: z.number().int(),
+  frameStart: z.number().int().describe("The task's frames: one, or a chunk."),
+  frameEnd: z.number().int(),
+  workerName: z.string(),
+  error: z.string().describe("Blender's `Error:` lines, or why the agent or the server refused the result."),
+  logTail: z.string().nullable().describe("The end of Blender's output, as the agent sent it."),
+  at: z.iso.datetime(),
+});
+export type RenderFailureDto = z.infer<typeof renderFailureSchema>;
+export const renderFailureListSchema = z.object({
+  failures: z.array(renderFailureSchema).describe("Newest first, at most 100."),
+  total: z.number().int().describe("How many failures the render has in all; the list holds the newest 100."),
+});
+export type RenderFailureListDto = z.infer<typeof renderFailureListSchema>;
 
 /** Query of the frames download: `frames=A-B` narrows it. */
 export const downloadQuerySchema = z.object({ frames: frameRangeTextSchema.optional() });

@@ -6,7 +6,7 @@ import type { RenderDto } from "../../contract";
 const FORMATS: Record<RenderDto["format"], string> = { PNG: "PNG", JPEG: "JPEG", OPEN_EXR: "OpenEXR" };
 
 /** "2025-03-14 09:30 UTC": the same text on the server and in the browser, so hydration agrees. */
-const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+export const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
 /** "1–24", "1–24, every 2 frames" or "7". */
 function frameText({ frameStart, frameEnd, frameStep }: RenderDto): string {

@@ -24,13 +24,14 @@ function usePageVisible(): boolean {
   );
 }
 
-/** What the page's other data (frames, workers) depends on: a change means reload it. */
+/** What the page's other data (frames, workers, failures) depends on: a change means reload it. */
 const progressKey = (render: RenderDto) =>
   [
     render.status,
     render.frames.done,
     render.frames.rendering,
     render.frames.failed,
+    render.failure,
     render.workers.map((worker) => `${worker.id}:${worker.framesDone}:${worker.rendering}`).join(","),
   ].join("|");
 

@@ -5,7 +5,8 @@ import { formatFrameRange } from "../domain/frames";
 import { WORKERS_TO_FAIL_TASK } from "../domain/scheduler";
 import { db } from "../lib/db.server";
 
-// How far renders are: their frames by status, the workers on them, why they failed.
+// How far renders are: their frames by status, the workers on them, why they failed, and
+// why their frames wait when none of the owner's workers can take them.
 // Batched over many renders (the list) and built from a few grouped scans, so a render
 // of 100 000 frames costs a pass over its tasks and results, never a probe per frame.
 
@@ -21,6 +22,7 @@ export interface RenderProgress {
   frames: FrameCounts;
   workers: RenderWorkerProgress[];
   failure: string | null;
+  waiting: string | null;
 }
 
 const query = <T extends object>(sql: string, ids: number[]) =>
@@ -29,14 +31,16 @@ const query = <T extends object>(sql: string, ids: number[]) =>
 /**
  * Progress of these renders (each of `total` frames), by render id. `failed` renders say
  * why; `running` ones too while a frame that failed waits in the queue for another
- * worker — with fewer workers than fail a task, it may wait there for good.
+ * worker — with fewer workers than fail a task, it may wait there for good. `runnable`
+ * ones (their tasks may be handed out) say when no worker of the owner's can take them.
  */
 export async function progressOf(
-  renders: { id: number; totalFrames: number; failed: boolean; running: boolean }[],
+  renders: { id: number; totalFrames: number; failed: boolean; running: boolean; runnable: boolean }[],
 ): Promise<Map<number, RenderProgress>> {
   const ids = renders.map((render) => render.id);
   const failedIds = renders.filter((render) => render.failed || render.running).map((render) => render.id);
-  const [taskFrames, acceptedByTask, workers, failures] = await Promise.all([
+  const runnableIds = renders.filter((render) => render.runnable).map((render) => render.id);
+  const [taskFrames, acceptedByTask, workers, failures, farms] = await Promise.all([
     // Frames of each task status: a chunk of frames in one task counts each frame.
     query<{ render_id: number; status: TaskStatus; tasks: number; frames: number }>(
       /* sql */ `
@@ -86,6 +90,7 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_e
  ORDER BY t.render_id, t.status = 'failed' DESC, f.created_at DESC, f.id DESC`,
           failedIds,
         ),
+    runnableIds.length === 0 ? Promise.resolve([]) : query<FarmRow>(OWNERS_WORKERS, runnableIds),
   ]);
 
   const progress = new Map<number, RenderProgress>();
@@ -93,6 +98,7 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_e
     const framesIn = (status: TaskStatus) =>
       (taskFrames.find((row) => row.render_id === render.id && row.status === status)?.frames ?? 0) -
       (acceptedByTask.find((row) => row.render_id === render.id && row.status === status)?.frames ?? 0);
+    const queued = framesIn("queued");
     progress.set(render.id, {
       tasks: taskFrames.filter((row) => row.render_id === render.id).reduce((sum, row) => sum + row.tasks, 0),
       frames: {
@@ -100,12 +106,13 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_e
         done: acceptedByTask.filter((row) => row.render_id === render.id).reduce((sum, row) => sum + row.frames, 0),
         failed: framesIn("failed"),
         rendering: framesIn("leased"),
-        queued: framesIn("queued"),
+        queued,
       },
       workers: workers
         .filter((row) => row.render_id === render.id)
         .map((row) => ({ id: row.id, name: row.name, framesDone: row.frames_done, rendering: row.rendering })),
       failure: failureMessage(render, failures.find((row) => row.render_id === render.id)),
+      waiting: queued > 0 ? waitingMessage(farms.find((row) => row.render_id === render.id)) : null,
     });
   }
   return progress;
@@ -131,4 +138,47 @@ function failureMessage(render: { failed: boolean; running: boolean }, failure: 
     `(${WORKERS_TO_FAIL_TASK} different workers failing ${failure.frame_start === failure.frame_end ? "it" : "them"} fail the render); ` +
     `the last error: ${failure.error}`
   );
+}
+
+/** What each render's owner has to render it with: the claim's rules (db/sql/queue.ts), counted. */
+const OWNERS_WORKERS = /* sql */ `
+SELECT r.id AS render_id, r.needs_denoiser, farm.*
+  FROM renders r
+ CROSS JOIN LATERAL (
+   SELECT count(*)::int AS workers,
+          count(*) FILTER (WHERE w.enabled)::int AS enabled,
+          count(*) FILTER (WHERE w.enabled AND w.capabilities @> '{"denoiser": true}')::int AS with_denoiser,
+          -- an agent that never said hello: its Blender may yet have a denoiser
+          count(*) FILTER (WHERE w.enabled AND w.capabilities -> 'denoiser' IS NULL)::int AS unheard
+     FROM workers w WHERE w.user_id = r.created_by) farm
+ WHERE r.id = ANY($ids::bigint[])`;
+
+interface FarmRow {
+  render_id: number;
+  needs_denoiser: boolean;
+  workers: number;
+  enabled: number;
+  with_denoiser: number;
+  unheard: number;
+}
+
+/** Why a runnable render's queued frames wait for good unless the owner acts; null when some worker may take them. */
+function waitingMessage(farm: FarmRow | undefined): string | null {
+  if (!farm) return null;
+  if (farm.workers === 0) {
+    return "You have no workers to render it; add one on the Workers page (`cactus worker create NAME`) and start its agent.";
+  }
+  if (farm.enabled === 0) {
+    return (
+      "None of your workers is enabled; enable one on the Workers page (`cactus worker enable NAME`) " +
+      "or add one (`cactus worker create NAME`)."
+    );
+  }
+  if (farm.needs_denoiser && farm.with_denoiser === 0 && farm.unheard === 0) {
+    return (
+      "This scene denoises, and none of your enabled workers' Blender has a denoiser (OpenImageDenoise); " +
+      "turn denoising off in the scene or add a worker whose Blender has one."
+    );
+  }
+  return null;
 }

@@ -3,7 +3,7 @@ import type { RenderDto, RenderRequest } from "../../contract";
 import { type Archive, Render, type OutputFormat, type RenderStatus } from "../../db/models";
 import { cancelRender, createRenderTasks, pauseRender, resumeRender } from "../../db/sql/queue";
 import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../domain/frames";
-import { isRenderFinished } from "../domain/scheduler";
+import { isRenderFinished, isRenderRunnable } from "../domain/scheduler";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
@@ -47,10 +47,11 @@ async function selectRenders(userId: number, where = "", replacements: object = 
       totalFrames: countFrames(rangeOf(row)),
       failed: row.status === "failed",
       running: !isRenderFinished(row.status),
+      runnable: isRenderRunnable(row.status),
     })),
   );
   return rows.map((row) => {
-    const { tasks, frames, workers, failure } = progress.get(row.id)!;
+    const { tasks, frames, workers, failure, waiting } = progress.get(row.id)!;
     return {
       id: row.id,
       projectId: row.project_id,
@@ -67,6 +68,7 @@ async function selectRenders(userId: number, where = "", replacements: object = 
       frames,
       workers,
       failure,
+      waiting,
       createdAt: row.created_at.toISOString(),
       startedAt: iso(row.started_at),
       finishedAt: iso(row.finished_at),
@@ -197,7 +199,8 @@ function refusal(id: number, change: RenderChange, status: RenderStatus): string
 
 /**
  * A cheap fingerprint of everything a render's JSON shows: it changes when the status
- * does, when a frame is accepted, when a task is leased, given back or failed. The
+ * does, when a frame is accepted, when a task is leased, given back or failed, and when
+ * the owner's workers change in a way `waiting` tells (enabled, their denoiser). The
  * event stream compares it once a second and loads the whole render only on a change.
  */
 export async function renderFingerprint({ id, userId }: { id: number; userId: number }): Promise<string | null> {
@@ -207,7 +210,9 @@ SELECT concat_ws('|', r.status, r.updated_at,
          (SELECT count(*) FROM results x WHERE x.render_id = r.id AND x.accepted),
          (SELECT string_agg(t.id || ':' || t.worker_id, ',' ORDER BY t.id) FROM tasks t WHERE t.render_id = r.id AND t.status = 'leased'),
          (SELECT count(*) FROM tasks t WHERE t.render_id = r.id AND t.status IN ('failed', 'cancelled')),
-         (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id)) AS fingerprint
+         (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id),
+         (SELECT string_agg(w.id || ':' || w.enabled || ':' || coalesce(w.capabilities ->> 'denoiser', '-'), ',' ORDER BY w.id)
+            FROM workers w WHERE w.user_id = r.created_by)) AS fingerprint
   FROM renders r WHERE r.id = :id AND r.created_by = :userId`,
     { replacements: { id, userId }, type: QueryTypes.SELECT },
   );

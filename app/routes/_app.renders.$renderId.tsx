@@ -4,12 +4,14 @@ import { FrameGrid } from "~/components/frame-grid";
 import { FrameCountsText, FrameProgressBar } from "~/components/progress-bar";
 import { RenderActions } from "~/components/render-actions";
 import { RenderFacts, RenderWorkers } from "~/components/render-details";
+import { RenderFailures } from "~/components/render-failures";
 import { useLiveRender } from "~/components/render-live";
 import { RenderStatusBadge } from "~/components/render-status";
 import { Card, PageTitle } from "~/components/ui";
 import { requireUser } from "~/lib/auth.server";
 import { formIntent, invalidForm, notFoundPage, pageId, problemAsFormError } from "~/lib/form.server";
 import { Problem } from "~/lib/problem.server";
+import { listRenderFailures } from "~/models/render-failures.server";
 import { listFrames } from "~/models/render-frames.server";
 import { changeRender, requireRender, type RenderChange } from "~/models/render.server";
 
@@ -30,8 +32,8 @@ async function orNotFound<T>(load: Promise<T>): Promise<T> {
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const where = { id: pageId(params.renderId, "render"), userId: user.id };
-  const [render, frames] = await orNotFound(Promise.all([requireRender(where), listFrames(where)]));
-  return { render, frames };
+  const [render, frames, failures] = await orNotFound(Promise.all([requireRender(where), listFrames(where), listRenderFailures(where)]));
+  return { render, frames, failures };
 }
 
 const CHANGES: readonly string[] = ["cancel", "pause", "resume"] satisfies RenderChange[];
@@ -51,7 +53,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function RenderPage() {
-  const { render: loaded, frames } = useLoaderData<typeof loader>();
+  const { render: loaded, frames, failures } = useLoaderData<typeof loader>();
   const render = useLiveRender(loaded, { reloadOnProgress: true });
   return (
     <>
@@ -74,6 +76,11 @@ export default function RenderPage() {
             {render.failure}
           </p>
         ) : null}
+        {render.waiting ? (
+          <p role="status" className="mt-3 rounded-lg border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900 wrap-anywhere">
+            {render.waiting}
+          </p>
+        ) : null}
         <RenderActions render={render} />
       </Card>
       <Card className="mt-4">
@@ -84,6 +91,7 @@ export default function RenderPage() {
         <h2 className="mb-2 font-semibold">Workers</h2>
         <RenderWorkers render={render} />
       </Card>
+      <RenderFailures list={failures} />
       <h2 className="mt-6 font-semibold">Frames</h2>
       <p className="mb-2 text-sm text-stone-500">Tap a rendered frame to download it.</p>
       <FrameGrid renderId={render.id} frames={frames} format={render.format} />

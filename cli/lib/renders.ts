@@ -48,5 +48,6 @@ export function describeRender(render: RenderDto): string {
     lines.push(`workers: ${workers.join(", ")}`);
   }
   if (render.failure) lines.push(`failed: ${render.failure}`);
+  if (render.waiting) lines.push(`waiting: ${render.waiting}`);
   return lines.join("\n");
 }

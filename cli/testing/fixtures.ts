@@ -55,6 +55,7 @@ export function render(overrides: Partial<RenderDto> = {}): RenderDto {
     frames: { total: 24, done: 0, failed: 0, rendering: 0, queued: 24 },
     workers: [],
     failure: null,
+    waiting: null,
     createdAt: CREATED_AT,
     startedAt: null,
     finishedAt: null,

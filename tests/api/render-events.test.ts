@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { renderSchema, type RenderDto } from "../../contract";
 import { ArchiveApi, blend, expectApiError, uploaded } from "../helpers/archive-api";
-import { createAgent, renderOf } from "../helpers/renders";
+import { createAgent, createWorker, renderOf, setWorkerEnabled } from "../helpers/renders";
 import { ADMIN, startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 
@@ -92,6 +92,22 @@ test("a finished render's stream sends it once and ends", async () => {
   const events = subscribe(await api.call(`/renders/${render.id}/events`));
   expect(await events.next()).toMatchObject({ id: render.id, status: "cancelled" });
   await events.end();
+});
+
+test("a change to the owner's workers that the render's `waiting` tells is sent too", async () => {
+  const render = await renderOf(await api.call("/renders", { body: { archiveId, frames: "7" } }), 201);
+  const standby = await createWorker(api, "standby");
+  const { workers } = (await (await api.call("/workers")).json()) as { workers: { id: number; enabled: boolean }[] };
+  const setEnabled = (id: number, enabled: boolean) => setWorkerEnabled(api, id, enabled);
+  for (const worker of workers) await setEnabled(worker.id, false);
+  const events = subscribe(await api.call(`/renders/${render.id}/events`));
+  expect(await events.next()).toMatchObject({ status: "queued", waiting: expect.stringMatching(/^None of your workers is enabled/) });
+  await setEnabled(standby, true);
+  expect(await events.next()).toMatchObject({ status: "queued", waiting: null });
+  await api.call(`/renders/${render.id}/cancel`, { method: "POST" });
+  expect(await events.next()).toMatchObject({ status: "cancelled" });
+  await events.end();
+  for (const worker of workers) await setEnabled(worker.id, worker.enabled);
 });
 
 test("an unknown render is a 404 in the API's shape, not a stream", async () => {

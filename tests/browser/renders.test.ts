@@ -5,7 +5,7 @@ import type { ClaimedTask, RenderDto } from "../../contract";
 import { AgentApi, createWorkerWithToken, pngBytes, SCENE_FACTS } from "../helpers/agent-api";
 import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
 import { openBrowser, type Browser } from "../helpers/browser";
-import { renderOf } from "../helpers/renders";
+import { renderOf, setWorkerEnabled } from "../helpers/renders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken } from "../helpers/users";
 import { expectFitsPhone, signInThroughPage, waitForHydration } from "./pages";
@@ -210,7 +210,7 @@ describe("render page", () => {
     for (const frame of [1, 2, 3]) expect(zip.includes(Buffer.from(`shot_0000${frame}.png`))).toBe(true);
   });
 
-  test("failed: the page says which frame failed and why", async () => {
+  test("failed: the page says which frame failed and why, and lists the failures with Blender's log", async () => {
     const { page } = browser;
     const render = await requestRender({ frames: "5" });
     await openRenderPage(page, render.id);
@@ -220,12 +220,49 @@ describe("render page", () => {
     for (const [index, worker] of agents.entries()) {
       const task = await worker.claim();
       const error = `Error: Out of memory on try ${index + 1}`;
-      expect((await worker.task(task.id, "fail", { leaseToken: task.leaseToken, error, logTail: error })).status).toBe(200);
+      // A log longer than its box, with a path too long for a phone's width.
+      const log = [...Array.from({ length: 40 }, (_, line) => `Fra:5 Mem:${line}.00M | Sample ${line}/128`), `/home/ada/${"long-folder-name/".repeat(12)}shot.blend`, error];
+      expect((await worker.task(task.id, "fail", { leaseToken: task.leaseToken, error, logTail: log.join("\n") })).status).toBe(200);
     }
     await expect.poll(() => statusOf(page), LIVE).toBe("Failed");
     await expect.poll(() => page.getByRole("alert").textContent(), LIVE).toBe("Frame 5 failed on 3 workers; the last error: Error: Out of memory on try 3");
     await expect.poll(() => page.getByLabel("Frame 5: failed").count(), LIVE).toBe(1);
     expect(await page.getByRole("button", { name: /Pause|Resume|Cancel/ }).count()).toBe(0);
+
+    // The failures, newest first, closed until asked for.
+    const failures = page.getByText("Failures (3)");
+    await failures.waitFor(LIVE);
+    const log = page.getByLabel("Log of frame 5 on box-3");
+    expect(await log.isVisible()).toBe(false);
+    await failures.click();
+    const items = page.getByRole("list", { name: "Failures" }).getByRole("listitem");
+    expect(await items.count()).toBe(3);
+    expect(await items.first().textContent()).toMatch(/^Frame 5 · box-3 · \d{4}-\d\d-\d\d \d\d:\d\d UTCError: Out of memory on try 3/);
+    expect(await log.textContent()).toMatch(/^Fra:5 Mem:0\.00M \| Sample 0\/128\n[\s\S]*shot\.blend\nError: Out of memory on try 3$/);
+    // The box scrolls rather than stretching the page, opened at the log's end.
+    expect(await log.evaluate((box) => box.scrollHeight > box.clientHeight)).toBe(true);
+    await expect.poll(() => log.evaluate((box) => box.scrollTop > 0 && box.scrollTop + box.clientHeight >= box.scrollHeight - 1), LIVE).toBe(true);
+    await expectFitsPhone(page);
+    await page.screenshot({ path: "/tmp/cactus-render-failures.png", fullPage: true });
+  });
+
+  test("a render no worker can take says why, until a worker is enabled again", async () => {
+    const { page } = browser;
+    const render = await requestRender({ frames: "6" });
+    const { workers } = (await (await api.call("/workers")).json()) as { workers: { id: number; enabled: boolean }[] };
+    const setEnabled = (id: number, enabled: boolean) => setWorkerEnabled(api, id, enabled);
+    for (const worker of workers) await setEnabled(worker.id, false);
+    try {
+      await openRenderPage(page, render.id);
+      const notice = page.getByRole("status").filter({ hasText: "None of your workers is enabled" });
+      expect(await notice.textContent()).toMatch(/enable one on the Workers page \(`cactus worker enable NAME`\)/);
+      await expectFitsPhone(page);
+      await setEnabled(workers[0].id, true);
+      await expect.poll(() => notice.count(), LIVE).toBe(0);
+    } finally {
+      for (const worker of workers) await setEnabled(worker.id, worker.enabled);
+      expect((await api.call(`/renders/${render.id}/cancel`, { method: "POST" })).status).toBe(200);
+    }
   });
 
   test("another user's render is a 404 page", async () => {
@@ -250,7 +287,7 @@ describe("renders list", () => {
     const item = (id: number) => list.getByRole("listitem", { name: `Render ${id}`, exact: true });
     const names = await list.getByRole("listitem").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label")));
     expect(names[0]).toBe(`Render ${render.id}`);
-    expect(names).toHaveLength(5);
+    expect(names).toHaveLength(6);
     expect(await item(render.id).textContent()).toMatch(/shot\.blend\s*Render \d+\s*Queued\s*0 \/ 4 frames/);
     // The first render of the page's tests: cancelled after one frame.
     expect(await list.getByRole("listitem").last().textContent()).toMatch(/Cancelled\s*1 \/ 12 frames$/);

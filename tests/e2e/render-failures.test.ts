@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { renderFailureListSchema } from "../../contract";
 import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { makeScene } from "../helpers/scenes";
 
@@ -68,8 +69,18 @@ test("a denoising scene waits for a worker with a denoiser; a scene without a ca
     { status: "queued", attempts: 2 },
   ]);
 
-  // Never handed out: no worker here has a denoiser.
-  expect(await farm.render(waiting.id)).toMatchObject({ status: "queued", frames: { total: 2, queued: 2 }, workers: [] });
+  // The API gives each failure with Blender's own log.
+  const listed = renderFailureListSchema.parse(await farm.json(`/renders/${failing.id}/failures`));
+  expect(listed.total).toBe(4);
+  for (const failure of listed.failures) expect(failure.logTail).toMatch(/^Error: Cannot render, no camera$/m);
+
+  // Never handed out: no worker here has a denoiser, and the render says so.
+  expect(await farm.render(waiting.id)).toMatchObject({
+    status: "queued",
+    frames: { total: 2, queued: 2 },
+    workers: [],
+    waiting: expect.stringMatching(/^This scene denoises, and none of your enabled workers' Blender has a denoiser/),
+  });
   const untouched = await farm.query<TaskRow>("SELECT * FROM tasks WHERE render_id = $id", { id: waiting.id });
   expect(untouched.map(({ status, attempts, worker_id }) => ({ status, attempts, worker_id }))).toEqual([
     { status: "queued", attempts: 0, worker_id: null },

@@ -112,6 +112,12 @@ export async function createWorker(api: ArchiveApi, name: string): Promise<numbe
   return ((await response.json()) as { id: number }).id;
 }
 
+/** Enables or disables one of the API's user's workers, by the API. */
+export async function setWorkerEnabled(api: ArchiveApi, workerId: number, enabled: boolean): Promise<void> {
+  const response = await api.call(`/workers/${workerId}`, { method: "PATCH", body: { enabled } });
+  expect(response.status, await response.text()).toBe(200);
+}
+
 /**
  * A worker's agent speaking the real agent protocol over HTTP, rendering nothing: it
  * uploads a PNG per frame (64×48, the frame in its pixels) and completes the task.

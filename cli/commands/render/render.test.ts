@@ -191,6 +191,19 @@ test("render status --watch of an unknown render exits 4 at once", async () => {
   expect(connections).toBe(1);
 });
 
+test("render status says why a render waits when none of the user's workers can take it, also when watched in a pipe", async () => {
+  await loggedIn();
+  const waiting = render({ waiting: "None of your workers is enabled; enable one on the Workers page (`cactus worker enable NAME`)." });
+  server.use(
+    http.get(`${API}/renders/12`, () => HttpResponse.json(waiting)),
+    http.get(`${API}/renders/12/events`, () => eventStream([waiting, done])),
+  );
+  const human = await cactus(["render", "status", "12"]);
+  expect(human.stdout).toMatch(/0 failed\nwaiting: None of your workers is enabled; enable one on the Workers page \(`cactus worker enable NAME`\)\.\n$/);
+  const watched = await cactus(["render", "status", "12", "--watch"]);
+  expect(watched.stdout.split("\n")[0]).toBe("render 12 queued: 0/24 done, 0 rendering, 24 queued, 0 failed (waiting: None of your workers is enabled; enable one on the Workers page (`cactus worker enable NAME`).)");
+});
+
 test.each([
   ["cancel", "Cancelled render 12: it is cancelled", "cancelled"],
   ["pause", "Paused render 12: it is paused", "paused"],

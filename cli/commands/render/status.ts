@@ -48,7 +48,7 @@ function display({ output, io }: CliContext): (render: RenderDto) => void {
       const { frames } = render;
       io.stdout.write(
         `render ${render.id} ${render.status}: ${frames.done}/${frames.total} done, ${frames.rendering} rendering, ` +
-          `${frames.queued} queued, ${frames.failed} failed\n`,
+          `${frames.queued} queued, ${frames.failed} failed${render.waiting ? ` (waiting: ${render.waiting})` : ""}\n`,
       );
     }
   };
