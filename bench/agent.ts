@@ -16,7 +16,7 @@ import {
   uploadBlend,
   waitForInspection,
 } from "./lib/farm";
-import { ROOT, ensureBuild, startServerProcess, type ServerProcess } from "./lib/server-process";
+import { ROOT, buildServer, startServerProcess, type ServerProcess } from "./lib/server-process";
 
 // `npm run bench:agent`: the real server and two `cactus-agent` processes with real Blender
 // render the queued frames of a tiny scene. From each agent's timings log
@@ -147,7 +147,7 @@ function report(agents: AgentTimes[]): void {
 let interrupted = false;
 
 async function main(): Promise<void> {
-  await ensureBuild();
+  await buildServer();
   const runDir = path.join(ROOT, "bench/.tmp", `agent-${process.pid}-${Date.now()}`);
   await fs.mkdir(runDir, { recursive: true });
   const running: Running = { agents: [] };

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { callApi, streamUpload, uploadUrl } from "./lib/api";
 import { sync, timeCommand, writeBenchFile } from "./lib/file";
 import { PeakMemory, cpuSeconds, procStatusBytes } from "./lib/proc";
-import { ROOT, ensureBuild, startBareServerProcess, startServerProcess, type ServerProcess } from "./lib/server-process";
+import { ROOT, buildServer, startBareServerProcess, startServerProcess, type ServerProcess } from "./lib/server-process";
 
 // `npm run bench:upload`: a 1 GiB archive streamed to a real server (a child process),
 // against `cp` of the same file on the same disk, and the server's peak memory meanwhile.
@@ -162,7 +162,7 @@ function report(runs: Run[], dedupeMs: number): void {
 let interrupted = false;
 
 async function main(): Promise<void> {
-  await ensureBuild();
+  await buildServer();
   const runDir = path.join(ROOT, "bench/.tmp", `upload-${process.pid}-${Date.now()}`);
   await fs.mkdir(runDir, { recursive: true });
   const servers: ServerProcess[] = [];

@@ -20,7 +20,7 @@ import {
   uploadBlend,
   waitForInspection,
 } from "../bench/lib/farm";
-import { ROOT, ensureBuild, startServerProcess, type ServerProcess } from "../bench/lib/server-process";
+import { ROOT, buildServer, startServerProcess, type ServerProcess } from "../bench/lib/server-process";
 import { BLENDER, makeScene } from "../tests/helpers/scenes";
 
 // `npm run demo`: a newcomer's first five minutes on one machine. The server on the
@@ -124,7 +124,7 @@ async function run(running: Running, stopped: Promise<void>, isStopping: () => b
   };
   await checkPortFree();
   await checkBlender();
-  await ensureBuild();
+  await buildServer();
   checkpoint();
   const state = await readState();
   await fs.mkdir(path.join(DATA_DIR, "logs"), { recursive: true });

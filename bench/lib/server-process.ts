@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs/promises";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -127,16 +126,13 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   }
 }
 
-/** The Remix build the server imports; built once when missing. */
-export async function ensureBuild(): Promise<void> {
-  try {
-    await fs.access(path.join(ROOT, "build/server.js"));
-    return;
-  } catch {
-    // Not built yet: build below.
-  }
-  console.error("build/server.js is missing: running `npm run build` first…");
-  const child = spawn("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+/**
+ * Builds the server (`npm run build`), as `npm start` does: a build left from older
+ * sources would otherwise run, or be measured, instead of the code in the tree.
+ */
+export async function buildServer(): Promise<void> {
+  console.error("Building the server (npm run build)…");
+  const child = spawn("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   if (code !== 0) throw new Error(`npm run build failed (exit ${code})`);
 }
