@@ -1,7 +1,7 @@
-import yauzl from "yauzl";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { frameListSchema } from "../../contract";
 import { ArchiveApi, blend, expectApiError, uploaded } from "../helpers/archive-api";
+import { unzip } from "../helpers/fixtures";
 import { createAgent, renderOf, type TestAgent } from "../helpers/renders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
@@ -88,29 +88,6 @@ describe("one frame", () => {
     await expectApiError(await get(path), 404, "not_found", message);
   });
 });
-
-/** The entries of a zip, read back with yauzl: name, compression method and bytes. */
-async function unzip(bytes: Buffer): Promise<{ name: string; method: number; data: Buffer }[]> {
-  const zip = await yauzl.fromBufferPromise(bytes, { lazyEntries: true });
-  const entries: { name: string; method: number; data: Buffer }[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zip.on("error", reject);
-    zip.on("end", resolve);
-    zip.on("entry", (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        stream.on("end", () => {
-          entries.push({ name: entry.fileName, method: entry.compressionMethod, data: Buffer.concat(chunks) });
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
-  return entries;
-}
 
 describe("the zip", () => {
   test("holds exactly the accepted frames, stored as they are, and says its length up front", async () => {

@@ -2,11 +2,11 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import yauzl from "yauzl";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { inspectImage } from "../../app/domain/image";
 import { frameListSchema } from "../../contract";
 import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
+import { unzip } from "../helpers/fixtures";
 import { makeScene } from "../helpers/scenes";
 
 // The whole pipeline with real Blender: two `cactus-agent` processes inspect an uploaded
@@ -100,28 +100,6 @@ test("two agents inspect and render a 12-frame scene: each frame accepted once, 
   expect(written).toEqual([...images.keys()].sort());
   for (const name of written) expect(sha256(await fs.readFile(path.join(out, name))), name).toBe(sha256(images.get(name)!));
 }, 90_000);
-
-async function unzip(bytes: Buffer): Promise<{ name: string; data: Buffer }[]> {
-  const zip = await yauzl.fromBufferPromise(bytes, { lazyEntries: true });
-  const entries: { name: string; data: Buffer }[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zip.on("error", reject);
-    zip.on("end", resolve);
-    zip.on("entry", (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        stream.on("end", () => {
-          entries.push({ name: entry.fileName, data: Buffer.concat(chunks) });
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
-  return entries;
-}
 
 function run(bin: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [bin, ...args], {

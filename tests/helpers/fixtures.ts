@@ -1,4 +1,5 @@
 import { crc32, deflateRawSync, gzipSync } from "node:zlib";
+import yauzl from "yauzl";
 
 // Test files built in code, byte by byte, so each bad input is exactly what it claims.
 
@@ -103,4 +104,34 @@ export function zipBytes(entries: ZipEntrySpec[]): Buffer {
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
+}
+
+export interface UnzippedEntry {
+  name: string;
+  /** The compression method as stored: 0 stored, 8 deflated. */
+  method: number;
+  data: Buffer;
+}
+
+/** The entries of a zip, read back with yauzl in their order: name, compression method and bytes. */
+export async function unzip(bytes: Buffer): Promise<UnzippedEntry[]> {
+  const zip = await yauzl.fromBufferPromise(bytes, { lazyEntries: true });
+  const entries: UnzippedEntry[] = [];
+  await new Promise<void>((resolve, reject) => {
+    zip.on("error", reject);
+    zip.on("end", resolve);
+    zip.on("entry", (entry: yauzl.Entry) => {
+      zip.openReadStream(entry, (error, stream) => {
+        if (error) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+        stream.on("end", () => {
+          entries.push({ name: entry.fileName, method: entry.compressionMethod, data: Buffer.concat(chunks) });
+          zip.readEntry();
+        });
+      });
+    });
+    zip.readEntry();
+  });
+  return entries;
 }
