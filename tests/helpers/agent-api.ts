@@ -1,8 +1,8 @@
-import { crc32, deflateSync } from "node:zlib";
 import { expect } from "vitest";
 import { claimResponseSchema, type ClaimedTask } from "../../contract";
 import { hashSecret, newSecret } from "../../app/lib/secrets.server";
 import { Worker } from "../../db/models";
+import { encodePng } from "./png";
 import type { TestServer } from "./server";
 import { testDatabase } from "./users";
 
@@ -126,25 +126,7 @@ export function pngBytes(width: number, height: number, shade = 0): Buffer {
       pixels.set([(x * 4 + shade) & 0xff, (y * 5) & 0xff, 128], y * rowBytes + 1 + x * 3);
     }
   }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", header),
-    pngChunk("IDAT", deflateSync(pixels)),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typed));
-  return Buffer.concat([length, typed, crc]);
+  return encodePng(width, height, 2, pixels);
 }
 
 /** A PNG whose header is right but whose pixel data is garbage: only decoding it shows. */
