@@ -8,7 +8,8 @@ import { ArchiveCache } from "./archive-cache";
 import { AgentClient, WorkerUnauthorized } from "./client";
 import { AgentLoop, type LoopEvent, type LoopOptions } from "./loop";
 import { parseSchedule } from "./schedule";
-import { type Behaviour, type FakeRun, fakeBlender, sceneFacts } from "./testing/fake-blender";
+import { defaultSceneFacts } from "../tests/helpers/scenes";
+import { type Behaviour, type FakeRun, fakeBlender } from "./testing/fake-blender";
 import { type FakeFarm, type Heard, WORKER_TOKEN, renderTask, startFakeFarm } from "./testing/fake-farm";
 
 // The loop against a fake farm over real HTTP, with Blender's runner injected.
@@ -413,7 +414,7 @@ describe("the loop", () => {
     farm.queue.push(task);
     await loop.run();
     expect(blender.runs.map((run) => run.kind)).toEqual(["inspect"]);
-    expect(farm.to("POST", /\/inspection$/).map((request) => request.body)).toEqual([{ leaseToken: task.leaseToken, facts: sceneFacts() }]);
+    expect(farm.to("POST", /\/inspection$/).map((request) => request.body)).toEqual([{ leaseToken: task.leaseToken, facts: defaultSceneFacts() }]);
   });
 
   test("an inspect task whose facts do not fit fails with why", async () => {

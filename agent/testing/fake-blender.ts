@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { SceneFacts } from "../../contract";
 import { encodePng, greyRows } from "../../tests/helpers/png";
+import { defaultSceneFacts } from "../../tests/helpers/scenes";
 import type { BlenderProcess, BlenderRunner } from "../blender";
 
 // A stand-in for Blender behind the agent's injected runner: it reads the argv the agent
@@ -114,7 +114,7 @@ function describe(argv: readonly string[]): FakeRun {
 
 async function preamble(run: FakeRun, behaviour: Behaviour): Promise<string[]> {
   if (run.kind === "detect") return [`CACTUS_BLENDER ${JSON.stringify({ version: "3.4.1", denoiser: behaviour.denoiser ?? false })}`];
-  if (run.kind === "inspect") return [`CACTUS_FACTS ${JSON.stringify(behaviour.facts ?? sceneFacts())}`];
+  if (run.kind === "inspect") return [`CACTUS_FACTS ${JSON.stringify(behaviour.facts ?? defaultSceneFacts())}`];
   if (run.kind === "scene") {
     await fs.writeFile(run.argv[run.argv.length - 1], "BLENDER-v304");
     return [];
@@ -126,30 +126,6 @@ function framePath(run: FakeRun, frame: number): string {
   const format = run.argv[run.argv.indexOf("-F") + 1];
   const extension = { PNG: "png", JPEG: "jpg", OPEN_EXR: "exr" }[format] ?? "png";
   return path.join(run.outputDir!, `frame_${String(frame).padStart(5, "0")}.${extension}`);
-}
-
-export function sceneFacts(): SceneFacts {
-  return {
-    blenderVersion: "3.4",
-    frameStart: 1,
-    frameEnd: 12,
-    frameStep: 1,
-    fps: 24,
-    resolutionX: 64,
-    resolutionY: 48,
-    resolutionPercentage: 100,
-    outputWidth: 64,
-    outputHeight: 48,
-    engine: "CYCLES",
-    samples: 4,
-    denoising: false,
-    outputFormat: "PNG",
-    cameras: ["Camera"],
-    activeCamera: "Camera",
-    hasScripts: false,
-    scripts: [],
-    missingFiles: [],
-  };
 }
 
 /** A real (grey) PNG, so anything that reads it finds its size. */

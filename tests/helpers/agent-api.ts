@@ -3,6 +3,7 @@ import { claimResponseSchema, type ClaimedTask } from "../../contract";
 import { hashSecret, newSecret } from "../../app/lib/secrets.server";
 import { Worker } from "../../db/models";
 import { encodePng } from "./png";
+import { defaultSceneFacts } from "./scenes";
 import type { TestServer } from "./server";
 import { testDatabase } from "./users";
 
@@ -83,27 +84,7 @@ export class AgentApi {
 }
 
 /** Scene facts as agent/scripts/inspect.py reports them for tests/helpers/scenes.ts's default scene. */
-export const SCENE_FACTS = {
-  blenderVersion: "3.4.1",
-  frameStart: 1,
-  frameEnd: 12,
-  frameStep: 1,
-  fps: 24,
-  resolutionX: 64,
-  resolutionY: 48,
-  resolutionPercentage: 100,
-  outputWidth: 64,
-  outputHeight: 48,
-  engine: "CYCLES",
-  samples: 4,
-  denoising: false,
-  outputFormat: "PNG",
-  cameras: ["Camera"],
-  activeCamera: "Camera",
-  hasScripts: false,
-  scripts: [],
-  missingFiles: [],
-};
+export const SCENE_FACTS = defaultSceneFacts();
 
 export const HELLO = {
   blenderVersion: "3.4.1",

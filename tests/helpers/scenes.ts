@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import type { SceneFacts } from "../../contract";
 
 /** The Blender the tests drive: CACTUS_BLENDER, else `blender` on the PATH. */
 export const BLENDER = process.env.CACTUS_BLENDER ?? "blender";
@@ -76,3 +77,28 @@ export async function makeScene(options: SceneOptions = {}): Promise<string> {
 }
 
 const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+/** The facts agent/scripts/inspect.py reports for makeScene()'s default scene on Blender 3.4. */
+export function defaultSceneFacts(): SceneFacts {
+  return {
+    blenderVersion: "3.4",
+    frameStart: 1,
+    frameEnd: 12,
+    frameStep: 1,
+    fps: 24,
+    resolutionX: 64,
+    resolutionY: 48,
+    resolutionPercentage: 100,
+    outputWidth: 64,
+    outputHeight: 48,
+    engine: "CYCLES",
+    samples: 4,
+    denoising: false,
+    outputFormat: "PNG",
+    cameras: ["Camera"],
+    activeCamera: "Camera",
+    hasScripts: false,
+    scripts: [],
+    missingFiles: [],
+  };
+}
