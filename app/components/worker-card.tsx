@@ -1,7 +1,8 @@
 import { useFetcher } from "@remix-run/react";
 import type { WorkerDto } from "../../contract";
 import { failureOf } from "~/lib/form";
-import { Button, Field, FormError } from "./ui";
+import { RenameForm } from "./rename-form";
+import { Button, FormError } from "./ui";
 import { seenAgo, WorkerStatusBadge } from "./worker-status";
 
 /** One of my machines: what its agent said about it, and its switches. */
@@ -61,23 +62,7 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
       <details className="border-t border-stone-100 px-4 py-2" open={renameFailure ? true : undefined}>
         <summary className="min-h-11 cursor-pointer content-center text-sm font-medium text-stone-600">Rename or remove</summary>
         <div className="flex flex-col gap-4 pt-2 pb-3">
-          <rename.Form method="post" className="flex flex-col gap-2">
-            <input type="hidden" name="intent" value="rename" />
-            <input type="hidden" name="workerId" value={worker.id} />
-            <Field
-              label="Name"
-              name="name"
-              id={`worker-${worker.id}-name`}
-              defaultValue={worker.name}
-              required
-              maxLength={100}
-              error={renameFailure?.fieldErrors.name}
-            />
-            <FormError>{renameFailure?.formError}</FormError>
-            <Button variant="secondary" disabled={rename.state !== "idle"}>
-              Rename
-            </Button>
-          </rename.Form>
+          <RenameForm fetcher={rename} idField="workerId" id={worker.id} name={worker.name} fieldId={`worker-${worker.id}-name`} />
           <remove.Form method="post" className="flex flex-col gap-2">
             <input type="hidden" name="intent" value="remove" />
             <input type="hidden" name="workerId" value={worker.id} />

@@ -3,6 +3,7 @@ import { Link, useFetcher, useLoaderData } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { z } from "zod";
 import { projectNameSchema, type ProjectDto } from "../../contract";
+import { RenameForm } from "~/components/rename-form";
 import { Button, Card, Field, FormError, PageTitle } from "~/components/ui";
 import { requireUser } from "~/lib/auth.server";
 import { failureOf } from "~/lib/form";
@@ -103,23 +104,7 @@ function ProjectItem({ project }: { project: ProjectDto }) {
           Rename or delete
         </summary>
         <div className="flex flex-col gap-4 pt-2 pb-3">
-          <rename.Form method="post" className="flex flex-col gap-2">
-            <input type="hidden" name="intent" value="rename" />
-            <input type="hidden" name="projectId" value={project.id} />
-            <Field
-              label="Name"
-              name="name"
-              id={`rename-${project.id}`}
-              defaultValue={project.name}
-              required
-              maxLength={100}
-              error={renameFailure?.fieldErrors.name}
-            />
-            <FormError>{renameFailure?.formError}</FormError>
-            <Button variant="secondary" disabled={rename.state !== "idle"}>
-              Rename
-            </Button>
-          </rename.Form>
+          <RenameForm fetcher={rename} idField="projectId" id={project.id} name={project.name} fieldId={`rename-${project.id}`} />
           <remove.Form method="post" className="flex flex-col gap-2">
             <input type="hidden" name="intent" value="delete" />
             <input type="hidden" name="projectId" value={project.id} />
