@@ -75,7 +75,7 @@ async function throughput(server: BenchPostgres, runDir: string): Promise<Throug
     for (let round = 1; round <= ROUNDS; round += 1) {
       console.error(`Round ${round}/${ROUNDS}: UPDATE in plain pg, agents, UPDATE through Sequelize${withPgbench ? ", pgbench" : ""}…`);
       add(sum.rawUpdates, await runWindow({ ...window, operation: rawUpdate(rawPool) }));
-      add(sum.cycles, await runWindow({ ...window, operation: agents.cycle, sequelize }));
+      add(sum.cycles, await runWindow({ ...window, operation: agents.cycle, countStatements: true }));
       add(sum.sequelizeUpdates, await runWindow({ ...window, operation: sequelizeUpdate(sequelize) }));
       if (withPgbench) {
         const tps = await pgbench({ url, script, clients: POOL, threads: 1, seconds: Math.max(1, Math.round(ROUND_SECONDS)) });

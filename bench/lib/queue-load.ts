@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { Sequelize } from "sequelize";
+import pg from "pg";
 
 // Load for `npm run bench:claim`: many async loops over one pool for a fixed time, and
 // the latency of single operations.
@@ -7,7 +7,7 @@ import type { Sequelize } from "sequelize";
 export interface Window {
   /** Operations that finished inside the timed window. */
   operations: number;
-  /** SQL statements the pool ran inside it (counted by the Sequelize afterQuery hook, when given). */
+  /** SQL statements sent inside it, when counted. */
   statements: number;
   seconds: number;
   /** CPU seconds inside the window: of the Postgres server (when asked for), and of this process. */
@@ -25,8 +25,11 @@ export async function runWindow(options: {
   warmupSeconds: number;
   seconds: number;
   operation: (loop: number) => Promise<void>;
-  /** The pool whose statements are counted too. */
-  sequelize?: Sequelize;
+  /**
+   * Count the statements sent, by every pg client of this process: Sequelize's and the
+   * queue's named statements (db/sql/common.ts execute), which Sequelize's hooks miss.
+   */
+  countStatements?: boolean;
   /** The server's CPU seconds so far, read as the timed window opens and closes. */
   serverCpu?: () => Promise<number>;
 }): Promise<Window> {
@@ -36,7 +39,7 @@ export async function runWindow(options: {
   const countStatement = () => {
     if (phase === "timed") statements += 1;
   };
-  options.sequelize?.addHook("afterQuery", "bench-count", countStatement);
+  const stopCounting = options.countStatements ? countClientQueries(countStatement) : () => undefined;
   let failure: unknown;
   const loop = async (index: number) => {
     while (phase !== "over" && failure === undefined) {
@@ -69,8 +72,20 @@ export async function runWindow(options: {
   } finally {
     phase = "over";
     await running;
-    options.sequelize?.removeHook("afterQuery", "bench-count");
+    stopCounting();
   }
+}
+
+/** Calls `count` on each query a pg client sends, until the returned function is called. */
+function countClientQueries(count: () => void): () => void {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    count();
+    return (query as (...args: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return () => {
+    pg.Client.prototype.query = query;
+  };
 }
 
 async function sleepUnlessFailed(seconds: number, failed: () => unknown): Promise<void> {

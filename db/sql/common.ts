@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import { RUNNABLE_RENDER_STATUSES } from "../../app/domain/scheduler";
 
@@ -24,6 +25,59 @@ export function select<T extends object>(
   transaction?: Transaction,
 ): Promise<T[]> {
   return sequelize.query<T>(sql, { bind: bind as Record<string, unknown>, type: QueryTypes.SELECT, transaction });
+}
+
+/**
+ * One of the queue's hot statements (claim, heartbeat, complete), prepared under a name.
+ * Sequelize sends every statement unnamed, so Postgres plans it on every call: for the
+ * claim, planning cost more than running it (bench:claim, pg_stat_statements). A named
+ * statement is planned on its first calls on each connection, then runs from the generic
+ * plan Postgres keeps once that costs no more than the custom ones did. For the claim,
+ * heartbeat and complete the generic plan is the custom one (EXPLAIN under each
+ * plan_cache_mode, with a million tasks).
+ */
+export interface NamedStatement {
+  name: string;
+  /** The SQL with `$1`, `$2`… where it had `$name` binds. */
+  text: string;
+  /** The bind names in `$1`, `$2`… order. */
+  binds: readonly string[];
+}
+
+/** Names `sql`, written with `$name` binds as for select(). */
+export function prepare(name: string, sql: string): NamedStatement {
+  const binds: string[] = [];
+  const text = sql.replace(/\$([A-Za-z_]\w*)/g, (_match, bind: string) => {
+    if (!binds.includes(bind)) binds.push(bind);
+    return `$${binds.indexOf(bind) + 1}`;
+  });
+  return { name, text, binds };
+}
+
+/**
+ * Rows of a named statement, run as its own transaction on a connection of Sequelize's
+ * pool (Sequelize cannot send a name). Statements inside a transaction go through
+ * select(): none of them is hot.
+ */
+export async function execute<T extends object>(
+  sequelize: Sequelize,
+  statement: NamedStatement,
+  bind: object,
+): Promise<T[]> {
+  const values = statement.binds.map((name) => {
+    const value = (bind as Record<string, unknown>)[name];
+    if (value === undefined) throw new Error(`The statement ${statement.name} needs $${name}.`);
+    return value;
+  });
+  // CACTUS_SQL_LOG (app/lib/db.server.ts) shows these too, as Sequelize shows its own.
+  const { logging } = (sequelize as unknown as { options: { logging?: false | ((sql: string) => void) } }).options;
+  if (typeof logging === "function") logging(`Executing (${statement.name}): ${statement.text} ${JSON.stringify(values)}`);
+  const connection = (await sequelize.connectionManager.getConnection({ type: "write" })) as pg.ClientBase;
+  try {
+    return (await connection.query({ name: statement.name, text: statement.text, values })).rows as T[];
+  } finally {
+    sequelize.connectionManager.releaseConnection(connection);
+  }
 }
 
 // Literal, not a parameter: the planner only uses the partial indexes on runnable

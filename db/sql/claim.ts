@@ -1,0 +1,165 @@
+import type { Sequelize } from "sequelize";
+import { expectedFrameSize } from "../../app/domain/frames";
+import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../app/domain/scheduler";
+import type { ArchiveKind, OutputFormat } from "../models";
+import { RUNNABLE, execute, prepare } from "./common";
+
+// Handing out tasks: which task a worker gets, and its lease. Part of the queue
+// (queue.ts, which is the one to import).
+
+export interface ClaimedTask {
+  id: number;
+  kind: "render" | "inspect";
+  renderId: number | null;
+  /** Null for inspect tasks. */
+  frameStart: number | null;
+  frameEnd: number | null;
+  outputFormat: OutputFormat | null;
+  leaseToken: string;
+  leaseExpiresAt: Date;
+  leaseSeconds: number;
+  archive: { id: number; hash: string; size: number; kind: ArchiveKind; mainPath: string | null };
+  /** The image size the scene's facts promise, when they are known. */
+  expected: { width: number; height: number } | null;
+}
+
+/**
+ * The first claimable task of render or archive `owner`, locked, skipping tasks other
+ * claims hold. `failed` matches the worker's failures of that task.
+ */
+const firstClaimableTask = (ownerColumn: string, owner: string, kind: string, failed: string) => `
+  SELECT t.id FROM tasks t
+   WHERE t.${ownerColumn} = ${owner} AND t.status = 'queued' AND t.kind = '${kind}'
+     -- never again a task this worker failed
+     AND NOT EXISTS (SELECT 1 FROM task_failures f WHERE ${failed})
+   ORDER BY t.is_sample DESC, t.frame_start
+   LIMIT 1
+   FOR UPDATE OF t SKIP LOCKED`;
+
+// A render task's failures are looked up with the render: task_failures_render_worker_idx
+// then reads the worker's failures of this render alone (a few rows: three blocklist it).
+// By task and worker only, the planner read all the worker's failures in every render for
+// each claim (5 ms of a 6 ms claim with a million tasks). Inspect tasks have no render.
+const FAILED_RENDER_TASK = "f.render_id = r.id AND f.worker_id = $workerId AND f.task_id = t.id";
+const FAILED_INSPECT_TASK = "f.task_id = t.id AND f.worker_id = $workerId";
+
+/**
+ * The claim, in one statement: candidates are walked in priority order, each render's
+ * first free task locked with SKIP LOCKED (so concurrent claims pass each other instead
+ * of waiting), leased, and its render marked rendering in a data-modifying CTE of the
+ * same statement — no second round trip, and the render turns 'rendering' exactly when
+ * its first task is out.
+ *
+ * Renders (and archives) are put in order inside an OFFSET 0 fence before any task is
+ * locked: the nested loop then tries them one by one and stops at the first task, so
+ * whatever plan the renders get (index walk on a big table, sort on a small one), no
+ * other render's task is locked and skipped by concurrent claims for nothing.
+ */
+const CLAIM = prepare(
+  "cactus_claim_task",
+  /* sql */ `
+WITH worker AS MATERIALIZED (
+  SELECT id, user_id, coalesce(capabilities @> '{"denoiser": true}', false) AS has_denoiser
+    FROM workers WHERE id = $workerId AND enabled
+),
+picked AS (
+  -- Archives awaiting their scene facts first: render requests wait on them, and they take seconds.
+  (SELECT task.id
+     FROM (SELECT id FROM archives
+            WHERE uploaded_by = (SELECT user_id FROM worker) AND inspected_at IS NULL
+            ORDER BY id OFFSET 0) a
+     CROSS JOIN LATERAL (${firstClaimableTask("archive_id", "a.id", "inspect", FAILED_INSPECT_TASK)}) task
+    ORDER BY a.id
+    LIMIT 1)
+  UNION ALL
+  -- Then the owner's own renders, highest price first, oldest first on a tie.
+  (SELECT task.id
+     FROM (SELECT id, price_milli, created_at, needs_denoiser FROM renders
+            WHERE created_by = (SELECT user_id FROM worker) AND status IN (${RUNNABLE})
+            ORDER BY price_milli DESC, created_at, id OFFSET 0) r
+     CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}) task
+    WHERE (NOT r.needs_denoiser OR (SELECT has_denoiser FROM worker))
+      -- blocklisted: this worker failed this render too often
+      AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
+      -- The economy issue adds here: the RenderWorker switch for (r, worker); other people's
+      -- renders come in a third branch (walking renders_runnable_idx) with the worker
+      -- owner's accepted render_request_acks row and escrow covering the task.
+    ORDER BY r.price_milli DESC, r.created_at, r.id
+    LIMIT 1)
+  -- Branches run in order and stop at the first row: a later branch locks nothing.
+  LIMIT 1
+),
+leased AS (
+  UPDATE tasks t
+     SET status = 'leased', worker_id = $workerId, lease_token = gen_random_uuid(),
+         lease_expires_at = now() + make_interval(secs => $leaseSeconds),
+         attempts = t.attempts + 1, progress = 0, updated_at = now()
+    FROM picked
+   WHERE t.id = picked.id
+  RETURNING t.*
+),
+-- SKIP LOCKED: a claim holds its task and never waits for a render row (see common.ts
+-- on lock order). Whoever holds the row is a claim marking it too, or pause/cancel.
+started AS (
+  UPDATE renders r SET status = 'rendering', started_at = coalesce(r.started_at, now()), updated_at = now()
+   WHERE r.id IN (SELECT q.id FROM renders q JOIN leased ON q.id = leased.render_id
+                   WHERE q.status = 'queued' FOR UPDATE OF q SKIP LOCKED)
+)
+SELECT leased.id, leased.kind, leased.render_id, leased.frame_start, leased.frame_end,
+       leased.lease_token, leased.lease_expires_at, r.output_format,
+       a.id AS archive_id, a.hash, a.size, a.kind AS archive_kind, a.main_path,
+       a.resolution_x, a.resolution_y, a.resolution_percentage,
+       a.scene_facts -> 'outputWidth' AS output_width, a.scene_facts -> 'outputHeight' AS output_height
+  FROM leased
+  LEFT JOIN renders r ON r.id = leased.render_id
+  JOIN archives a ON a.id = coalesce(leased.archive_id, r.archive_id)`,
+);
+
+/** Leases the best task this worker may take (see CLAIM), or null. */
+export async function claimTask(
+  sequelize: Sequelize,
+  { workerId, leaseSeconds = DEFAULT_LEASE_SECONDS }: { workerId: number; leaseSeconds?: number },
+): Promise<ClaimedTask | null> {
+  const [row] = await execute<ClaimRow>(sequelize, CLAIM, { workerId, leaseSeconds, blocklistAfter: FAILURES_TO_BLOCKLIST });
+  if (!row) return null;
+  return {
+    id: row.id,
+    kind: row.kind,
+    renderId: row.render_id,
+    frameStart: row.frame_start,
+    frameEnd: row.frame_end,
+    outputFormat: row.output_format,
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    leaseSeconds,
+    archive: { id: row.archive_id, hash: row.hash, size: row.size, kind: row.archive_kind, mainPath: row.main_path },
+    expected: expectedFrameSize({
+      resolutionX: row.resolution_x,
+      resolutionY: row.resolution_y,
+      resolutionPercentage: row.resolution_percentage,
+      outputWidth: row.output_width,
+      outputHeight: row.output_height,
+    }),
+  };
+}
+
+interface ClaimRow {
+  id: number;
+  kind: "render" | "inspect";
+  render_id: number | null;
+  frame_start: number | null;
+  frame_end: number | null;
+  lease_token: string;
+  lease_expires_at: Date;
+  output_format: OutputFormat | null;
+  archive_id: number;
+  hash: string;
+  size: number;
+  archive_kind: ArchiveKind;
+  main_path: string | null;
+  resolution_x: number | null;
+  resolution_y: number | null;
+  resolution_percentage: number | null;
+  output_width: unknown;
+  output_height: unknown;
+}
