@@ -82,19 +82,30 @@ export type CompleteAnswer =
   | { ok: false; reason: "stale" }
   | { ok: false; reason: "missing-frames"; frames: number[] };
 
-/** The frames of `task` (a tasks row) that have no accepted result yet. */
-const missingFrames = (task: string) => `
-  SELECT wanted.frame FROM renders r, generate_series(${task}.frame_start, ${task}.frame_end, r.frame_step) AS wanted (frame)
-   WHERE r.id = ${task}.render_id
-     AND NOT EXISTS (SELECT 1 FROM results x WHERE x.render_id = r.id AND x.frame = wanted.frame AND x.accepted)`;
+/** The frames of task `t` (of render `r`) that have no accepted result yet. */
+const MISSING_FRAMES = `
+  SELECT wanted.frame FROM generate_series(t.frame_start, t.frame_end, r.frame_step) AS wanted (frame)
+   WHERE NOT EXISTS (SELECT 1 FROM results x WHERE x.render_id = t.render_id AND x.frame = wanted.frame AND x.accepted)`;
 
+// The render is joined in FROM, by its primary key: read inside the subquery, the planner
+// scanned the renders table for it. RETURNING also answers "is the render done?" when it
+// can, from the same snapshot: not while another of its tasks is still queued (its own
+// task reads as leased there).
 const COMPLETE = prepare(
   "cactus_complete_task",
   /* sql */ `
 UPDATE tasks t SET status = 'done', progress = 1, updated_at = now()
- WHERE ${LEASE_HELD} AND t.kind = 'render' AND NOT EXISTS (${missingFrames("t")})
-RETURNING t.render_id`,
+  FROM renders r
+ WHERE ${LEASE_HELD} AND t.kind = 'render' AND r.id = t.render_id AND NOT EXISTS (${MISSING_FRAMES})
+RETURNING t.render_id, r.status AS render_status,
+          EXISTS (SELECT 1 FROM tasks q WHERE q.render_id = t.render_id AND q.status = 'queued') AS tasks_queued`,
 );
+
+interface CompletedRow {
+  render_id: number;
+  render_status: RenderStatus;
+  tasks_queued: boolean;
+}
 
 /**
  * Marks a render task done once every one of its frames has an accepted result (from
@@ -102,19 +113,23 @@ RETURNING t.render_id`,
  */
 export async function completeTask(sequelize: Sequelize, lease: Lease): Promise<CompleteAnswer> {
   if (!isToken(lease.leaseToken)) return { ok: false, reason: "stale" };
-  const [done] = await execute<{ render_id: number }>(sequelize, COMPLETE, lease);
+  const [done] = await execute<CompletedRow>(sequelize, COMPLETE, lease);
   if (!done) {
     const missing = await select<{ frame: number }>(
       sequelize,
-      `SELECT missing.frame FROM tasks t, LATERAL (${missingFrames("t")}) missing
+      `SELECT missing.frame FROM tasks t JOIN renders r ON r.id = t.render_id, LATERAL (${MISSING_FRAMES}) missing
         WHERE ${LEASE_HELD} AND t.kind = 'render' ORDER BY missing.frame`,
       lease,
     );
     if (missing.length === 0) return { ok: false, reason: "stale" };
     return { ok: false, reason: "missing-frames", frames: missing.map(({ frame }) => frame) };
   }
-  // After this transaction committed: of two last tasks completing at once, the later
-  // commit's check sees both done, so the render is never left 'rendering'.
+  // A task still queued in this statement's snapshot has yet to be claimed, rendered,
+  // uploaded and completed, all begun after this statement: its completion checks long
+  // after this one committed, and sees it. No need to look again here.
+  if (done.tasks_queued) return { ok: true, renderStatus: done.render_status };
+  // Otherwise look after this transaction committed: of two last tasks completing at
+  // once, the later commit's check sees both done, so the render is never left 'rendering'.
   const [render] = await select<{ status: RenderStatus; unfinished: boolean }>(
     sequelize,
     `SELECT status, EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')) AS unfinished
