@@ -9,7 +9,8 @@ import type { StatementTime } from "./queue-statements";
 // statements an agent's task costs; each does more than a one-row UPDATE (the claim
 // walks the owner's renders and locks, leases and returns a task, and may mark its
 // render started; the heartbeat checks the lease and the render; complete checks that
-// every frame has its accepted result, then reads whether the render is done — a fourth,
+// every frame has its accepted result and whether a task of the render is still queued
+// (when none is, it reads whether the render is done after committing — a fourth,
 // read-only statement, not counted). So queue operations per second (3 per cycle) are
 // set against single-row primary-key UPDATEs per second, with the same number of loops
 // over a pool of the same size on the same server: statement for statement, the queue
