@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -16,7 +15,8 @@ import {
   uploadBlend,
   waitForInspection,
 } from "./lib/farm";
-import { ROOT, buildServer, startServerProcess, type ServerProcess } from "./lib/server-process";
+import { runBench } from "./lib/run";
+import { buildServer, startServerProcess, type ServerProcess } from "./lib/server-process";
 
 // `npm run bench:agent`: the real server and two `cactus-agent` processes with real Blender
 // render the queued frames of a tiny scene. From each agent's timings log
@@ -144,39 +144,17 @@ function report(agents: AgentTimes[]): void {
   }
 }
 
-let interrupted = false;
-
-async function main(): Promise<void> {
-  await buildServer();
-  const runDir = path.join(ROOT, "bench/.tmp", `agent-${process.pid}-${Date.now()}`);
-  await fs.mkdir(runDir, { recursive: true });
-  const running: Running = { agents: [] };
-  let cleaning: Promise<void> | undefined;
-  // Once, whichever comes first: the end of the run, its failure, or Ctrl-C. The agents
-  // first (they release their tasks while the server answers), then the server.
-  const cleanUp = () =>
-    (cleaning ??= (async () => {
-      await Promise.all(running.agents.map((agent) => agent.stop()));
-      await running.server?.stop();
-      await fs.rm(runDir, { recursive: true, force: true });
-    })());
-  const interrupt = () => {
-    interrupted = true;
-    console.error("Interrupted: stopping the agents and the server, removing the bench files…");
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
-  try {
+const running: Running = { agents: [] };
+runBench({
+  name: "agent",
+  stops: "the agents and the server",
+  run: async (runDir) => {
+    await buildServer();
     await run(runDir, running);
-  } finally {
-    await cleanUp();
-  }
-}
-
-main().catch((error: unknown) => {
-  // After Ctrl-C the run fails as its agents and server go; the interrupt handler ends the process.
-  if (interrupted) return;
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  },
+  // The agents first (they release their tasks while the server answers), then the server.
+  stop: async () => {
+    await Promise.all(running.agents.map((agent) => agent.stop()));
+    await running.server?.stop();
+  },
 });

@@ -11,6 +11,7 @@ import { latencies, runWindow, type Window } from "./lib/queue-load";
 import { BenchPostgres, hasPgbench, openPool, pgbench } from "./lib/queue-postgres";
 import { report, type Diagnosis, type Latency, type Throughput } from "./lib/queue-report";
 import { STATEMENT_STATS_SETTINGS, resetStatementStats, statementTimes } from "./lib/queue-statements";
+import { runBench } from "./lib/run";
 import { ROOT } from "./lib/server-process";
 
 // `npm run bench:claim`: the queue's statements (db/sql/queue.ts) on a fresh embedded
@@ -149,27 +150,11 @@ const loadAverage = () =>
     .map((value) => value.toFixed(1))
     .join(" ");
 
-let interrupted = false;
-
-async function main(): Promise<void> {
-  const runDir = path.join(ROOT, "bench/.tmp", `claim-${process.pid}-${Date.now()}`);
-  await fs.mkdir(runDir, { recursive: true });
-  let server: BenchPostgres | undefined;
-  let cleaning: Promise<void> | undefined;
-  // Once, whichever comes first: the end of the run, its failure, or Ctrl-C.
-  const cleanUp = () =>
-    (cleaning ??= (async () => {
-      await server?.stop().catch((error: unknown) => console.error(`Stopping Postgres: ${String(error)}`));
-      await fs.rm(runDir, { recursive: true, force: true });
-    })());
-  const interrupt = () => {
-    interrupted = true;
-    console.error("Interrupted: stopping Postgres and removing its data…");
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
-  try {
+let server: BenchPostgres | undefined;
+runBench({
+  name: "claim",
+  stops: "Postgres",
+  run: async (runDir) => {
     console.error(`Starting an embedded PostgreSQL in ${path.relative(ROOT, runDir)}…`);
     const loadBefore = loadAverage();
     const started = Date.now();
@@ -187,14 +172,8 @@ async function main(): Promise<void> {
       latency: l,
       diagnosis: d,
     });
-  } finally {
-    await cleanUp();
-  }
-}
-
-main().catch((error: unknown) => {
-  // After Ctrl-C the run fails as Postgres goes; the interrupt handler ends the process.
-  if (interrupted) return;
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  },
+  stop: async () => {
+    await server?.stop();
+  },
 });

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { callApi, streamUpload, uploadUrl } from "./lib/api";
 import { sync, timeCommand, writeBenchFile } from "./lib/file";
 import { PeakMemory, cpuSeconds, procStatusBytes } from "./lib/proc";
+import { runBench } from "./lib/run";
 import { ROOT, buildServer, startBareServerProcess, startServerProcess, type ServerProcess } from "./lib/server-process";
 
 // `npm run bench:upload`: a 1 GiB archive streamed to a real server (a child process),
@@ -159,37 +160,15 @@ function report(runs: Run[], dedupeMs: number): void {
   }
 }
 
-let interrupted = false;
-
-async function main(): Promise<void> {
-  await buildServer();
-  const runDir = path.join(ROOT, "bench/.tmp", `upload-${process.pid}-${Date.now()}`);
-  await fs.mkdir(runDir, { recursive: true });
-  const servers: ServerProcess[] = [];
-  let cleaning: Promise<void> | undefined;
-  // Once, whichever comes first: the end of the run, its failure, or Ctrl-C.
-  const cleanUp = () =>
-    (cleaning ??= (async () => {
-      await Promise.all(servers.map((server) => server.stop()));
-      await fs.rm(runDir, { recursive: true, force: true });
-    })());
-  const interrupt = () => {
-    interrupted = true;
-    console.error("Interrupted: stopping the servers and removing the bench files…");
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
-  try {
+const servers: ServerProcess[] = [];
+runBench({
+  name: "upload",
+  stops: "the servers",
+  run: async (runDir) => {
+    await buildServer();
     await run(runDir, (server) => servers.push(server));
-  } finally {
-    await cleanUp();
-  }
-}
-
-main().catch((error: unknown) => {
-  // After Ctrl-C the run fails as its servers go; the interrupt handler ends the process.
-  if (interrupted) return;
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  },
+  stop: async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+  },
 });
