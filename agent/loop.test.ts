@@ -357,7 +357,8 @@ describe("the loop", () => {
   });
 
   test("stop() releases the lease when the task does not end within the grace period", async () => {
-    const { farm, loop, blender, until, events } = await agent({ behave: () => ({ hang: true }) });
+    // Still on its frame when stopped: no frame saved, so no early claim of the next task.
+    const { farm, loop, blender, until, events } = await agent({ behave: () => ({ frameMs: 60_000, hang: true }) });
     const task = renderTask(scene);
     farm.queue.push(task, renderTask(scene));
     const running = loop.run();
