@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../app/lib/env.server";
+import { isConfigError, loadConfig } from "../app/lib/env.server";
 import { startServer, type CactusServer } from "./app";
 
 // The server's entry: the one place that exits the process.
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   try {
     server = await startServer(loadConfig());
   } catch (error) {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(isConfigError(error) ? error.message : error);
     process.exit(1);
   }
   console.log(`Cactus is serving on ${server.url}`);

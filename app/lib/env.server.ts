@@ -47,7 +47,18 @@ export interface CactusConfig extends Env {
   dataDir: string;
 }
 
-export class ConfigError extends Error {}
+/** A setting that stops the start; its message says which and what to do, no stack needed. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * By name, not `instanceof`: the server entry (build/server.js) and the Remix build
+ * (build/index.js) are bundled apart, each with its own copy of the class.
+ */
+export function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof Error && error.name === "ConfigError";
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): CactusConfig {
   const parsed = envSchema.safeParse(env);
