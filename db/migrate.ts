@@ -2,6 +2,7 @@ import type { Sequelize } from "sequelize";
 import { migration as initial } from "./migrations/0001-initial";
 import { migration as renderPipeline } from "./migrations/0002-render-pipeline";
 import { migration as queueHotPath } from "./migrations/0003-queue-hot-path";
+import { migration as resultImageBytes } from "./migrations/0004-result-image-bytes";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -9,7 +10,7 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, renderPipeline, queueHotPath];
+export const migrations: readonly Migration[] = [initial, renderPipeline, queueHotPath, resultImageBytes];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.
 const MIGRATION_LOCK_ID = 4_242_001;

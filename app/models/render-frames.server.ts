@@ -43,15 +43,18 @@ async function requireRenderFiles(id: number, userId: number): Promise<RenderFil
   };
 }
 
-/** Sizes of stored blobs, a few at a time; a blob gone from the disk has none. */
-async function blobSizes(keys: (string | null)[]): Promise<(number | null)[]> {
+/**
+ * Frame images' sizes: the one recorded at upload, else (results from before sizes were
+ * kept) the stored blob's, a few at a time; an image gone from the disk has none.
+ */
+async function imageSizes(images: { image_key: string | null; image_bytes: number | null }[]): Promise<(number | null)[]> {
   const { storage } = getRuntime();
-  const sizes: (number | null)[] = new Array(keys.length).fill(null);
+  const sizes = images.map((image) => image.image_bytes);
   let next = 0;
   const worker = async () => {
-    for (let index = next++; index < keys.length; index = next++) {
-      const key = keys[index];
-      if (key) sizes[index] = await storage.size(key).catch(() => null);
+    for (let index = next++; index < images.length; index = next++) {
+      const key = images[index].image_key;
+      if (key && sizes[index] === null) sizes[index] = await storage.size(key).catch(() => null);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -77,11 +80,12 @@ export async function listFrames({ id, userId }: { id: number; userId: number })
     width: number | null;
     height: number | null;
     image_key: string | null;
+    image_bytes: number | null;
   }>(
     /* sql */ `
 SELECT f.frame, t.status AS task_status, x.id IS NOT NULL AS accepted,
        CASE WHEN x.id IS NOT NULL THEN xw.name WHEN t.status = 'leased' THEN tw.name END AS worker_name,
-       x.render_time_ms, x.width, x.height, x.image_key
+       x.render_time_ms, x.width, x.height, x.image_key, x.image_bytes
   FROM tasks t
  CROSS JOIN LATERAL generate_series(t.frame_start, t.frame_end, :step) AS f (frame)
   LEFT JOIN results x ON x.render_id = t.render_id AND x.frame = f.frame AND x.accepted
@@ -91,7 +95,7 @@ SELECT f.frame, t.status AS task_status, x.id IS NOT NULL AS accepted,
  ORDER BY f.frame`,
     { replacements: { id, step: render.range.step }, type: QueryTypes.SELECT },
   );
-  const sizes = await blobSizes(rows.map((row) => row.image_key));
+  const sizes = await imageSizes(rows);
   return rows.map((row, index) => ({
     frame: row.frame,
     status: row.accepted ? "done" : FRAME_STATUS[row.task_status],
@@ -183,15 +187,15 @@ export async function renderZip({ id, userId, frames }: { id: number; userId: nu
     if (error instanceof FrameRangeError) throw new Problem("bad_request", error.message);
     throw error;
   }
-  const rows = await db().query<{ frame: number; image_key: string; created_at: Date }>(
+  const rows = await db().query<{ frame: number; image_key: string; image_bytes: number | null; created_at: Date }>(
     /* sql */ `
-SELECT frame, image_key, created_at FROM results
+SELECT frame, image_key, image_bytes, created_at FROM results
  WHERE render_id = :id AND accepted AND image_key IS NOT NULL
    AND frame BETWEEN :start AND :end AND (frame - :start) % :step = 0
  ORDER BY frame`,
     { replacements: { id, ...wanted }, type: QueryTypes.SELECT },
   );
-  const sizes = await blobSizes(rows.map((row) => row.image_key));
+  const sizes = await imageSizes(rows);
   const stored = rows.flatMap((row, index) => (sizes[index] === null ? [] : [{ ...row, size: sizes[index]! }]));
   if (stored.length === 0) {
     const which = frames === undefined ? "" : ` in ${formatFrameRange(wanted)}`;

@@ -58,6 +58,7 @@ export async function receiveFrameUpload(worker: Worker, upload: FrameUpload, re
     const answer = await recordResult(db(), lease, {
       frame,
       ...keys,
+      imageBytes: received.size,
       width,
       height,
       renderTimeMs: upload.renderTimeMs,

@@ -218,6 +218,8 @@ export class Result extends Model<Attrs<Result>, Creation<Result>> {
   declare authorId: ForeignKey<User["id"]>;
   declare workerId: CreationOptional<number | null>;
   declare imageKey: CreationOptional<string | null>;
+  /** The image's size in bytes; null for results recorded before it was kept. */
+  declare imageBytes: CreationOptional<number | null>;
   declare thumbnailKey: CreationOptional<string | null>;
   declare width: CreationOptional<number | null>;
   declare height: CreationOptional<number | null>;
@@ -468,6 +470,7 @@ export function initModels(sequelize: Sequelize): void {
       authorId: reference(),
       workerId: nullableReference(),
       imageKey: nullableText(),
+      imageBytes: { type: DataTypes.BIGINT, allowNull: true },
       thumbnailKey: nullableText(),
       width: nullableInt(),
       height: nullableInt(),

@@ -89,6 +89,8 @@ SELECT EXISTS (
 export interface FrameResult {
   frame: number;
   imageKey: string;
+  /** The image's size, so listing frames need not stat each one in storage. */
+  imageBytes: number;
   thumbnailKey: string | null;
   width: number;
   height: number;
@@ -115,9 +117,9 @@ export async function recordResult(sequelize: Sequelize, lease: Lease, result: F
     const [inserted] = await select<{ id: number }>(
       sequelize,
       /* sql */ `
-INSERT INTO results (task_id, render_id, frame, author_id, worker_id, image_key, thumbnail_key,
+INSERT INTO results (task_id, render_id, frame, author_id, worker_id, image_key, image_bytes, thumbnail_key,
                      width, height, render_time_ms, blender_version, accepted)
-VALUES ($taskId, $renderId, $frame, $authorId, $workerId, $imageKey, $thumbnailKey,
+VALUES ($taskId, $renderId, $frame, $authorId, $workerId, $imageKey, $imageBytes, $thumbnailKey,
         $width, $height, $renderTimeMs, $blenderVersion, true)
 ON CONFLICT (render_id, frame) WHERE accepted DO NOTHING
 RETURNING id`,

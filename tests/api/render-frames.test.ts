@@ -1,8 +1,11 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { frameListSchema } from "../../contract";
 import { ArchiveApi, blend, expectApiError, uploaded } from "../helpers/archive-api";
 import { unzip } from "../helpers/fixtures";
-import { createAgent, renderOf, type TestAgent } from "../helpers/renders";
+import { createAgent, renderOf, sha256, type TestAgent } from "../helpers/renders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 
@@ -10,6 +13,7 @@ import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers
 // one frame and its thumbnail, the zip.
 
 let server: TestServer;
+let sequelize: Sequelize;
 let api: ArchiveApi;
 let other: ArchiveApi;
 let agent: TestAgent;
@@ -19,7 +23,7 @@ const images = new Map<number, Buffer>();
 
 beforeAll(async () => {
   server = await startTestServer();
-  const sequelize = testDatabase(server);
+  sequelize = testDatabase(server);
   api = new ArchiveApi(server, (await createUserWithToken(server, "editor")).token);
   other = new ArchiveApi(server, (await createUserWithToken(server, "outsider")).token);
   const project = await api.createProject();
@@ -57,6 +61,35 @@ test("the frame list: each frame's status, worker, time, size, file name and byt
     })),
     { frame: 4, status: "rendering", workerName: "studio-pc", renderTimeMs: null, width: null, height: null, filename: "shot_00004.png", bytes: null },
   ]);
+});
+
+test("a frame's bytes come from its result row, not from its image on disk; older rows without them from the disk", async () => {
+  const blob = (frame: number) => {
+    const hash = sha256(images.get(frame)!);
+    return path.join(server.dataDir, "blobs", "results", hash.slice(0, 2), hash);
+  };
+  const setBytes = (frame: number, bytes: number | null) =>
+    sequelize.query(`UPDATE results SET image_bytes = $bytes WHERE render_id = $renderId AND frame = $frame AND accepted`, {
+      bind: { bytes, renderId, frame },
+    });
+  // The upload recorded each image's size.
+  const [recorded] = await sequelize.query(`SELECT frame, image_bytes FROM results WHERE render_id = $renderId AND accepted ORDER BY frame`, {
+    bind: { renderId },
+  });
+  expect(recorded).toEqual([1, 2, 3].map((frame) => ({ frame, image_bytes: images.get(frame)!.length })));
+
+  await fs.rename(blob(1), `${blob(1)}.away`);
+  await setBytes(2, null);
+  try {
+    const { frames } = frameListSchema.parse(await (await get("/frames")).json());
+    expect(frames.slice(0, 3).map((frame) => frame.bytes)).toEqual([1, 2, 3].map((frame) => images.get(frame)!.length));
+    const zip = await get("/download.zip?frames=2");
+    expect(zip.status).toBe(200);
+    expect((await unzip(Buffer.from(await zip.arrayBuffer()))).map((entry) => entry.data.length)).toEqual([images.get(2)!.length]);
+  } finally {
+    await fs.rename(`${blob(1)}.away`, blob(1));
+    await setBytes(2, images.get(2)!.length);
+  }
 });
 
 describe("one frame", () => {

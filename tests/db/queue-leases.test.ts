@@ -44,6 +44,7 @@ async function leased(options: Parameters<Farm["render"]>[1] = {}) {
 const frame = (n: number) => ({
   frame: n,
   imageKey: `renders/frame-${n}.png`,
+  imageBytes: 1000 + n,
   thumbnailKey: null,
   width: 64,
   height: 48,

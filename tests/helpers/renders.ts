@@ -56,6 +56,7 @@ export async function deliverFrame(server: TestServer, sequelize: Sequelize, lea
   const answer = await recordResult(sequelize, lease, {
     frame,
     imageKey: await storeBlob(server, "results", image),
+    imageBytes: image.length,
     thumbnailKey: await storeBlob(server, "thumbnails", pngBytes(16, 12, frame)),
     width: 64,
     height: 48,
