@@ -75,7 +75,7 @@ describe("workers page", () => {
 
     const copy = page.getByRole("status").getByRole("button", { name: "Copy" }).first();
     await copy.click();
-    expect(await page.getByRole("status").getByRole("button", { name: "Copied" }).count()).toBe(1);
+    await expect.poll(() => page.getByRole("status").getByRole("button", { name: "Copied" }).count()).toBe(1);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
 
     // Listed, never seen: offline until its agent says hello.
