@@ -20,6 +20,11 @@ export function fileResponse({
   inline?: boolean;
   cacheControl?: string;
 }): Response {
+  // A client that leaves mid-download cancels the body; Remix's adapter then destroys
+  // the file stream with that reason and stops listening before the stream reports it,
+  // which would be an uncaught 'error'. A read error before that still reaches the
+  // response through the adapter's own listener.
+  stream.on("error", () => undefined);
   return new Response(createReadableStreamFromReadable(stream), {
     headers: {
       "Content-Type": contentType,
