@@ -2,6 +2,7 @@ import { redirect, type ActionFunctionArgs, type MetaFunction } from "@remix-run
 import { Form, useActionData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { passwordSchema, usernameSchema } from "../../contract";
+import { NewAccountFields } from "~/components/new-account-fields";
 import { Button, Card, Field, FormError } from "~/components/ui";
 import { createUserSession } from "~/lib/auth.server";
 import { failureOf } from "~/lib/form";
@@ -63,25 +64,7 @@ export default function SetupPage() {
           required
           error={failure?.fieldErrors.code}
         />
-        <Field
-          label="Username"
-          name="username"
-          autoComplete="username"
-          autoCapitalize="none"
-          spellCheck={false}
-          required
-          error={failure?.fieldErrors.username}
-        />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={10}
-          hint="At least 10 characters."
-          error={failure?.fieldErrors.password}
-        />
+        <NewAccountFields errors={failure?.fieldErrors} />
         <FormError>{failure?.formError}</FormError>
         <Button disabled={busy}>{busy ? "Creating…" : "Create admin and sign in"}</Button>
       </Form>

@@ -2,7 +2,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { passwordSchema, usernameSchema } from "../../contract";
-import { Button, Card, Field, FormError } from "~/components/ui";
+import { NewAccountFields } from "~/components/new-account-fields";
+import { Button, Card, FormError } from "~/components/ui";
 import { createUserSession } from "~/lib/auth.server";
 import { failureOf } from "~/lib/form";
 import { formRefusal, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
@@ -65,26 +66,7 @@ export default function SignupPage() {
       <p className="mb-4 text-sm text-stone-600">You were invited. Choose a username and a password.</p>
       <Form method="post" className="flex flex-col gap-4">
         <input type="hidden" name="code" value={code} />
-        <Field
-          label="Username"
-          name="username"
-          autoComplete="username"
-          autoCapitalize="none"
-          spellCheck={false}
-          required
-          hint="2–39 letters, digits, '.', '_' or '-'."
-          error={failure?.fieldErrors.username}
-        />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={10}
-          hint="At least 10 characters."
-          error={failure?.fieldErrors.password}
-        />
+        <NewAccountFields errors={failure?.fieldErrors} />
         <FormError>{failure?.formError ?? failure?.fieldErrors.code}</FormError>
         <Button disabled={busy}>{busy ? "Signing up…" : "Sign up"}</Button>
       </Form>
