@@ -18,3 +18,11 @@ export function getRuntime(): Runtime {
   if (!runtime) throw new Error("The server has not booted: startCactus() configures it.");
   return runtime;
 }
+
+/**
+ * Where people and agents reach this server: CACTUS_PUBLIC_URL when set (behind a proxy),
+ * else the origin this request came to. For links and commands the server hands out.
+ */
+export function publicOrigin(request: Request): string {
+  return getRuntime().config.CACTUS_PUBLIC_URL?.replace(/\/+$/, "") ?? new URL(request.url).origin;
+}
