@@ -258,5 +258,31 @@ describe("inspect tasks", () => {
     await expect(
       sequelize.query(`INSERT INTO tasks (kind, render_id) VALUES ('render', $renderId)`, { bind: { renderId } }),
     ).rejects.toThrow(/tasks_owner/);
+    await expect(
+      sequelize.query(`INSERT INTO tasks (kind, render_id, frame_start, frame_end) VALUES ('render', $renderId, 5, 4)`, {
+        bind: { renderId },
+      }),
+    ).rejects.toThrow(/tasks_owner/);
+  });
+
+  // Migration 0005 moved these rules out of CHECK constraints (which Postgres plans again
+  // on every UPDATE): they still hold.
+  test("the schema refuses an unknown status or kind, progress outside 0–1, and a task moved to another owner", async () => {
+    const user = await f.user();
+    const renderId = await f.render(user, { frames: "1-2" });
+    const archiveId = await f.archive(user);
+    const { id: taskId } = await f.one<{ id: number }>(`SELECT id FROM tasks WHERE render_id = $renderId LIMIT 1`, { renderId });
+    const update = (set: string) => sequelize.query(`UPDATE tasks SET ${set} WHERE id = $taskId`, { bind: { taskId, archiveId } });
+
+    await expect(update("status = 'lost'")).rejects.toThrow(/task_status/);
+    await expect(update("kind = 'bake'")).rejects.toThrow(/task_kind/);
+    await expect(update("progress = 1.5")).rejects.toThrow(/fraction/);
+    await expect(update("progress = -0.1")).rejects.toThrow(/fraction/);
+    await expect(update("kind = 'inspect'")).rejects.toThrow(/tasks_owner/);
+    await expect(update("render_id = NULL, archive_id = $archiveId")).rejects.toThrow(/tasks_owner/);
+    await expect(update("frame_end = frame_start - 1")).rejects.toThrow(/tasks_owner/);
+    await expect(update("status = 'leased'")).rejects.toThrow(/tasks_lease_when_leased/);
+    await update("progress = 0.25, status = 'done'");
+    expect(await f.one(`SELECT status, progress FROM tasks WHERE id = $taskId`, { taskId })).toEqual({ status: "done", progress: 0.25 });
   });
 });
