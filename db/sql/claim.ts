@@ -1,7 +1,7 @@
 import type { Sequelize } from "sequelize";
 import { expectedFrameSize } from "../../app/domain/frames";
 import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../app/domain/scheduler";
-import type { ArchiveKind, OutputFormat } from "../models";
+import type { ArchiveKind, OutputFormat, RenderStatus } from "../models";
 import { RUNNABLE, execute, prepare } from "./common";
 
 // Handing out tasks: which task a worker gets, and its lease. Part of the queue
@@ -46,9 +46,7 @@ const FAILED_INSPECT_TASK = "f.task_id = t.id AND f.worker_id = $workerId";
 /**
  * The claim, in one statement: candidates are walked in priority order, each render's
  * first free task locked with SKIP LOCKED (so concurrent claims pass each other instead
- * of waiting), leased, and its render marked rendering in a data-modifying CTE of the
- * same statement — no second round trip, and the render turns 'rendering' exactly when
- * its first task is out.
+ * of waiting) and leased, and what the agent needs returned — one round trip.
  *
  * Renders (and archives) are put in order inside an OFFSET 0 fence before any task is
  * locked: the nested loop then tries them one by one and stops at the first task, so
@@ -97,22 +95,24 @@ leased AS (
     FROM picked
    WHERE t.id = picked.id
   RETURNING t.*
-),
--- SKIP LOCKED: a claim holds its task and never waits for a render row (see common.ts
--- on lock order). Whoever holds the row is a claim marking it too, or pause/cancel.
-started AS (
-  UPDATE renders r SET status = 'rendering', started_at = coalesce(r.started_at, now()), updated_at = now()
-   WHERE r.id IN (SELECT q.id FROM renders q JOIN leased ON q.id = leased.render_id
-                   WHERE q.status = 'queued' FOR UPDATE OF q SKIP LOCKED)
 )
 SELECT leased.id, leased.kind, leased.render_id, leased.frame_start, leased.frame_end,
-       leased.lease_token, leased.lease_expires_at, r.output_format,
+       leased.lease_token, leased.lease_expires_at, r.output_format, r.status AS render_status,
        a.id AS archive_id, a.hash, a.size, a.kind AS archive_kind, a.main_path,
        a.resolution_x, a.resolution_y, a.resolution_percentage,
        a.scene_facts -> 'outputWidth' AS output_width, a.scene_facts -> 'outputHeight' AS output_height
   FROM leased
   LEFT JOIN renders r ON r.id = leased.render_id
   JOIN archives a ON a.id = coalesce(leased.archive_id, r.archive_id)`,
+);
+
+// A render turns 'rendering' when its first task is out. Its own statement, after the
+// claim committed: only a render's first claim runs it, while as a CTE of the claim its
+// plan was set up (and its row locked) on every claim. Pause or cancel may come first.
+const START_RENDER = prepare(
+  "cactus_start_render",
+  `UPDATE renders SET status = 'rendering', started_at = coalesce(started_at, now()), updated_at = now()
+    WHERE id = $renderId AND status = 'queued'`,
 );
 
 /** Leases the best task this worker may take (see CLAIM), or null. */
@@ -122,6 +122,7 @@ export async function claimTask(
 ): Promise<ClaimedTask | null> {
   const [row] = await execute<ClaimRow>(sequelize, CLAIM, { workerId, leaseSeconds, blocklistAfter: FAILURES_TO_BLOCKLIST });
   if (!row) return null;
+  if (row.render_status === "queued") await execute(sequelize, START_RENDER, { renderId: row.render_id });
   return {
     id: row.id,
     kind: row.kind,
@@ -152,6 +153,8 @@ interface ClaimRow {
   lease_token: string;
   lease_expires_at: Date;
   output_format: OutputFormat | null;
+  /** As the claim found it. */
+  render_status: RenderStatus | null;
   archive_id: number;
   hash: string;
   size: number;

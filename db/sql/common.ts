@@ -7,7 +7,8 @@ import { RUNNABLE_RENDER_STATUSES } from "../../app/domain/scheduler";
 // can share one Postgres without handing a task out twice.
 //
 // Lock order, against deadlocks: a render's row before its tasks' rows (cancel, fail,
-// settling the status). The claim is the one exception and never waits for a render row.
+// settling the status). The claim locks its task alone; marking the render started is a
+// statement of its own after it (claim.ts).
 
 export interface Lease {
   taskId: number;
