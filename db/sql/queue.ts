@@ -34,14 +34,15 @@ export {
 export type HeartbeatAnswer = { keepRunning: true; leaseExpiresAt: Date } | { keepRunning: false; reason: string };
 
 // Changes no indexed column (0003 dropped the index on lease_expires_at): a HOT update,
-// which writes no index entry.
+// which writes no index entry. The render's status is read by its key: as EXISTS, the
+// planner could hash every runnable render for the one task.
 const HEARTBEAT = prepare(
   "cactus_heartbeat",
   /* sql */ `
 UPDATE tasks t
    SET lease_expires_at = now() + make_interval(secs => $leaseSeconds), progress = $progress, updated_at = now()
  WHERE ${LEASE_HELD}
-   AND (t.render_id IS NULL OR EXISTS (SELECT 1 FROM renders r WHERE r.id = t.render_id AND r.status IN (${RUNNABLE})))
+   AND (t.render_id IS NULL OR (SELECT r.status IN (${RUNNABLE}) FROM renders r WHERE r.id = t.render_id))
 RETURNING t.lease_expires_at`,
 );
 
@@ -82,23 +83,26 @@ export type CompleteAnswer =
   | { ok: false; reason: "stale" }
   | { ok: false; reason: "missing-frames"; frames: number[] };
 
-/** The frames of task `t` (of render `r`) that have no accepted result yet. */
+/** The frames of task `t` that have no accepted result yet. */
 const MISSING_FRAMES = `
-  SELECT wanted.frame FROM generate_series(t.frame_start, t.frame_end, r.frame_step) AS wanted (frame)
+  SELECT wanted.frame
+    FROM generate_series(t.frame_start, t.frame_end, (SELECT frame_step FROM renders WHERE id = t.render_id)) AS wanted (frame)
    WHERE NOT EXISTS (SELECT 1 FROM results x WHERE x.render_id = t.render_id AND x.frame = wanted.frame AND x.accepted)`;
 
-// The render is joined in FROM, by its primary key: read inside the subquery, the planner
-// scanned the renders table for it. RETURNING also answers "is the render done?" when it
-// can, from the same snapshot: not while another of its tasks is still queued (its own
-// task reads as leased there).
+// RETURNING also answers "is the render done?" when it can, from the same snapshot: not
+// while another of its tasks is still queued (its own task reads as leased there). It
+// looks from the render's last frame down: claims take frames from the first up, and the
+// index entries of the tasks they took stay behind until vacuum, each a heap visit for a
+// scan from the first frame up. The render is read by its key where needed: joined in
+// FROM, it was hashed whole for the one task.
+const TASKS_QUEUED = `(SELECT true FROM tasks q WHERE q.render_id = t.render_id AND q.status = 'queued'
+  ORDER BY q.is_sample, q.frame_start DESC LIMIT 1) IS NOT NULL`;
 const COMPLETE = prepare(
   "cactus_complete_task",
   /* sql */ `
 UPDATE tasks t SET status = 'done', progress = 1, updated_at = now()
-  FROM renders r
- WHERE ${LEASE_HELD} AND t.kind = 'render' AND r.id = t.render_id AND NOT EXISTS (${MISSING_FRAMES})
-RETURNING t.render_id, r.status AS render_status,
-          EXISTS (SELECT 1 FROM tasks q WHERE q.render_id = t.render_id AND q.status = 'queued') AS tasks_queued`,
+ WHERE ${LEASE_HELD} AND t.kind = 'render' AND NOT EXISTS (${MISSING_FRAMES})
+RETURNING t.render_id, (SELECT status FROM renders WHERE id = t.render_id) AS render_status, ${TASKS_QUEUED} AS tasks_queued`,
 );
 
 interface CompletedRow {
@@ -117,7 +121,7 @@ export async function completeTask(sequelize: Sequelize, lease: Lease): Promise<
   if (!done) {
     const missing = await select<{ frame: number }>(
       sequelize,
-      `SELECT missing.frame FROM tasks t JOIN renders r ON r.id = t.render_id, LATERAL (${MISSING_FRAMES}) missing
+      `SELECT missing.frame FROM tasks t, LATERAL (${MISSING_FRAMES}) missing
         WHERE ${LEASE_HELD} AND t.kind = 'render' ORDER BY missing.frame`,
       lease,
     );
