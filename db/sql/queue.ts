@@ -105,6 +105,13 @@ UPDATE tasks t SET status = 'done', progress = 1, updated_at = now()
 RETURNING t.render_id, (SELECT status FROM renders WHERE id = t.render_id) AS render_status, ${TASKS_QUEUED} AS tasks_queued`,
 );
 
+// Prepared too: every task completed once its render has nothing queued runs it.
+const RENDER_UNFINISHED = prepare(
+  "cactus_render_unfinished",
+  `SELECT status, EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')) AS unfinished
+     FROM renders WHERE id = $renderId`,
+);
+
 interface CompletedRow {
   render_id: number;
   render_status: RenderStatus;
@@ -134,12 +141,9 @@ export async function completeTask(sequelize: Sequelize, lease: Lease): Promise<
   if (done.tasks_queued) return { ok: true, renderStatus: done.render_status };
   // Otherwise look after this transaction committed: of two last tasks completing at
   // once, the later commit's check sees both done, so the render is never left 'rendering'.
-  const [render] = await select<{ status: RenderStatus; unfinished: boolean }>(
-    sequelize,
-    `SELECT status, EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')) AS unfinished
-       FROM renders WHERE id = $renderId`,
-    { renderId: done.render_id },
-  );
+  const [render] = await execute<{ status: RenderStatus; unfinished: boolean }>(sequelize, RENDER_UNFINISHED, {
+    renderId: done.render_id,
+  });
   if (render.unfinished) return { ok: true, renderStatus: render.status };
   return { ok: true, renderStatus: await updateRenderStatusFromTasks(sequelize, done.render_id) };
 }
