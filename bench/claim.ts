@@ -20,7 +20,7 @@ import { ROOT } from "./lib/server-process";
 //
 // 1. Throughput: 200 simulated agents (async loops, one worker each) over one Sequelize
 //    pool doing claim → heartbeat → complete as fast as they can, on a farm of 20 users
-//    × 10 workers with ~130 000 queued tasks; then at the same concurrency on the same
+//    × 10 workers with ~190 000 queued tasks; then at the same concurrency on the same
 //    pool size a single-row primary-key UPDATE through plain `pg`, through Sequelize, and
 //    in pgbench. The measurements alternate in rounds, so the machine's other load falls
 //    on each alike.
@@ -33,8 +33,8 @@ const { values: flags } = parseArgs({
   options: {
     pool: { type: "string", default: "20" },
     agents: { type: "string", default: "200" },
-    seconds: { type: "string", default: "10" },
-    rounds: { type: "string", default: "2" },
+    seconds: { type: "string", default: "20" },
+    rounds: { type: "string", default: "4" },
     warmup: { type: "string", default: "2" },
     claims: { type: "string", default: "2000" },
     claimers: { type: "string", default: "4" },
@@ -49,12 +49,12 @@ const CLAIMERS = Number(flags.claimers);
 const ROUND_SECONDS = Number(flags.seconds) / ROUNDS;
 if (![POOL, AGENTS, ROUNDS, ROUND_SECONDS, CLAIMS, CLAIMERS].every((n) => n > 0) || !(WARMUP >= 0) || AGENTS % 20 !== 0) {
   throw new Error(
-    "usage: npm run bench:claim -- [--pool 20] [--agents 200 (a multiple of 20)] [--seconds 10] [--rounds 2] " +
+    "usage: npm run bench:claim -- [--pool 20] [--agents 200 (a multiple of 20)] [--seconds 20] [--rounds 4] " +
       "[--warmup 2] [--claims 2000] [--claimers 4]",
   );
 }
 
-const FARM: Farm = { users: 20, workersPerUser: AGENTS / 20, rendersPerUser: 5, tasksPerRender: 2000, failureEvery: 200, results: true };
+const FARM: Farm = { users: 20, workersPerUser: AGENTS / 20, rendersPerUser: 5, tasksPerRender: 3000, failureEvery: 300, results: true };
 const MILLION: Farm = { users: 200, workersPerUser: 50, rendersPerUser: 10, tasksPerRender: 500, failureEvery: 25, results: false };
 
 async function throughput(server: BenchPostgres, runDir: string): Promise<Throughput> {
