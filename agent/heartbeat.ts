@@ -1,5 +1,5 @@
 import type { ClaimedTask } from "../contract";
-import { type AgentClient, ServerRefused, StaleLease } from "./client";
+import { type AgentClient, ServerRefused, StaleLease, WorkerDisabled } from "./client";
 
 /** Why a task's work stops before it ends by itself. */
 export type StopReason = "cancelled" | "stale" | "shutdown";
@@ -10,7 +10,10 @@ export interface HeartbeatOptions {
   minGapMs: number;
   /** The progress to report now. */
   progress: () => { progress: number; frame: number | null };
-  /** The server said stop (keepRunning: false), or the lease is gone (409 / 404). */
+  /**
+   * The server said stop (keepRunning: false), or the lease is gone (409 / 404), or the
+   * owner disabled this worker (403: its task went back to the queue then).
+   */
   onStop: (why: Exclude<StopReason, "shutdown">, reason: string) => void;
   log: (message: string) => void;
 }
@@ -64,7 +67,9 @@ export class Heartbeat {
       }
     } catch (error) {
       if (this.abort.signal.aborted) return;
-      if (error instanceof StaleLease || (error instanceof ServerRefused && error.status === 404)) {
+      const leaseGone =
+        error instanceof StaleLease || error instanceof WorkerDisabled || (error instanceof ServerRefused && error.status === 404);
+      if (leaseGone) {
         this.options.onStop("stale", error.message);
       } else {
         this.options.log(`Heartbeat of task ${id} failed (${(error as Error).message}); rendering on.`);

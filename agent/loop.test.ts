@@ -260,6 +260,19 @@ describe("the loop", () => {
     expect(farm.to("POST", /\/(complete|fail|release)$/)).toEqual([]);
   });
 
+  test("a 403 on a heartbeat (the owner disabled this worker) drops the task: Blender stopped", async () => {
+    const { farm, loop, blender, events } = await agent({ once: true, heartbeatMs: 20, behave: () => ({ hang: true }) });
+    farm.intercept = (request) =>
+      /\/heartbeat$/.test(request.path) && (request.body as { frame?: number }).frame !== undefined
+        ? { status: 403, json: { error: { code: "forbidden", message: 'The owner disabled worker "w".' } } }
+        : undefined;
+    farm.queue.push(renderTask(scene));
+    await loop.run();
+    expect(blender.runs[0].kills).toContain("SIGTERM");
+    expect(events).toContainEqual(expect.objectContaining({ kind: "dropped", why: "stale" }));
+    expect(farm.to("POST", /\/(complete|fail|release)$/)).toEqual([]);
+  });
+
   test("a 409 on a frame upload drops the task without completing it", async () => {
     const { farm, loop, events } = await agent({ once: true });
     farm.intercept = (request) => (request.method === "PUT" ? { status: 409, json: { error: { code: "conflict", message: "Not your lease." } } } : undefined);

@@ -124,6 +124,10 @@ export async function updateWorker({
       { ...(name !== undefined ? { name } : {}), ...(enabled !== undefined ? { enabled } : {}) },
       { where: { id, userId }, transaction },
     );
+    // A disabled worker's agent is refused from now on (403), so it can neither upload nor
+    // complete what it holds: that goes back in the queue at once rather than when its
+    // lease runs out. The agent stops Blender on its next heartbeat.
+    if (enabled === false) await requeueWorkerTasks(db(), id, { transaction });
     return requireOwnWorker({ id, userId }, transaction);
   });
 }

@@ -5,8 +5,9 @@ import { REQUEUE, select, type Options } from "./common";
 
 /**
  * Puts the tasks a worker holds back in the queue, for anyone eligible, without counting
- * a failure: the owner removed the machine, it did not fail. Its old leases become stale.
- * Run it in the transaction that deletes the worker (a leased task must have a worker).
+ * a failure: the owner removed or disabled the machine, it did not fail. Its old leases
+ * become stale. Run it in the transaction that deletes the worker (a leased task must
+ * have a worker) or disables it.
  */
 export async function requeueWorkerTasks(sequelize: Sequelize, workerId: number, { transaction }: Options = {}): Promise<number> {
   const requeued = await select(

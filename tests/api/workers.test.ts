@@ -140,6 +140,29 @@ describe("changing a worker", () => {
     });
   });
 
+  test("disabling a worker puts the task it holds back in the queue at once, no failure counted; its agent is refused", async () => {
+    const user = new ArchiveApi(server, (await createUserWithToken(server, "disabler")).token);
+    const worker = await create("tired", user);
+    const spare = await create("spare", user);
+    const project = await user.createProject();
+    const archive = await uploaded(await user.upload(project.id, blend(5001)));
+    await sequelize.query(`UPDATE archives SET inspected_at = now() WHERE id = $id`, { bind: { id: archive.id } });
+    await renderOf(await user.call("/renders", { body: { archiveId: archive.id, frames: "1" } }), 201);
+    const { lease: held } = await lease(sequelize, worker.id);
+
+    expect(workerSchema.parse(await (await patch(worker.id, { enabled: false }, user)).json()).enabled).toBe(false);
+
+    expect(await row(`SELECT status, worker_id FROM tasks WHERE id = $id`, { id: held.taskId })).toEqual({ status: "queued", worker_id: null });
+    expect(await row(`SELECT count(*)::int AS failures FROM task_failures WHERE task_id = $id`, { id: held.taskId })).toEqual({ failures: 0 });
+    expect((await lease(sequelize, spare.id)).lease.taskId).toBe(held.taskId);
+    const heartbeat = await fetch(`${server.url}/api/v1/agent/tasks/${held.taskId}/heartbeat`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${worker.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ leaseToken: held.leaseToken, progress: 0.5 }),
+    });
+    expect(heartbeat.status).toBe(403);
+  });
+
   test("a rename to a name in use is a 409; nothing asked, or a bad name, a 400", async () => {
     const taken = await create("taken-name");
     const worker = await create("renamer");

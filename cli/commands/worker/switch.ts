@@ -6,7 +6,9 @@ function switchCommand(enabled: boolean) {
   const verb = enabled ? "enable" : "disable";
   return defineCommand({
     command: `${verb} <worker>`,
-    describe: enabled ? "Let a worker take tasks again" : "Stop handing a worker tasks (its agent waits until enabled)",
+    describe: enabled
+      ? "Let a worker take tasks again"
+      : "Stop handing a worker tasks: the task it holds goes back in the queue, its agent waits until enabled",
     builder: (yargs) => yargs.positional("worker", { type: "string", demandOption: true, describe: "The worker's id or name" }),
     async handler(args, context) {
       const client = await context.client();
