@@ -4,6 +4,7 @@ import { migration as renderPipeline } from "./migrations/0002-render-pipeline";
 import { migration as queueHotPath } from "./migrations/0003-queue-hot-path";
 import { migration as resultImageBytes } from "./migrations/0004-result-image-bytes";
 import { migration as taskChecks } from "./migrations/0005-task-checks";
+import { migration as resultBlobKeys } from "./migrations/0006-result-blob-keys";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -11,7 +12,7 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, renderPipeline, queueHotPath, resultImageBytes, taskChecks];
+export const migrations: readonly Migration[] = [initial, renderPipeline, queueHotPath, resultImageBytes, taskChecks, resultBlobKeys];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.
 const MIGRATION_LOCK_ID = 4_242_001;

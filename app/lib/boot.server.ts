@@ -6,6 +6,7 @@ import { migrate } from "../../db/migrate";
 import { countUsers, createUser } from "../models/user.server";
 import { connectDatabase } from "./db.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
+import { startBlobSweep, type BlobSweep } from "./blob-sweep.server";
 import { startLeaseReaper, type LeaseReaper } from "./reaper.server";
 import type { CactusConfig } from "./env.server";
 import { hashSecret, newSecret } from "./secrets.server";
@@ -37,8 +38,10 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
   }
   const sequelize = connectDatabase(databaseUrl);
   let reaper: LeaseReaper | undefined;
+  let sweep: BlobSweep | undefined;
   const stop = async () => {
     await reaper?.stop();
+    await sweep?.stop();
     await sequelize.close();
     await embedded?.stop();
   };
@@ -47,13 +50,11 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
     if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
     const sessionSecret =
       config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
-    configureRuntime({
-      config,
-      sessionSecret,
-      storage: createFileStorage(path.join(config.dataDir, "blobs")),
-    });
+    const storage = createFileStorage(path.join(config.dataDir, "blobs"));
+    configureRuntime({ config, sessionSecret, storage });
     const setupCode = await ensureFirstAdmin(config, log);
     reaper = startLeaseReaper(sequelize, log, config.CACTUS_REAPER_SECONDS);
+    sweep = startBlobSweep(sequelize, storage, log);
     return { sequelize, setupCode, closeStreams: closeEventStreams, stop };
   } catch (error) {
     await stop().catch(() => undefined);

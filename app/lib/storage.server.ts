@@ -12,12 +12,23 @@ import type { Readable } from "node:stream";
 export interface BlobStorage {
   /** A fresh path for an upload in progress, on the same disk as the blobs. */
   temporaryPath(): Promise<string>;
-  /** Moves a finished temporary file under `key`; a key that exists is kept as is. */
+  /**
+   * Moves a finished temporary file under `key`, in one step, replacing what is there:
+   * keys name their bytes, so it is the same. From now on the blob counts as new (see
+   * removeIfOlderThan), even when those bytes were there long before.
+   */
   commit(temporaryFile: string, key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
   read(key: string, range?: { start: number; end: number }): Readable;
   size(key: string): Promise<number>;
   remove(key: string): Promise<void>;
+  /** The blobs under `prefix` (a folder such as `results/`), with when each was last committed. */
+  list(prefix: string): AsyncIterable<{ key: string; committedAt: Date }>;
+  /**
+   * Removes `key` when it was last committed before `cutoff`, and says whether it did. A
+   * commit of the same key racing with it wins: the blob stays, as the new one.
+   */
+  removeIfOlderThan(key: string, cutoff: Date): Promise<boolean>;
 }
 
 /** The content-addressed key of an archive's bytes. */
@@ -40,17 +51,59 @@ export function createFileStorage(root: string): BlobStorage {
     async commit(temporaryFile, key) {
       const target = pathOf(key);
       await fs.mkdir(path.dirname(target), { recursive: true });
-      if (await fileExists(target)) {
-        await fs.rm(temporaryFile, { force: true });
-        return;
-      }
+      // The file's time says when it was committed (removeIfOlderThan reads it). A reader
+      // of the old file keeps reading it: rename swaps the name, not the open file.
+      const now = new Date();
+      await fs.utimes(temporaryFile, now, now);
       await fs.rename(temporaryFile, target);
     },
     exists: (key) => fileExists(pathOf(key)),
     read: (key, range) => createReadStream(pathOf(key), range),
     size: async (key) => (await fs.stat(pathOf(key))).size,
     remove: (key) => fs.rm(pathOf(key), { force: true }),
+    async *list(prefix) {
+      for await (const file of walkFiles(pathOf(prefix))) {
+        const { mtime } = await fs.stat(file);
+        yield { key: path.relative(root, file).split(path.sep).join("/"), committedAt: mtime };
+      }
+    },
+    async removeIfOlderThan(key, cutoff) {
+      // Moved aside first, in one step: what is looked at is then exactly what was moved.
+      // A commit before the move left a new file, which goes back; one after it puts its
+      // own file in place, and the old one goes.
+      const target = pathOf(key);
+      await fs.mkdir(temporaryDir, { recursive: true });
+      const aside = path.join(temporaryDir, `removing-${randomUUID()}`);
+      try {
+        await fs.rename(target, aside);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw error;
+      }
+      if ((await fs.stat(aside)).mtime >= cutoff) {
+        await fs.rename(aside, target);
+        return false;
+      }
+      await fs.rm(aside, { force: true });
+      return true;
+    },
   };
+}
+
+/** Every file below `folder`, read folder by folder as a stream (a farm keeps millions of frames); none when it does not exist. */
+async function* walkFiles(folder: string): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await fs.opendir(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  for await (const entry of entries) {
+    const child = path.join(folder, entry.name);
+    if (entry.isDirectory()) yield* walkFiles(child);
+    else if (entry.isFile()) yield child;
+  }
 }
 
 async function fileExists(file: string): Promise<boolean> {

@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import { Op } from "sequelize";
 import type { z } from "zod";
 import type { frameResultSchema } from "../../contract";
 import { Result, type Worker } from "../../db/models";
@@ -7,7 +6,6 @@ import { findLeasedTask, recordResult, rejectResult, type Lease, type LeasedTask
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { checkFrame, makeThumbnail, receiveFrame, storeFrame } from "../lib/results.server";
-import { getRuntime } from "../lib/runtime.server";
 import { staleLease } from "./agent.server";
 
 // A frame an agent uploads under its lease: accepted once per frame of a render, or
@@ -64,7 +62,9 @@ export async function receiveFrameUpload(worker: Worker, upload: FrameUpload, re
       renderTimeMs: upload.renderTimeMs,
       blenderVersion: worker.blenderVersion,
     });
-    if (!answer.ok || answer.duplicate) await removeUnreferenced([keys.imageKey, keys.thumbnailKey]);
+    // What was stored for a lost lease or a frame accepted meanwhile stays until the daily
+    // sweep (app/lib/blob-sweep.server.ts): removing it here could race with another
+    // upload of the same bytes, which shares the blob.
     if (!answer.ok) throw staleLease(lease.taskId);
     if (!answer.duplicate) return { frame, accepted: true, width, height, duplicate: false };
     return toFrameResultDto((await acceptedResult(task.renderId, frame))!, true);
@@ -108,18 +108,4 @@ function acceptedResult(renderId: number, frame: number): Promise<Result | null>
 
 function toFrameResultDto(result: Result, duplicate: boolean): FrameResultDto {
   return { frame: result.frame, accepted: true, width: result.width ?? 0, height: result.height ?? 0, duplicate };
-}
-
-/**
- * Removes blobs this upload stored that no result refers to (a frame accepted meanwhile
- * by another upload, or a lease lost before the row was written). Content-addressed, so
- * the same bytes may be another frame's: those stay.
- */
-async function removeUnreferenced(keys: (string | null)[]): Promise<void> {
-  const { storage } = getRuntime();
-  for (const key of keys) {
-    if (key === null) continue;
-    const used = await Result.count({ where: { [Op.or]: [{ imageKey: key }, { thumbnailKey: key }] } });
-    if (used === 0) await storage.remove(key);
-  }
 }

@@ -1,0 +1,96 @@
+import { schedule } from "node-cron";
+import { QueryTypes, type Sequelize } from "sequelize";
+import type { BlobStorage } from "./storage.server";
+
+// Frame images and thumbnails no result refers to any more: those of deleted projects
+// (their renders' results go with them), and an upload's that lost its lease or was
+// beaten to its frame. Blobs are content-addressed and shared, so one is removed only
+// once no result names it; and only when nothing committed it for a while, so an upload
+// that has stored its image but not yet recorded its result keeps it.
+
+/** Where frame images and their thumbnails live (app/lib/results.server.ts). */
+const FRAME_PREFIXES = ["results/", "thumbnails/"];
+const BATCH = 500;
+export const SWEEP_GRACE_MS = 60 * 60 * 1000;
+
+export interface SweepCount {
+  /** Blobs old enough to be looked at. */
+  checked: number;
+  removed: number;
+}
+
+/** Removes the frame blobs no result refers to that were last committed more than `graceMs` ago. */
+export async function sweepUnreferencedFrames(
+  sequelize: Sequelize,
+  storage: BlobStorage,
+  { graceMs = SWEEP_GRACE_MS, now = new Date() }: { graceMs?: number; now?: Date } = {},
+): Promise<SweepCount> {
+  const cutoff = new Date(now.getTime() - graceMs);
+  const count: SweepCount = { checked: 0, removed: 0 };
+  const sweep = async (keys: string[]) => {
+    count.checked += keys.length;
+    for (const key of await unreferenced(sequelize, keys)) {
+      if (await storage.removeIfOlderThan(key, cutoff)) count.removed += 1;
+    }
+  };
+  for (const prefix of FRAME_PREFIXES) {
+    let batch: string[] = [];
+    for await (const blob of storage.list(prefix)) {
+      if (blob.committedAt >= cutoff) continue;
+      batch.push(blob.key);
+      if (batch.length === BATCH) {
+        await sweep(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await sweep(batch);
+  }
+  return count;
+}
+
+/** Of these keys, those no result names as its image or thumbnail (migration 0006 indexes both). */
+async function unreferenced(sequelize: Sequelize, keys: string[]): Promise<string[]> {
+  const rows = await sequelize.query<{ key: string }>(
+    /* sql */ `
+SELECT key FROM unnest($keys::text[]) AS key
+ WHERE NOT EXISTS (SELECT 1 FROM results WHERE image_key = key)
+   AND NOT EXISTS (SELECT 1 FROM results WHERE thumbnail_key = key)`,
+    { bind: { keys }, type: QueryTypes.SELECT },
+  );
+  return rows.map(({ key }) => key);
+}
+
+export interface BlobSweep {
+  /** Stops the schedule and waits for a sweep in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Sweeps once a day, at a quiet hour. Replicas sweeping at once do no harm: a blob one
+ * of them removed is simply gone for the other.
+ */
+export function startBlobSweep(sequelize: Sequelize, storage: BlobStorage, log: (message: string) => void): BlobSweep {
+  let pass: Promise<void> = Promise.resolve();
+  const run = async () => {
+    try {
+      const { removed } = await sweepUnreferencedFrames(sequelize, storage);
+      if (removed > 0) log(`Removed ${removed} frame image(s) no render uses any more.`);
+    } catch (error) {
+      log(`Could not sweep unused frame images (trying again tomorrow): ${String(error)}`);
+    }
+  };
+  const task = schedule(
+    "17 4 * * *",
+    () => {
+      pass = run();
+      return pass;
+    },
+    { name: "blob-sweep", noOverlap: true },
+  );
+  return {
+    async stop() {
+      await task.destroy();
+      await pass;
+    },
+  };
+}
