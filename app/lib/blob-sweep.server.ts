@@ -1,5 +1,6 @@
-import { schedule } from "node-cron";
 import { QueryTypes, type Sequelize } from "sequelize";
+import { startCronJob, type CronJob } from "./cron.server";
+import { FRAME_BLOB_PREFIXES } from "./results.server";
 import type { BlobStorage } from "./storage.server";
 
 // Frame images and thumbnails no result refers to any more: those of deleted projects
@@ -8,10 +9,8 @@ import type { BlobStorage } from "./storage.server";
 // once no result names it; and only when nothing committed it for a while, so an upload
 // that has stored its image but not yet recorded its result keeps it.
 
-/** Where frame images and their thumbnails live (app/lib/results.server.ts). */
-const FRAME_PREFIXES = ["results/", "thumbnails/"];
 const BATCH = 500;
-export const SWEEP_GRACE_MS = 60 * 60 * 1000;
+const SWEEP_GRACE_MS = 60 * 60 * 1000;
 
 export interface SweepCount {
   /** Blobs old enough to be looked at. */
@@ -33,7 +32,7 @@ export async function sweepUnreferencedFrames(
       if (await storage.removeIfOlderThan(key, cutoff)) count.removed += 1;
     }
   };
-  for (const prefix of FRAME_PREFIXES) {
+  for (const prefix of Object.values(FRAME_BLOB_PREFIXES)) {
     let batch: string[] = [];
     for await (const blob of storage.list(prefix)) {
       if (blob.committedAt >= cutoff) continue;
@@ -60,37 +59,17 @@ SELECT key FROM unnest($keys::text[]) AS key
   return rows.map(({ key }) => key);
 }
 
-export interface BlobSweep {
-  /** Stops the schedule and waits for a sweep in progress. */
-  stop(): Promise<void>;
-}
-
 /**
  * Sweeps once a day, at a quiet hour. Replicas sweeping at once do no harm: a blob one
  * of them removed is simply gone for the other.
  */
-export function startBlobSweep(sequelize: Sequelize, storage: BlobStorage, log: (message: string) => void): BlobSweep {
-  let pass: Promise<void> = Promise.resolve();
-  const run = async () => {
+export function startBlobSweep(sequelize: Sequelize, storage: BlobStorage, log: (message: string) => void): CronJob {
+  return startCronJob("blob-sweep", "17 4 * * *", async () => {
     try {
       const { removed } = await sweepUnreferencedFrames(sequelize, storage);
       if (removed > 0) log(`Removed ${removed} frame image(s) no render uses any more.`);
     } catch (error) {
       log(`Could not sweep unused frame images (trying again tomorrow): ${String(error)}`);
     }
-  };
-  const task = schedule(
-    "17 4 * * *",
-    () => {
-      pass = run();
-      return pass;
-    },
-    { name: "blob-sweep", noOverlap: true },
-  );
-  return {
-    async stop() {
-      await task.destroy();
-      await pass;
-    },
-  };
+  });
 }

@@ -6,8 +6,9 @@ import { migrate } from "../../db/migrate";
 import { countUsers, createUser } from "../models/user.server";
 import { connectDatabase } from "./db.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
-import { startBlobSweep, type BlobSweep } from "./blob-sweep.server";
-import { startLeaseReaper, type LeaseReaper } from "./reaper.server";
+import { startBlobSweep } from "./blob-sweep.server";
+import type { CronJob } from "./cron.server";
+import { startLeaseReaper } from "./reaper.server";
 import type { CactusConfig } from "./env.server";
 import { hashSecret, newSecret } from "./secrets.server";
 import { configureRuntime } from "./runtime.server";
@@ -37,8 +38,8 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
     log(`Embedded PostgreSQL running with its data in ${path.join(config.dataDir, "pg")}`);
   }
   const sequelize = connectDatabase(databaseUrl);
-  let reaper: LeaseReaper | undefined;
-  let sweep: BlobSweep | undefined;
+  let reaper: CronJob | undefined;
+  let sweep: CronJob | undefined;
   const stop = async () => {
     await reaper?.stop();
     await sweep?.stop();

@@ -1,19 +1,13 @@
-import { schedule } from "node-cron";
 import type { Sequelize } from "sequelize";
 import { reapExpiredLeases } from "../../db/sql/queue";
-
-export interface LeaseReaper {
-  /** Stops the schedule and waits for a pass in progress, so the pool can close after. */
-  stop(): Promise<void>;
-}
+import { startCronJob, type CronJob } from "./cron.server";
 
 /**
  * Every `everySeconds` (CACTUS_REAPER_SECONDS), puts the tasks whose lease expired (an
  * agent killed or cut off) back in the queue. Every replica runs one: the statement
  * skips rows another holds.
  */
-export function startLeaseReaper(sequelize: Sequelize, log: (message: string) => void, everySeconds = 10): LeaseReaper {
-  let pass: Promise<void> = Promise.resolve();
+export function startLeaseReaper(sequelize: Sequelize, log: (message: string) => void, everySeconds = 10): CronJob {
   const reap = async () => {
     try {
       const reaped = await reapExpiredLeases(sequelize);
@@ -22,19 +16,6 @@ export function startLeaseReaper(sequelize: Sequelize, log: (message: string) =>
       log(`Could not re-queue expired leases (retrying in ${everySeconds} s): ${String(error)}`);
     }
   };
-  const task = schedule(
-    `*/${everySeconds} * * * * *`,
-    () => {
-      pass = reap();
-      return pass;
-    },
-    // A pass missed while the machine was busy is made up by the next one.
-    { name: "lease-reaper", noOverlap: true, suppressMissedWarning: true },
-  );
-  return {
-    async stop() {
-      await task.destroy();
-      await pass;
-    },
-  };
+  // No warning for a pass missed while the machine was busy: the next one makes it up.
+  return startCronJob("lease-reaper", `*/${everySeconds} * * * * *`, reap, { suppressMissedWarning: true });
 }

@@ -29,10 +29,12 @@ function loadSharp() {
 export const THUMBNAIL_SIZE = 320;
 export const THUMBNAIL_CONTENT_TYPE = "image/webp";
 
+/** The storage folders of frame images and their thumbnails (the blob sweep walks them). */
+export const FRAME_BLOB_PREFIXES = { image: "results/", thumbnail: "thumbnails/" } as const;
 /** The content-addressed key of a frame's image. */
-export const resultKey = (sha256: string) => `results/${sha256.slice(0, 2)}/${sha256}`;
+export const resultKey = (sha256: string) => `${FRAME_BLOB_PREFIXES.image}${sha256.slice(0, 2)}/${sha256}`;
 /** The key of the thumbnail of the image of this sha256. */
-export const thumbnailKey = (sha256: string) => `thumbnails/${sha256.slice(0, 2)}/${sha256}.webp`;
+export const thumbnailKey = (sha256: string) => `${FRAME_BLOB_PREFIXES.thumbnail}${sha256.slice(0, 2)}/${sha256}.webp`;
 
 export interface ReceivedFrame {
   /** A temporary file the caller removes (or commits). */
