@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { normalizeZipPath } from "../app/domain/zip-paths";
+import type { ArchiveKind } from "../domain/blend-header";
+import { normalizeZipPath } from "../domain/zip-paths";
 import type { ClaimedTask } from "../contract";
 import { ArchiveRefused, unpackZip } from "./unzip";
 
@@ -31,7 +32,7 @@ interface Entry {
 }
 
 interface EntryFile {
-  kind: "blend" | "zip";
+  kind: ArchiveKind;
   bytes: number;
   /** Relative to the entry's dir. */
   blendPath: string;

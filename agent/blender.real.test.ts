@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { inspectImage } from "../app/domain/image";
+import { inspectImage } from "../domain/image";
 import { sceneFactsSchema } from "../contract/agent";
 import { BLENDER, makeScene } from "../tests/helpers/scenes";
 import {

@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
+import { FRAME_EXTENSIONS, type OutputFormat } from "../domain/output-format";
 import { type BlenderEvent, type RenderSettings, parseBlenderLine } from "./blender-output";
 
 export { BlenderProgress, parseBlenderLine, type BlenderEvent, type RenderSettings } from "./blender-output";
 
-export type OutputFormat = "PNG" | "JPEG" | "OPEN_EXR";
+export type { OutputFormat };
 
 const readScript = (name: string) => readFileSync(new URL(`./scripts/${name}`, import.meta.url), "utf8");
 
@@ -19,8 +20,6 @@ export const scripts = {
 
 /** Blender on its factory settings, with the file's embedded scripts and drivers off. */
 const SAFE_START = ["-b", "--factory-startup", "--disable-autoexec"] as const;
-
-const EXTENSIONS: Record<OutputFormat, string> = { PNG: "png", JPEG: "jpg", OPEN_EXR: "exr" };
 
 export interface RenderJob {
   blendFile: string;
@@ -83,7 +82,7 @@ export function framePaths({ outputDir, format, frameStart, frameEnd }: Omit<Ren
   const paths: string[] = [];
   for (let frame = frameStart; frame <= frameEnd; frame += 1) {
     const number = frame < 0 ? `-${String(-frame).padStart(4, "0")}` : String(frame).padStart(5, "0");
-    paths.push(path.join(outputDir, `frame_${number}.${EXTENSIONS[format]}`));
+    paths.push(path.join(outputDir, `frame_${number}.${FRAME_EXTENSIONS[format]}`));
   }
   return paths;
 }

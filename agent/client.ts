@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { z } from "zod";
-import { IMAGE_CONTENT_TYPES, type ImageFormat } from "../app/domain/image";
+import { IMAGE_CONTENT_TYPES, type ImageFormat } from "../domain/image";
 import {
   API_PREFIX,
   apiErrorSchema,

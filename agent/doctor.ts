@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { inspectImage } from "../app/domain/image";
+import { inspectImage } from "../domain/image";
 import { type BlenderInfo, type BlenderRunner, detectBlender, framePaths, renderFrames, runBlender } from "./blender";
 import { AgentClient } from "./client";
 import type { AgentConfig } from "./config";

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { inspectImage } from "../app/domain/image";
+import { inspectImage } from "../domain/image";
 import { ArchiveCache } from "./archive-cache";
 import { AgentClient, WorkerUnauthorized } from "./client";
 import { AgentLoop, type LoopEvent, type LoopOptions } from "./loop";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
-import { isDirectoryEntry, normalizeZipPath, zipEntryRefusal } from "../app/domain/zip-paths";
+import { isDirectoryEntry, normalizeZipPath, zipEntryRefusal } from "../domain/zip-paths";
 
 /** An archive refused before Blender sees it: a zip that would escape, a missing main .blend. */
 export class ArchiveRefused extends Error {

@@ -1,12 +1,13 @@
 import { z } from "zod";
+import { ARCHIVE_KINDS, BLEND_COMPRESSIONS } from "../domain/blend-header";
 
 export const sha256Schema = z
   .string()
   .regex(/^[0-9a-f]{64}$/, "A sha256 is 64 lowercase hex digits.")
   .describe("sha256 of the archive's bytes, lowercase hex.");
 
-export const archiveKindSchema = z.enum(["blend", "zip"]);
-export const compressionSchema = z.enum(["none", "gzip", "zstd"]);
+export const archiveKindSchema = z.enum(ARCHIVE_KINDS);
+export const compressionSchema = z.enum(BLEND_COMPRESSIONS);
 
 /** What is known of an archive's main .blend: the header now, the scene once inspected. */
 export const archiveFactsSchema = z.object({

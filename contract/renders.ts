@@ -1,23 +1,15 @@
 import { z } from "zod";
+import { OUTPUT_FORMATS } from "../domain/output-format";
+import { RENDER_STATUSES } from "../domain/render-lifecycle";
 import { sha256Schema } from "./archives";
 
-export const outputFormatSchema = z.enum(["PNG", "JPEG", "OPEN_EXR"]);
+export const outputFormatSchema = z.enum(OUTPUT_FORMATS);
 export type OutputFormat = z.infer<typeof outputFormatSchema>;
 
-export const renderStatusSchema = z.enum([
-  "estimating",
-  "quoted",
-  "queued",
-  "rendering",
-  "done",
-  "paused",
-  "cancelled",
-  "failed",
-  "needs-credits",
-]);
+export const renderStatusSchema = z.enum(RENDER_STATUSES);
 export type RenderStatus = z.infer<typeof renderStatusSchema>;
 
-/** `1-24`, `1-24:2` (every 2nd frame) or `7`; parsed by app/domain/frames.ts. */
+/** `1-24`, `1-24:2` (every 2nd frame) or `7`; parsed by domain/frames.ts. */
 export const frameRangeTextSchema = z
   .string()
   .trim()

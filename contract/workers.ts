@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WORKER_STATUSES } from "../domain/worker-status";
 
 export const workerNameSchema = z
   .string()
@@ -7,7 +8,7 @@ export const workerNameSchema = z
   .max(100)
   .describe("A name for the machine, unique among your workers, e.g. studio-pc.");
 
-export const workerStatusSchema = z.enum(["idle", "rendering", "sleeping", "offline"]);
+export const workerStatusSchema = z.enum(WORKER_STATUSES);
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
 
 /** What an agent finds out about its machine and tells the server on hello. */

@@ -5,6 +5,7 @@ import { migration as queueHotPath } from "./migrations/0003-queue-hot-path";
 import { migration as resultImageBytes } from "./migrations/0004-result-image-bytes";
 import { migration as taskChecks } from "./migrations/0005-task-checks";
 import { migration as resultBlobKeys } from "./migrations/0006-result-blob-keys";
+import { migration as renderEvents } from "./migrations/0007-render-events";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -12,7 +13,15 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, renderPipeline, queueHotPath, resultImageBytes, taskChecks, resultBlobKeys];
+export const migrations: readonly Migration[] = [
+  initial,
+  renderPipeline,
+  queueHotPath,
+  resultImageBytes,
+  taskChecks,
+  resultBlobKeys,
+  renderEvents,
+];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.
 const MIGRATION_LOCK_ID = 4_242_001;

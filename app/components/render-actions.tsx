@@ -1,6 +1,6 @@
 import { useFetcher } from "@remix-run/react";
 import type { RenderDto } from "../../contract";
-import { isRenderFinished } from "~/domain/scheduler";
+import { isRenderFinished } from "../../domain/render-lifecycle";
 import { failureOf } from "~/lib/form";
 import type { RenderChange } from "~/models/render.server";
 import { Button, FormError } from "./ui";

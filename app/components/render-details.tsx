@@ -1,9 +1,8 @@
 import { Link } from "@remix-run/react";
 import type { RenderDto } from "../../contract";
+import { OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
 
 // What a render was asked to be, and who is rendering it.
-
-const FORMATS: Record<RenderDto["format"], string> = { PNG: "PNG", JPEG: "JPEG", OPEN_EXR: "OpenEXR" };
 
 /** "2025-03-14 09:30 UTC": the same text on the server and in the browser, so hydration agrees. */
 export const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
@@ -18,7 +17,7 @@ export function RenderFacts({ render }: { render: RenderDto }) {
   const rows: [string, string | null][] = [
     ["Frames", frameText(render)],
     ["Per task", `${render.chunkSize} frame${render.chunkSize === 1 ? "" : "s"} (${render.tasks} task${render.tasks === 1 ? "" : "s"})`],
-    ["Format", FORMATS[render.format]],
+    ["Format", OUTPUT_FORMAT_LABELS[render.format]],
     ["Price", `${render.price.toLocaleString("en")} credits / WU`],
     ["Requested", minute(render.createdAt)],
     ["Started", render.startedAt ? minute(render.startedAt) : null],

@@ -1,7 +1,7 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { RenderDto } from "../../contract";
-import { isRenderFinished } from "~/domain/scheduler";
+import { isRenderFinished } from "../../domain/render-lifecycle";
 
 // A render as it is now, kept current by its event stream (/api/v1/renders/:id/events,
 // which sends the render's JSON on every change). When the stream cannot be had (no

@@ -1,13 +1,10 @@
 import { useFetcher } from "@remix-run/react";
 import type { ArchiveDto } from "../../contract";
+import { OUTPUT_FORMATS, OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
 import { failureOf } from "~/lib/form";
 import { Button, Field, FormError } from "./ui";
 
-const FORMATS = [
-  { value: "PNG", label: "PNG" },
-  { value: "JPEG", label: "JPEG" },
-  { value: "OPEN_EXR", label: "OpenEXR" },
-] as const;
+const FORMATS = OUTPUT_FORMATS.map((value) => ({ value, label: OUTPUT_FORMAT_LABELS[value] }));
 
 /**
  * "Render…" under an archive: frames (the scene's own range once an agent has read it),

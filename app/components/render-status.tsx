@@ -27,10 +27,6 @@ const STYLES: Record<RenderStatus, string> = {
   "needs-credits": "bg-red-100 text-red-800",
 };
 
-export function renderStatusLabel(status: RenderStatus): string {
-  return LABELS[status];
-}
-
 export function RenderStatusBadge({ status }: { status: RenderStatus }) {
   return (
     <span data-testid="render-status" className={`shrink-0 rounded-full px-2 py-0.5 text-xs font-semibold ${STYLES[status]}`}>

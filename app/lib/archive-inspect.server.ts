@@ -10,8 +10,8 @@ import {
   parseBlendHeader,
   zstdWindowBytes,
   type BlendCompression,
-} from "~/domain/blend-header";
-import { normalizeZipPath, zipEntryRefusal } from "~/domain/zip-paths";
+} from "../../domain/blend-header";
+import { normalizeZipPath, zipEntryRefusal } from "../../domain/zip-paths";
 import { formatBytes } from "./format";
 import { Problem } from "./problem.server";
 import type { BlobStorage } from "./storage.server";

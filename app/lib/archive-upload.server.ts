@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { CONTENT_SHA256_HEADER, sha256Schema } from "../../contract";
-import { ZSTD_FRAME_HEADER_BYTES, isZip } from "~/domain/blend-header";
+import { ZSTD_FRAME_HEADER_BYTES, isZip } from "../../domain/blend-header";
 import type { Archive } from "../../db/models";
 import {
   findProjectArchiveByHash,

@@ -12,7 +12,7 @@ import { startLeaseReaper } from "./reaper.server";
 import type { CactusConfig } from "./env.server";
 import { hashSecret, newSecret } from "./secrets.server";
 import { configureRuntime } from "./runtime.server";
-import { readSetting, settingOrCreate, writeSetting } from "./settings.server";
+import { settingOrCreate, writeSetting } from "./settings.server";
 import { closeEventStreams } from "./sse.server";
 import { createFileStorage } from "./storage.server";
 
@@ -75,9 +75,4 @@ async function ensureFirstAdmin(config: CactusConfig, log: Log): Promise<string 
   await writeSetting("setup_code_hash", hashSecret(setupCode));
   log(`No users yet. Create the admin at /setup with this one-time code:\n\n    ${setupCode}\n`);
   return setupCode;
-}
-
-export async function setupCodeMatches(code: string): Promise<boolean> {
-  const stored = await readSetting<string>("setup_code_hash");
-  return stored !== undefined && stored === hashSecret(code);
 }

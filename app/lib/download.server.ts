@@ -3,7 +3,7 @@ import { createReadableStreamFromReadable } from "@remix-run/node";
 
 /**
  * A stored file as the answer, streamed from storage. Names are made by
- * app/domain/frame-files.ts from safe characters only, so they need no escaping.
+ * domain/frame-files.ts from safe characters only, so they need no escaping.
  */
 export function fileResponse({
   stream,

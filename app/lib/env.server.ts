@@ -1,7 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { passwordSchema, usernameSchema } from "../../contract";
-import { DEFAULT_LEASE_SECONDS } from "../domain/scheduler";
+import { DEFAULT_LEASE_SECONDS } from "../../domain/scheduler";
 
 const GIB = 1024 ** 3;
 

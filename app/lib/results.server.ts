@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import type * as SharpModuleNamespace from "sharp";
-import { IMAGE_PROBE_BYTES, inspectImage, type ImageFormat, type ImageInfo } from "../domain/image";
+import { OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
+import { IMAGE_PROBE_BYTES, inspectImage, type ImageFormat, type ImageInfo } from "../../domain/image";
 import { receiveBody } from "./archive-upload.server";
 import { formatBytes } from "./format";
 import { Problem } from "./problem.server";
@@ -27,7 +28,6 @@ function loadSharp() {
 
 /** Thumbnails fit in this square: the PWA's frame grid shows them small. */
 export const THUMBNAIL_SIZE = 320;
-export const THUMBNAIL_CONTENT_TYPE = "image/webp";
 
 /** The storage folders of frame images and their thumbnails (the blob sweep walks them). */
 export const FRAME_BLOB_PREFIXES = { image: "results/", thumbnail: "thumbnails/" } as const;
@@ -72,7 +72,6 @@ function frameTooLarge(what: string, limit: number): Problem {
   );
 }
 
-const FORMAT_NAMES: Record<ImageFormat, string> = { PNG: "PNG", JPEG: "JPEG", OPEN_EXR: "OpenEXR" };
 
 export type FrameCheck = { ok: true; image: ImageInfo } | { ok: false; reason: string };
 
@@ -89,7 +88,7 @@ export function checkFrame(
   const image = inspectImage(frame.head);
   if (!image) return { ok: false, reason: "it is not a PNG, JPEG or OpenEXR image, or its header is damaged" };
   if (image.format !== wanted.format) {
-    return { ok: false, reason: `it is a ${FORMAT_NAMES[image.format]} image; the render asked for ${FORMAT_NAMES[wanted.format]}` };
+    return { ok: false, reason: `it is a ${OUTPUT_FORMAT_LABELS[image.format]} image; the render asked for ${OUTPUT_FORMAT_LABELS[wanted.format]}` };
   }
   const { expected } = wanted;
   if (expected && (image.width !== expected.width || image.height !== expected.height)) {
@@ -121,7 +120,7 @@ export async function makeThumbnail(file: string, format: ImageFormat): Promise<
   } catch (error) {
     await fs.rm(thumbnail, { force: true });
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    return { ok: false, reason: `the ${FORMAT_NAMES[format]} image cannot be decoded (${why})` };
+    return { ok: false, reason: `the ${OUTPUT_FORMAT_LABELS[format]} image cannot be decoded (${why})` };
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   helloResponseSchema,
 } from "../../contract";
 import { Archive, Render, Worker, type WorkerStatus } from "../../db/models";
+import { UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
 import {
   claimTask,
   completeInspection,
@@ -162,9 +163,6 @@ export async function recordInspection(lease: Lease, facts: SceneFacts): Promise
   return { archiveId };
 }
 
-// Renders that may still hand out tasks: those that can still need a denoiser.
-const UNFINISHED = ["estimating", "quoted", "queued", "rendering", "paused", "needs-credits"] as const;
-
 async function saveSceneFacts(archiveId: number, facts: SceneFacts, transaction: Transaction): Promise<void> {
   await Archive.update(
     {
@@ -187,7 +185,7 @@ async function saveSceneFacts(archiveId: number, facts: SceneFacts, transaction:
   // that denoises only goes to workers whose Blender has one.
   await Render.update(
     { needsDenoiser: facts.denoising, updatedAt: new Date() },
-    { where: { archiveId, status: { [Op.in]: [...UNFINISHED] }, needsDenoiser: { [Op.ne]: facts.denoising } }, transaction },
+    { where: { archiveId, status: { [Op.in]: UNFINISHED_RENDER_STATUSES }, needsDenoiser: { [Op.ne]: facts.denoising } }, transaction },
   );
 }
 

@@ -1,19 +1,10 @@
 import { Op, QueryTypes, UniqueConstraintError, type Transaction } from "sequelize";
 import type { ProjectDto } from "../../contract";
-import { Archive, Project, Render, type RenderStatus } from "../../db/models";
+import { Archive, Project, Render } from "../../db/models";
+import { UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { removeUnreferencedBlobs } from "./archive.server";
-
-/** Statuses in which a render still needs its archive and its project. */
-export const RUNNING_RENDER_STATUSES: RenderStatus[] = [
-  "estimating",
-  "quoted",
-  "queued",
-  "rendering",
-  "paused",
-  "needs-credits",
-];
 
 interface ProjectRow {
   id: number;
@@ -105,7 +96,7 @@ export async function deleteProject({ id, userId }: { id: number; userId: number
     const project = await Project.findOne({ where: { id, userId }, lock: transaction.LOCK.UPDATE, transaction });
     if (!project) throw new Problem("not_found", `You have no project ${id}. List yours with \`cactus project list\`.`);
     const running = await Render.count({
-      where: { projectId: id, status: { [Op.in]: RUNNING_RENDER_STATUSES } },
+      where: { projectId: id, status: { [Op.in]: UNFINISHED_RENDER_STATUSES } },
       transaction,
     });
     if (running > 0) {

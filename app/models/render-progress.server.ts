@@ -1,8 +1,8 @@
 import { QueryTypes } from "sequelize";
 import type { FrameCounts } from "../../contract";
 import type { TaskStatus } from "../../db/models";
-import { formatFrameRange } from "../domain/frames";
-import { WORKERS_TO_FAIL_TASK } from "../domain/scheduler";
+import { formatFrameRange } from "../../domain/frames";
+import { WORKERS_TO_FAIL_TASK } from "../../domain/scheduler";
 import { db } from "../lib/db.server";
 
 // How far renders are: their frames by status, the workers on them, why they failed, and

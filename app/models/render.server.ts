@@ -1,9 +1,10 @@
-import { QueryTypes, type Sequelize } from "sequelize";
+import { QueryTypes } from "sequelize";
 import type { RenderDto, RenderRequest } from "../../contract";
 import { type Archive, Render, type OutputFormat, type RenderStatus } from "../../db/models";
-import { cancelRender, createRenderTasks, pauseRender, resumeRender } from "../../db/sql/queue";
-import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../domain/frames";
-import { isRenderFinished, isRenderRunnable } from "../domain/scheduler";
+import type { RenderEvent } from "../../domain/render-lifecycle";
+import { applyRenderEvent, createRenderTasks, insertRender } from "../../db/sql/queue";
+import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../../domain/frames";
+import { isRenderFinished, isRenderRunnable } from "../../domain/render-lifecycle";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
@@ -147,7 +148,8 @@ export async function requestRender({ userId, request }: { userId: number; reque
     throw error;
   }
   const id = await db().transaction(async (transaction) => {
-    const render = await Render.create(
+    const render = await insertRender(
+      db(),
       {
         archiveId: archive.id,
         projectId: archive.projectId,
@@ -157,11 +159,12 @@ export async function requestRender({ userId, request }: { userId: number; reque
         frameStep: range.step,
         chunkSize: request.chunk ?? 1,
         outputFormat: request.format,
-        status: "queued",
         priceMilli: Math.round(request.price * 1000),
         needsDenoiser: archive.denoising === true,
       },
-      { transaction },
+      // Sampling and the quote come with work units (issue 8): queued at once until then.
+      { skipsSampling: true },
+      transaction,
     );
     await createRenderTasks(db(), render.id, tasks, { transaction });
     return render.id;
@@ -171,16 +174,12 @@ export async function requestRender({ userId, request }: { userId: number; reque
 
 export type RenderChange = "cancel" | "pause" | "resume";
 
-const CHANGES: Record<RenderChange, (sequelize: Sequelize, renderId: number) => Promise<boolean>> = {
-  cancel: cancelRender,
-  pause: pauseRender,
-  resume: resumeRender,
-};
+const EVENTS: Record<RenderChange, RenderEvent> = { cancel: "cancelled", pause: "paused", resume: "resumed" };
 
 /** Cancels, pauses or resumes one of the user's renders; a change that makes no sense now is a conflict. */
 export async function changeRender({ id, userId, change }: { id: number; userId: number; change: RenderChange }): Promise<RenderDto> {
   await requireRenderRow({ id, userId });
-  if (!(await CHANGES[change](db(), id))) {
+  if (!(await applyRenderEvent(db(), id, EVENTS[change]))) {
     const { status } = await requireRenderRow({ id, userId });
     throw new Problem("conflict", refusal(id, change, status));
   }
@@ -199,7 +198,7 @@ function refusal(id: number, change: RenderChange, status: RenderStatus): string
 
 /**
  * A cheap fingerprint of everything a render's JSON shows: it changes when the status
- * does, when a frame is accepted, when a task is leased, given back or failed, and when
+ * does (a new row of its outbox, render_events), when a frame is accepted, when a task is leased, given back or failed, and when
  * the owner's workers change in a way `waiting` tells (enabled, their denoiser). The
  * event stream compares it once a second and loads the whole render only on a change.
  */
@@ -207,6 +206,7 @@ export async function renderFingerprint({ id, userId }: { id: number; userId: nu
   const [row] = await db().query<{ fingerprint: string }>(
     /* sql */ `
 SELECT concat_ws('|', r.status, r.updated_at,
+         (SELECT max(e.id) FROM render_events e WHERE e.render_id = r.id),
          (SELECT count(*) FROM results x WHERE x.render_id = r.id AND x.accepted),
          (SELECT string_agg(t.id || ':' || t.worker_id, ',' ORDER BY t.id) FROM tasks t WHERE t.render_id = r.id AND t.status = 'leased'),
          (SELECT count(*) FROM tasks t WHERE t.render_id = r.id AND t.status IN ('failed', 'cancelled')),

@@ -2,7 +2,7 @@ import { QueryTypes, type Transaction } from "sequelize";
 import { workerCapabilitiesSchema, type CreatedWorkerDto, type WorkerDto } from "../../contract";
 import { Worker, type WorkerStatus } from "../../db/models";
 import { requeueWorkerTasks } from "../../db/sql/workers";
-import { workerStatusNow } from "../domain/worker-status";
+import { workerStatusNow } from "../../domain/worker-status";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";

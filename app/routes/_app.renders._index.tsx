@@ -3,7 +3,7 @@ import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { RenderCard } from "~/components/render-card";
 import { PageTitle } from "~/components/ui";
-import { isRenderFinished } from "~/domain/scheduler";
+import { isRenderFinished } from "../../domain/render-lifecycle";
 import { requireUser } from "~/lib/auth.server";
 import { listRenders } from "~/models/render.server";
 

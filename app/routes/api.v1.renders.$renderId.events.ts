@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { handleApi, idParam } from "~/lib/api.server";
 import { requireApiUser } from "~/lib/auth.server";
 import { pollingEventStream } from "~/lib/sse.server";
-import { isRenderFinished } from "~/domain/scheduler";
+import { isRenderFinished } from "../../domain/render-lifecycle";
 import { renderFingerprint, requireRender, requireRenderRow } from "~/models/render.server";
 
 export function loader({ request, params }: LoaderFunctionArgs) {

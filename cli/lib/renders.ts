@@ -1,5 +1,5 @@
 import type { OutputFormat, RenderDto } from "../../contract";
-import { formatFrameRange } from "../../app/domain/frames";
+import { formatFrameRange } from "../../domain/frames";
 import { UsageError } from "./errors";
 import { formatTime } from "./output";
 

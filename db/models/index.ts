@@ -7,6 +7,11 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from "sequelize";
+import type { ArchiveKind, BlendCompression } from "../../domain/blend-header";
+import type { OutputFormat } from "../../domain/output-format";
+import type { RenderStatus } from "../../domain/render-lifecycle";
+import type { TaskStatus } from "../../domain/scheduler";
+import type { WorkerStatus } from "../../domain/worker-status";
 
 // Models mirror db/migrations exactly; the migrations own the schema (sync() is never
 // called), the models give typed access to it.
@@ -69,8 +74,7 @@ export class Project extends Model<Attrs<Project>, Creation<Project>> {
   declare createdAt: CreationOptional<Date>;
 }
 
-export type ArchiveKind = "blend" | "zip";
-export type BlendCompression = "none" | "gzip" | "zstd";
+export type { ArchiveKind, BlendCompression };
 
 export class Archive extends Model<Attrs<Archive>, Creation<Archive>> {
   declare id: CreationOptional<number>;
@@ -100,7 +104,7 @@ export class Archive extends Model<Attrs<Archive>, Creation<Archive>> {
   declare createdAt: CreationOptional<Date>;
 }
 
-export type WorkerStatus = "idle" | "rendering" | "sleeping" | "offline";
+export type { WorkerStatus };
 
 export class Worker extends Model<Attrs<Worker>, Creation<Worker>> {
   declare id: CreationOptional<number>;
@@ -128,17 +132,7 @@ export class WorkerBenchmark extends Model<Attrs<WorkerBenchmark>, Creation<Work
   declare createdAt: CreationOptional<Date>;
 }
 
-export type RenderStatus =
-  | "estimating"
-  | "quoted"
-  | "queued"
-  | "rendering"
-  | "done"
-  | "paused"
-  | "cancelled"
-  | "failed"
-  | "needs-credits";
-export type OutputFormat = "PNG" | "JPEG" | "OPEN_EXR";
+export type { OutputFormat, RenderStatus };
 
 export class Render extends Model<Attrs<Render>, Creation<Render>> {
   declare id: CreationOptional<number>;
@@ -163,7 +157,7 @@ export class Render extends Model<Attrs<Render>, Creation<Render>> {
   declare finishedAt: CreationOptional<Date | null>;
 }
 
-export type TaskStatus = "queued" | "leased" | "done" | "failed" | "cancelled";
+export type { TaskStatus };
 export type TaskKind = "render" | "inspect" | "benchmark";
 
 export class Task extends Model<Attrs<Task>, Creation<Task>> {

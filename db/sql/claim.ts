@@ -1,8 +1,9 @@
 import type { Sequelize } from "sequelize";
-import { expectedFrameSize } from "../../app/domain/frames";
-import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../app/domain/scheduler";
+import { expectedFrameSize } from "../../domain/frames";
+import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../domain/scheduler";
 import type { ArchiveKind, OutputFormat, RenderStatus } from "../models";
 import { RUNNABLE, execute, prepare } from "./common";
+import { applyRenderEvent } from "./render-status";
 
 // Handing out tasks: which task a worker gets, and its lease. Part of the queue
 // (queue.ts, which is the one to import).
@@ -113,15 +114,9 @@ SELECT json_build_object(
   JOIN archives a ON a.id = coalesce(leased.archive_id, r.archive_id)`,
 );
 
-// A render turns 'rendering' when its first task is out. Its own statement, after the
-// claim committed: only a render's first claim runs it, while as a CTE of the claim its
-// plan was set up (and its row locked) on every claim. Pause or cancel may come first.
-const START_RENDER = prepare(
-  "cactus_start_render",
-  `UPDATE renders SET status = 'rendering', started_at = coalesce(started_at, now()), updated_at = now()
-    WHERE id = $renderId AND status = 'queued'`,
-);
-
+// A render turns 'rendering' when its first task is out: after the claim committed, and
+// only on a render's first claim (as part of the claim it was set up, with the render's
+// row locked, on every claim). A pause or cancel may come first: then nothing changes.
 /** Leases the best task this worker may take (see CLAIM), or null. */
 export async function claimTask(
   sequelize: Sequelize,
@@ -134,7 +129,7 @@ export async function claimTask(
   });
   if (!row) return null;
   const { renderStatus, scene, leaseExpiresAt, ...task } = row.task;
-  if (renderStatus === "queued") await execute(sequelize, START_RENDER, { renderId: task.renderId });
+  if (renderStatus === "queued") await applyRenderEvent(sequelize, task.renderId!, "started");
   return { ...task, leaseExpiresAt: new Date(leaseExpiresAt), leaseSeconds, expected: expectedFrameSize(scene) };
 }
 

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
-import { RUNNABLE_RENDER_STATUSES } from "../../app/domain/scheduler";
+import { RUNNABLE_RENDER_STATUSES } from "../../domain/render-lifecycle";
 
 // What the queue's statements (db/sql/*.ts) share. Every statement that hands out or
 // takes back work checks the lease in its own WHERE, so any number of server replicas

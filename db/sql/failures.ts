@@ -1,10 +1,10 @@
 import type { Sequelize, Transaction } from "sequelize";
-import { isBlocklisted, taskAfterFailure } from "../../app/domain/scheduler";
+import { isBlocklisted, taskAfterFailure } from "../../domain/scheduler";
 import type { RenderStatus } from "../models";
 import { LEASE_HELD, REQUEUE, isToken, lockRenderOfTask, select, type Lease } from "./common";
-import { updateRenderStatusFromTasks } from "./render-tasks";
+import { settleRenderFromTasks } from "./render-status";
 
-// A worker failing a task: the rules of app/domain/scheduler.ts (3 workers fail a task,
+// A worker failing a task: the rules of domain/scheduler.ts (3 workers fail a task,
 // 3 failures blocklist a worker for the render) applied in the failure's transaction.
 
 export interface FailAnswer {
@@ -94,6 +94,6 @@ SELECT (SELECT count(DISTINCT worker_id) FROM task_failures WHERE task_id = $tas
     }
   }
   const renderStatus =
-    task.render_id === null ? null : await updateRenderStatusFromTasks(sequelize, task.render_id, { transaction });
+    task.render_id === null ? null : await settleRenderFromTasks(sequelize, task.render_id, { transaction, detail: { error } });
   return { taskStatus, renderStatus, workerBlocklisted };
 }

@@ -1,13 +1,15 @@
 import type { Sequelize } from "sequelize";
-import { DEFAULT_LEASE_SECONDS, reasonToStop } from "../../app/domain/scheduler";
+import { reasonToStop } from "../../domain/render-lifecycle";
+import { DEFAULT_LEASE_SECONDS } from "../../domain/scheduler";
 import type { RenderStatus, TaskStatus } from "../models";
 import { LEASE_HELD, REQUEUE, RUNNABLE, execute, isToken, prepare, select, type Lease } from "./common";
-import { updateRenderStatusFromTasks } from "./render-tasks";
+import { settleRenderFromTasks } from "./render-status";
 
 // The queue (DESIGN §5): handing out tasks and the life of their leases. Import the
 // queue from here; its other parts live beside it: claim.ts (handing out tasks),
 // failures.ts (failing a task and the blocklist), results.ts (frames and scene facts
-// delivered under a lease), render-tasks.ts (a render's tasks as a whole).
+// delivered under a lease), render-tasks.ts (a render's tasks as a whole),
+// render-status.ts (the only writer of a render's status, and its outbox).
 
 export type { Lease } from "./common";
 export { claimTask, type ClaimedTask } from "./claim";
@@ -22,14 +24,15 @@ export {
   type LeasedTask,
   type ResultAnswer,
 } from "./results";
+export { createInspectTask, createRenderTasks } from "./render-tasks";
 export {
-  cancelRender,
-  createInspectTask,
-  createRenderTasks,
-  pauseRender,
-  resumeRender,
-  updateRenderStatusFromTasks,
-} from "./render-tasks";
+  RENDER_EVENTS_CHANNEL,
+  applyRenderEvent,
+  insertRender,
+  settleRenderFromTasks,
+  type EventDetail,
+  type NewRender,
+} from "./render-status";
 
 export type HeartbeatAnswer = { keepRunning: true; leaseExpiresAt: Date } | { keepRunning: false; reason: string };
 
@@ -145,7 +148,7 @@ export async function completeTask(sequelize: Sequelize, lease: Lease): Promise<
     renderId: done.render_id,
   });
   if (render.unfinished) return { ok: true, renderStatus: render.status };
-  return { ok: true, renderStatus: await updateRenderStatusFromTasks(sequelize, done.render_id) };
+  return { ok: true, renderStatus: await settleRenderFromTasks(sequelize, done.render_id) };
 }
 
 /** Gives the task back without counting a failure (the agent is stopping). */

@@ -1,5 +1,5 @@
 import type { Sequelize, Transaction } from "sequelize";
-import { expectedFrameSize } from "../../app/domain/frames";
+import { expectedFrameSize } from "../../domain/frames";
 import type { OutputFormat } from "../models";
 import { LEASE_HELD, isToken, lockRenderOfTask, select, type Lease } from "./common";
 import { recordFailure, type FailAnswer } from "./failures";

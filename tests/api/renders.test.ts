@@ -216,7 +216,8 @@ describe("following renders", () => {
       await failTask(sequelize, { ...held, error: `Error: Out of memory on ${name}`, logTail: "…" });
     }
     const failed = await renderOf(await owner.call(`/renders/${render.id}`));
-    expect(failed).toMatchObject({ status: "failed", frames: { total: 2, failed: 1, queued: 1, done: 0 } });
+    // Its other frame is not left queued: a failed render cancels what it had not rendered.
+    expect(failed).toMatchObject({ status: "failed", frames: { total: 2, failed: 1, queued: 0, done: 0 } });
     expect(failed.failure).toBe("Frame 7 failed on 3 workers; the last error: Error: Out of memory on w3");
     expect(failed.finishedAt).not.toBeNull();
   });

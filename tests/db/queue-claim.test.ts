@@ -1,7 +1,8 @@
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
-import { claimTask, createInspectTask, failTask, heartbeatTask, pauseRender, resumeRender } from "../../db/sql/queue";
+import type { RenderEvent } from "../../domain/render-lifecycle";
+import { claimTask, createInspectTask, failTask, heartbeatTask, applyRenderEvent } from "../../db/sql/queue";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
 
@@ -17,6 +18,8 @@ beforeAll(async () => {
 afterAll(() => sequelize.close());
 
 const claim = (workerId: number) => claimTask(sequelize, { workerId });
+/** Applies a lifecycle event; whether the render took it. */
+const changed = async (renderId: number, event: RenderEvent) => (await applyRenderEvent(sequelize, renderId, event)) !== null;
 
 test("50 concurrent claims never hand out one task twice", async () => {
   const user = await f.user();
@@ -154,7 +157,7 @@ describe("pause and resume", () => {
     const renderId = await f.render(user, { frames: "1-2" });
     const running = (await claim(worker))!;
 
-    expect(await pauseRender(sequelize, renderId)).toBe(true);
+    expect(await changed(renderId, "paused")).toBe(true);
 
     expect(await claim(await f.worker(user))).toBeNull();
     const lease = { taskId: running.id, workerId: worker, leaseToken: running.leaseToken };
@@ -162,9 +165,9 @@ describe("pause and resume", () => {
       keepRunning: false,
       reason: "The render was paused.",
     });
-    expect(await pauseRender(sequelize, renderId)).toBe(false);
+    expect(await changed(renderId, "paused")).toBe(false);
 
-    expect(await resumeRender(sequelize, renderId)).toBe(true);
+    expect(await changed(renderId, "resumed")).toBe(true);
     const status = await f.one<{ status: string }>(`SELECT status FROM renders WHERE id = $renderId`, { renderId });
     expect(status.status).toBe("rendering");
     expect((await claim(worker))?.frameStart).toBe(2);
@@ -174,11 +177,11 @@ describe("pause and resume", () => {
   test("a render paused before it started resumes as queued", async () => {
     const user = await f.user();
     const renderId = await f.render(user, { frames: "1" });
-    await pauseRender(sequelize, renderId);
-    await resumeRender(sequelize, renderId);
+    await changed(renderId, "paused");
+    await changed(renderId, "resumed");
     const render = await f.one<{ status: string }>(`SELECT status FROM renders WHERE id = $renderId`, { renderId });
     expect(render.status).toBe("queued");
-    expect(await resumeRender(sequelize, renderId)).toBe(false);
+    expect(await changed(renderId, "resumed")).toBe(false);
   });
 });
 

@@ -1,8 +1,9 @@
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
+import type { RenderEvent } from "../../domain/render-lifecycle";
 import {
-  cancelRender,
+  applyRenderEvent,
   claimTask,
   completeInspection,
   completeTask,
@@ -52,6 +53,8 @@ const frame = (n: number) => ({
   blenderVersion: "3.4.1",
 });
 
+/** Applies a lifecycle event; whether the render took it. */
+const changed = async (renderId: number, event: RenderEvent) => (await applyRenderEvent(sequelize, renderId, event)) !== null;
 const expireLease = (taskId: number) =>
   sequelize.query(`UPDATE tasks SET lease_expires_at = now() - interval '1 second' WHERE id = $taskId`, { bind: { taskId } });
 
@@ -242,8 +245,8 @@ test("release gives the task back without a failure", async () => {
 test("cancel stops the render's tasks: nothing handed out, running agents hear stop", async () => {
   const { workerId, renderId, lease } = await leased({ frames: "1-3" });
 
-  expect(await cancelRender(sequelize, renderId)).toBe(true);
-  expect(await cancelRender(sequelize, renderId)).toBe(false);
+  expect(await changed(renderId, "cancelled")).toBe(true);
+  expect(await changed(renderId, "cancelled")).toBe(false);
 
   expect(await claimTask(sequelize, { workerId })).toBeNull();
   expect(await heartbeatTask(sequelize, { ...lease, progress: 0.9 })).toEqual({
@@ -271,7 +274,7 @@ test("cancelling while workers claim and fail neither deadlocks nor leaves work 
       ...failing.map((task, i) =>
         failTask(sequelize, { taskId: task!.id, workerId: workers[i], leaseToken: task!.leaseToken, error: "x" }),
       ),
-      cancelRender(sequelize, renderId),
+      changed(renderId, "cancelled"),
     ]);
 
     const left = await f.all(`SELECT id FROM tasks WHERE render_id = $renderId AND status IN ('queued', 'leased')`, {

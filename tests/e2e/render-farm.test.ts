@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { inspectImage } from "../../app/domain/image";
+import { inspectImage } from "../../domain/image";
 import { frameListSchema } from "../../contract";
 import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { unzip } from "../helpers/fixtures";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { QueryTypes, type Sequelize } from "sequelize";
-import { parseFrameRange, splitIntoTasks } from "../../app/domain/frames";
+import { parseFrameRange, splitIntoTasks } from "../../domain/frames";
 import type { RenderStatus } from "../../db/models";
 import { createRenderTasks } from "../../db/sql/queue";
 

@@ -1,7 +1,7 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { FrameDto } from "../../../contract";
-import { FrameRangeError, formatFrameRange, parseFrameRange, type FrameRange } from "../../../app/domain/frames";
+import { FrameRangeError, formatFrameRange, parseFrameRange, type FrameRange } from "../../../domain/frames";
 import type { ApiClient } from "../../lib/client";
 import { defineCommand, type CliContext } from "../../lib/context";
 import { NotFoundError, UsageError, UserError } from "../../lib/errors";

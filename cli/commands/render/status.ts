@@ -5,8 +5,8 @@ import { AuthError, NotFoundError, UserError } from "../../lib/errors";
 import { readEvents } from "../../lib/events";
 import { parseId } from "../../lib/ids";
 import { describeRender } from "../../lib/renders";
+import { isRenderFinished } from "../../../domain/render-lifecycle";
 
-const FINISHED: RenderDto["status"][] = ["done", "cancelled", "failed"];
 /** Reconnects after the stream broke (a server restart, a network blip) before giving up. */
 const RECONNECTS = 5;
 
@@ -66,7 +66,7 @@ async function watch(client: ApiClient, id: number, show: (render: RenderDto) =>
         broken = 0;
         const render = renderSchema.parse(JSON.parse(event.data));
         show(render);
-        if (FINISHED.includes(render.status)) return render;
+        if (isRenderFinished(render.status)) return render;
       }
     } catch (error) {
       if (error instanceof NotFoundError || error instanceof AuthError) throw error;

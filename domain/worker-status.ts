@@ -1,4 +1,5 @@
-import type { WorkerStatus } from "../../db/models";
+export const WORKER_STATUSES = ["idle", "rendering", "sleeping", "offline"] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 
 /**
  * An agent says hello about once a minute even when it sleeps, and heartbeats while it

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, test } from "vitest";
-import { BLENDER, makeScene } from "../../tests/helpers/scenes";
+import { BLENDER, makeScene } from "../tests/helpers/scenes";
 import { type ImageFormat, inspectImage } from "./image";
 
 // ---- bytes built by hand, so each bad input is exactly what it claims ----

@@ -1,9 +1,7 @@
-import type { OutputFormat } from "../../db/models";
+import { FRAME_EXTENSIONS, type OutputFormat } from "./output-format";
 
 // What a rendered frame is called on the user's disk: one name for the single-frame
 // download, the zip's entries and the CLI's files, so a re-download finds what it has.
-
-export const FRAME_EXTENSIONS: Record<OutputFormat, string> = { PNG: "png", JPEG: "jpg", OPEN_EXR: "exr" };
 
 /** The name of the scene in file names: the main .blend's, without folders and extension. */
 export function sceneBaseName(archive: { filename: string; mainPath: string | null }): string {

@@ -4,7 +4,12 @@
  * that saved it. Pure: callers bring the bytes.
  */
 
-export type BlendCompression = "none" | "gzip" | "zstd";
+export const BLEND_COMPRESSIONS = ["none", "gzip", "zstd"] as const;
+export type BlendCompression = (typeof BLEND_COMPRESSIONS)[number];
+
+/** An upload is a .blend, or a zip of a .blend with what it needs. */
+export const ARCHIVE_KINDS = ["blend", "zip"] as const;
+export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
 
 export interface BlendHeader {
   /** Blender version that saved the file, e.g. "3.4", "2.79", "5.0". */
@@ -15,9 +20,6 @@ export interface BlendHeader {
 
 /** Enough decompressed bytes for either header layout. */
 export const BLEND_HEADER_BYTES = 17;
-
-/** Enough raw bytes to tell the outer compression or a zip. */
-export const MAGIC_BYTES = 4;
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];

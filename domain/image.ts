@@ -1,10 +1,13 @@
+import type { OutputFormat } from "./output-format";
+
 /**
  * What an uploaded frame is, from its first bytes: PNG, JPEG or OpenEXR, and its size.
  * Pure: callers bring the bytes (the whole file, or its first IMAGE_PROBE_BYTES).
  * Anything else, or a header cut short, is null.
  */
 
-export type ImageFormat = "PNG" | "JPEG" | "OPEN_EXR";
+/** The formats a frame may come back in: those a render can write. */
+export type ImageFormat = OutputFormat;
 
 export interface ImageInfo {
   format: ImageFormat;
