@@ -19,6 +19,9 @@ export { ArchiveRefused };
 //
 // An entry in use by a task is never evicted, even past the limit. One agent per dir.
 
+/** Where in an entry a zip is unpacked. */
+const ZIP_FILES = "files";
+
 export type CachedArchiveRef = ClaimedTask["archive"];
 
 /** Fetches the archive's bytes into `file`, verified against its sha256 (AgentClient.downloadArchive). */
@@ -29,6 +32,7 @@ interface Entry {
   bytes: number;
   lastUsed: number;
   blendPath: string;
+  kind: ArchiveKind;
 }
 
 interface EntryFile {
@@ -42,6 +46,8 @@ export interface CachedArchive {
   hash: string;
   /** The .blend Blender opens. */
   blendFile: string;
+  /** The archive's own files (the .blend, or the zip's unpacked tree): all a sandboxed Blender may read. */
+  dir: string;
   /** Ends this task's use: the entry may be evicted again. Call once. */
   release(): void;
 }
@@ -102,6 +108,7 @@ export class ArchiveCache {
     return {
       hash,
       blendFile: path.join(this.archivesDir, hash, entry.blendPath),
+      dir: path.join(this.archivesDir, hash, entry.kind === "zip" ? ZIP_FILES : ""),
       release: () => {
         if (released) return;
         released = true;
@@ -156,7 +163,7 @@ export class ArchiveCache {
       const target = path.join(this.archivesDir, archive.hash);
       await fs.rm(target, { recursive: true, force: true });
       await fs.rename(staged, target);
-      const entry: Entry = { hash: archive.hash, bytes: file.bytes, lastUsed: this.now(), blendPath: file.blendPath };
+      const entry: Entry = { hash: archive.hash, bytes: file.bytes, lastUsed: this.now(), blendPath: file.blendPath, kind: file.kind };
       this.entries.set(archive.hash, entry);
       this.options.log?.(`Cached archive ${archive.hash.slice(0, 12)} (${file.bytes} bytes).`);
       return entry;
@@ -172,12 +179,12 @@ export class ArchiveCache {
 
   private async unpack(archive: CachedArchiveRef, download: string, staged: string, signal?: AbortSignal): Promise<EntryFile> {
     if (!archive.mainPath) throw new ArchiveRefused("The server named no main .blend for this zip; it cannot be rendered.");
-    const { bytes, files } = await unpackZip(download, path.join(staged, "files"), { maxBytes: this.options.maxBytes, signal });
+    const { bytes, files } = await unpackZip(download, path.join(staged, ZIP_FILES), { maxBytes: this.options.maxBytes, signal });
     // Only a name that passed the entry checks can match, so the main path cannot escape either.
     const main = files.find((name) => name === normalizeZipPath(archive.mainPath!));
     if (!main) throw new ArchiveRefused(`The zip has no "${archive.mainPath}", the .blend the task names.`);
     await fs.rm(download, { force: true });
-    return { kind: "zip", bytes, blendPath: path.join("files", main) };
+    return { kind: "zip", bytes, blendPath: path.join(ZIP_FILES, main) };
   }
 
   /** Least recently used first, until the entries fit; entries in use stay. */
@@ -202,9 +209,9 @@ async function readEntry(dir: string, hash: string): Promise<Entry | null> {
     const file = path.join(dir, "entry.json");
     const [text, stat] = await Promise.all([fs.readFile(file, "utf8"), fs.stat(file)]);
     const json = JSON.parse(text) as Partial<EntryFile>;
-    if (typeof json.bytes !== "number" || typeof json.blendPath !== "string") return null;
+    if (typeof json.bytes !== "number" || typeof json.blendPath !== "string" || (json.kind !== "blend" && json.kind !== "zip")) return null;
     await fs.access(path.join(dir, json.blendPath));
-    return { hash, bytes: json.bytes, lastUsed: stat.mtimeMs, blendPath: json.blendPath };
+    return { hash, bytes: json.bytes, lastUsed: stat.mtimeMs, blendPath: json.blendPath, kind: json.kind };
   } catch {
     return null;
   }

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { FRAME_EXTENSIONS, type OutputFormat } from "../domain/output-format";
 import { type BlenderEvent, type RenderSettings, parseBlenderLine } from "./blender-output";
+import { type BlenderFiles, NO_SANDBOX, sandboxedRunner } from "./sandbox";
 
 export { BlenderProgress, parseBlenderLine, type BlenderEvent, type RenderSettings } from "./blender-output";
 
@@ -23,6 +23,8 @@ const SAFE_START = ["-b", "--factory-startup", "--disable-autoexec"] as const;
 
 export interface RenderJob {
   blendFile: string;
+  /** The archive's folder, the only files Blender may read in its sandbox; default the .blend's folder. */
+  archiveDir?: string;
   outputDir: string;
   format: OutputFormat;
   frameStart: number;
@@ -93,31 +95,17 @@ export interface BlenderProcess {
   exited: Promise<{ exitCode: number | null; signal: string | null; startError?: string }>;
   kill(signal: NodeJS.Signals): void;
 }
-export type BlenderRunner = (blender: string, argv: readonly string[]) => BlenderProcess;
+/** Starts Blender; `files` is what it may see besides itself (agent/sandbox.ts). */
+export type BlenderRunner = (blender: string, argv: readonly string[], files?: BlenderFiles) => BlenderProcess;
 
-export const execaRunner: BlenderRunner = (blender, argv) => {
-  const subprocess = execa(blender, argv, {
-    all: true,
-    buffer: false,
-    reject: false,
-    stdin: "ignore",
-    // runBlender sends SIGKILL itself after its own grace period.
-    forceKillAfterDelay: false,
-  });
-  return {
-    lines: subprocess.iterable({ from: "all" }),
-    exited: subprocess.then((result) => ({
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      startError: result.exitCode === undefined && !result.signal ? result.originalMessage || result.message : undefined,
-    })),
-    kill: (signal) => void subprocess.kill(signal),
-  };
-};
+/** Without a runner: no sandbox, but never the agent's environment (the agent passes its sandboxed runner). */
+const unsandboxed = sandboxedRunner(NO_SANDBOX);
 
 export interface BlenderRun {
   blender: string;
   argv: string[];
+  /** What Blender may read and write besides itself, when it runs sandboxed. */
+  files?: BlenderFiles;
   /** Files that must exist for the run to count as a success (see framePaths). */
   expectedFiles?: string[];
   onEvent?: (event: BlenderEvent) => void;
@@ -149,7 +137,7 @@ export const LOG_TAIL_LINES = 200;
 const MAX_ERRORS = 50;
 
 export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
-  const { blender, argv, expectedFiles = [], onEvent, signal, runner = execaRunner, killGraceMs = 5000 } = run;
+  const { blender, argv, files, expectedFiles = [], onEvent, signal, runner = unsandboxed, killGraceMs = 5000 } = run;
   const result: BlenderResult = {
     ok: false,
     exitCode: null,
@@ -165,7 +153,7 @@ export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
   };
   if (signal?.aborted) return { ...result, cancelled: true, errors: ["Cancelled before Blender started."] };
 
-  const child = runner(blender, argv);
+  const child = runner(blender, argv, files);
   let forceKill: NodeJS.Timeout | undefined;
   const stop = () => {
     if (forceKill) return;
@@ -212,8 +200,9 @@ export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
 }
 
 /** Renders a job: its argv, and success only when all its frames are on disk. */
-export function renderFrames({ job, ...run }: Omit<BlenderRun, "argv" | "expectedFiles"> & { job: RenderJob }) {
-  return runBlender({ ...run, argv: blenderArgv(job), expectedFiles: framePaths(job) });
+export function renderFrames({ job, ...run }: Omit<BlenderRun, "argv" | "expectedFiles" | "files"> & { job: RenderJob }) {
+  const files = { readOnly: [job.archiveDir ?? path.dirname(job.blendFile)], writable: [job.outputDir] };
+  return runBlender({ ...run, argv: blenderArgv(job), files, expectedFiles: framePaths(job) });
 }
 
 function record(result: BlenderResult, event: BlenderEvent) {
@@ -252,7 +241,7 @@ export interface BlenderInfo {
 /** What the Blender at this path is, by running it (about a second). */
 export async function detectBlender(
   blender: string,
-  { runner = execaRunner, signal }: { runner?: BlenderRunner; signal?: AbortSignal } = {},
+  { runner = unsandboxed, signal }: { runner?: BlenderRunner; signal?: AbortSignal } = {},
 ): Promise<BlenderInfo> {
   const result = await runBlender({ blender, argv: [...SAFE_START, "--python-expr", scripts.detect], runner, signal });
   const info = result.blenderInfo as { version?: unknown; denoiser?: unknown } | null;

@@ -16,6 +16,7 @@ const file = {
   threads: 3,
   cacheBytes: "5G",
   schedule: "* 0-6 * * *",
+  sandbox: "off",
 };
 const env = {
   CACTUS_SERVER: "http://from-env:3000",
@@ -25,6 +26,7 @@ const env = {
   CACTUS_THREADS: "4",
   CACTUS_CACHE_BYTES: "10G",
   CACTUS_SCHEDULE: "* 22-23 * * *",
+  CACTUS_SANDBOX: "auto",
 };
 const flags = {
   server: "flag-host:8080/",
@@ -34,6 +36,7 @@ const flags = {
   threads: "2",
   cacheBytes: "1G",
   schedule: "* * * * 1-5",
+  sandbox: "bwrap",
 };
 
 describe("agent settings", () => {
@@ -46,6 +49,7 @@ describe("agent settings", () => {
       threads: 2,
       cacheBytes: 1024 ** 3,
       schedule: "* * * * 1-5",
+      sandbox: "bwrap",
     });
     expect(resolveConfig({}, env, file, user)).toEqual({
       server: "http://from-env:3000",
@@ -55,6 +59,7 @@ describe("agent settings", () => {
       threads: 4,
       cacheBytes: 10 * 1024 ** 3,
       schedule: "* 22-23 * * *",
+      sandbox: "auto",
     });
     expect(resolveConfig({}, {}, file, user)).toEqual({
       server: "http://from-file:3000",
@@ -64,6 +69,7 @@ describe("agent settings", () => {
       threads: 3,
       cacheBytes: 5 * 1024 ** 3,
       schedule: "* 0-6 * * *",
+      sandbox: "off",
     });
   });
 
@@ -72,7 +78,7 @@ describe("agent settings", () => {
     expect(config).toMatchObject({ server: "http://file:1", token: "ccw_flag", threads: 8 });
   });
 
-  test("defaults: `blender`, all cores, 20 GiB, always awake, a cache under ~/.cache or /var/cache for root", () => {
+  test("defaults: `blender`, all cores, 20 GiB, always awake, the sandbox where it works, a cache under ~/.cache or /var/cache for root", () => {
     expect(resolveConfig({}, {}, {}, user)).toEqual({
       server: undefined,
       token: undefined,
@@ -81,6 +87,7 @@ describe("agent settings", () => {
       threads: 6,
       cacheBytes: DEFAULT_CACHE_BYTES,
       schedule: null,
+      sandbox: "auto",
     });
     expect(DEFAULT_CACHE_BYTES).toBe(20 * 1024 ** 3);
     expect(resolveConfig({}, {}, {}, root).cacheDir).toBe("/var/cache/cactus-agent");
@@ -91,6 +98,8 @@ describe("agent settings", () => {
     expect(() => resolveConfig({}, { CACTUS_THREADS: "many" }, {}, user)).toThrow(ConfigError);
     expect(() => resolveConfig({}, { CACTUS_CACHE_BYTES: "lots" }, {}, user)).toThrow(/bytes like 20G or 500M, not "lots"/);
     expect(() => resolveConfig({ server: "ftp://farm" }, {}, {}, user)).toThrow(/not an http\(s\) URL/);
+    expect(() => resolveConfig({}, { CACTUS_SANDBOX: "firejail" }, {}, user)).toThrow(/sandbox must be auto, bwrap or off, not "firejail"/);
+    expect(resolveConfig({ sandbox: "OFF" }, {}, {}, user).sandbox).toBe("off");
   });
 
   test("cache sizes in bytes or binary units", () => {

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { SANDBOX_SETTINGS, type SandboxSetting } from "./sandbox";
 
 // The agent's settings resolve flag > env > config file (/etc/cactus/agent.json, or
 // $CACTUS_AGENT_CONFIG), like the CLI's, so a systemd unit can keep the token in an
@@ -29,6 +30,7 @@ const fileConfigSchema = z
     threads: z.union([z.number(), z.string()]).optional(),
     cacheBytes: z.union([z.number(), z.string()]).optional(),
     schedule: z.string().optional(),
+    sandbox: z.string().optional(),
   })
   .strict();
 export type FileConfig = z.infer<typeof fileConfigSchema>;
@@ -41,6 +43,7 @@ export interface ConfigFlags {
   threads?: string | number;
   cacheBytes?: string | number;
   schedule?: string;
+  sandbox?: string;
 }
 
 export interface AgentConfig {
@@ -54,6 +57,8 @@ export interface AgentConfig {
   cacheBytes: number;
   /** A 5-field cron expression of the minutes the agent is awake; null: always. */
   schedule: string | null;
+  /** How Blender runs (agent/sandbox.ts): auto is bwrap where it works. */
+  sandbox: SandboxSetting;
 }
 
 /** What the defaults depend on, so tests can be root or not on any machine. */
@@ -104,6 +109,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env, file: FileConfig, ma
   const cacheBytes = pick(flags.cacheBytes, env.CACTUS_CACHE_BYTES, file.cacheBytes);
   const cacheDir = pick(flags.cacheDir, env.CACTUS_AGENT_CACHE, file.cacheDir);
   const schedule = pick(flags.schedule, env.CACTUS_SCHEDULE, file.schedule);
+  const sandbox = pick(flags.sandbox, env.CACTUS_SANDBOX, file.sandbox);
   return {
     server: server === undefined ? undefined : normalizeServer(server),
     token: pick(flags.token, env.CACTUS_WORKER_TOKEN, file.token),
@@ -112,6 +118,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env, file: FileConfig, ma
     threads: threads === undefined ? machine.cores : parseThreads(threads),
     cacheBytes: cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(cacheBytes),
     schedule: schedule ?? null,
+    sandbox: sandbox === undefined ? "auto" : parseSandbox(sandbox),
   };
 }
 
@@ -144,6 +151,14 @@ function parseThreads(value: string | number): number {
     throw new ConfigError(`Threads must be a whole number ≥ 1, not "${value}" (CACTUS_THREADS or --threads).`);
   }
   return threads;
+}
+
+function parseSandbox(value: string): SandboxSetting {
+  const setting = SANDBOX_SETTINGS.find((known) => known === value.trim().toLowerCase());
+  if (!setting) {
+    throw new ConfigError(`The sandbox must be auto, bwrap or off, not "${value}" (CACTUS_SANDBOX or --sandbox).`);
+  }
+  return setting;
 }
 
 const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

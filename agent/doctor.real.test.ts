@@ -21,7 +21,7 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-test("the real Blender runs, renders the doctor's test frame, and every check passes", async () => {
+test("the real Blender runs in its bwrap sandbox, renders the doctor's test frame, and every check passes", async () => {
   const config = resolveConfig(
     { server: farm.url, token: WORKER_TOKEN, blender: BLENDER, cacheDir: path.join(dir, "cache"), threads: 2 },
     {},
@@ -29,6 +29,7 @@ test("the real Blender runs, renders the doctor's test frame, and every check pa
   );
   const checks = await runDoctor(config);
   expect(checks.map(({ name, status }) => [name, status])).toEqual([
+    ["Sandbox", "ok"],
     ["Blender runs", "ok"],
     ["Denoiser", "info"],
     ["Blender renders", "ok"],
@@ -36,13 +37,16 @@ test("the real Blender runs, renders the doctor's test frame, and every check pa
     ["Server", "ok"],
     ["Worker token", "ok"],
   ]);
-  expect(checks[2].detail).toMatch(/^a 32×24 test frame in \d+\.\d s$/);
-  expect(farm.to("POST", /\/agent\/hello$/)[0].body).toMatchObject({ blenderVersion: expect.stringMatching(/^\d+\.\d+/) });
+  expect(checks[3].detail).toMatch(/^a 32×24 test frame in \d+\.\d s$/);
+  expect(farm.to("POST", /\/agent\/hello$/)[0].body).toMatchObject({
+    blenderVersion: expect.stringMatching(/^\d+\.\d+/),
+    capabilities: { sandbox: "bwrap" },
+  });
 });
 
 test("a path that is not Blender fails the first check, and the render is not tried", async () => {
   const config = resolveConfig({ server: farm.url, token: WORKER_TOKEN, blender: "/usr/bin/true", cacheDir: path.join(dir, "cache") }, {}, {});
   const checks = await runDoctor(config);
-  expect(checks[0]).toEqual({ name: "Blender runs", status: "fail", detail: expect.stringMatching(/does not run as Blender.*CACTUS_BLENDER/) });
+  expect(checks[1]).toEqual({ name: "Blender runs", status: "fail", detail: expect.stringMatching(/does not run as Blender.*CACTUS_BLENDER/) });
   expect(checks.map((check) => check.name)).not.toContain("Blender renders");
 });

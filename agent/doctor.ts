@@ -4,16 +4,17 @@ import path from "node:path";
 import { inspectImage } from "../domain/image";
 import { type BlenderInfo, type BlenderRunner, detectBlender, framePaths, renderFrames, runBlender } from "./blender";
 import { AgentClient } from "./client";
-import type { AgentConfig } from "./config";
+import type { AgentConfig, Env } from "./config";
+import { NO_SANDBOX, type Sandbox, SandboxUnavailable, detectSandbox, sandboxedRunner } from "./sandbox";
 
 // `cactus-agent doctor`: what a person installing an agent wants to know before leaving
-// it alone — Blender runs and renders, the cache is writable, the server answers and
-// knows this token. Each check says what to do when it fails.
+// it alone — Blender runs sandboxed and renders, the cache is writable, the server answers
+// and knows this token. Each check says what to do when it fails.
 
 export interface Check {
   name: string;
-  /** "info" never fails the doctor: something worth knowing, not something wrong. */
-  status: "ok" | "fail" | "info";
+  /** "info" and "warn" never fail the doctor: something worth knowing, or worth fixing. */
+  status: "ok" | "fail" | "warn" | "info";
   detail: string;
 }
 
@@ -36,13 +37,41 @@ scene.frame_end = 1
 bpy.ops.wm.save_as_mainfile(filepath=sys.argv[sys.argv.index("--") + 1])
 `;
 
-export async function runDoctor(config: AgentConfig, { runner }: { runner?: BlenderRunner } = {}): Promise<Check[]> {
+export async function runDoctor(
+  config: AgentConfig,
+  { runner: injected, env = process.env }: { runner?: BlenderRunner; env?: Env } = {},
+): Promise<Check[]> {
   const checks: Check[] = [];
+  const sandbox = await checkSandbox(config, checks, env);
+  // The agent's very runner: Blender is checked where it will render.
+  const runner = injected ?? sandboxedRunner(sandbox, { searchPath: env.PATH });
   const info = await checkBlender(config, checks, runner);
   if (info) await checkRender(config, checks, runner);
   await checkCacheDir(config, checks);
-  await checkServer(config, checks, info);
+  await checkServer(config, checks, info, sandbox);
   return checks;
+}
+
+async function checkSandbox(config: AgentConfig, checks: Check[], env: Env): Promise<Sandbox> {
+  const name = "Sandbox";
+  try {
+    const sandbox = await detectSandbox(config.sandbox, { searchPath: env.PATH });
+    if (sandbox.mode === "bwrap") {
+      checks.push({ name, status: "ok", detail: `bwrap (${sandbox.bwrap?.path}): Blender runs with no network and sees only its task's files` });
+    } else {
+      checks.push({
+        name,
+        status: "warn",
+        detail: `off, ${sandbox.reason}: Blender runs with this user's rights, so keep this worker to renders you trust`,
+      });
+    }
+    return sandbox;
+  } catch (error) {
+    if (!(error instanceof SandboxUnavailable)) throw error;
+    // The checks below still run, without one, so that they say what else is wrong.
+    checks.push({ name, status: "fail", detail: error.message });
+    return NO_SANDBOX;
+  }
 }
 
 async function checkBlender(config: AgentConfig, checks: Check[], runner?: BlenderRunner): Promise<BlenderInfo | null> {
@@ -71,6 +100,7 @@ async function checkRender(config: AgentConfig, checks: Check[], runner?: Blende
     const made = await runBlender({
       blender: config.blender,
       argv: ["-b", "--factory-startup", "--python-expr", MAKE_TEST_SCENE, "--", blendFile],
+      files: { writable: [dir] },
       expectedFiles: [blendFile],
       runner,
     });
@@ -117,7 +147,7 @@ async function checkCacheDir(config: AgentConfig, checks: Check[]) {
   }
 }
 
-async function checkServer(config: AgentConfig, checks: Check[], info: BlenderInfo | null) {
+async function checkServer(config: AgentConfig, checks: Check[], info: BlenderInfo | null, sandbox: Sandbox) {
   if (!config.server) {
     checks.push({ name: "Server", status: "fail", detail: "no server set: set CACTUS_SERVER (or --server) to the farm's URL" });
     return;
@@ -137,7 +167,7 @@ async function checkServer(config: AgentConfig, checks: Check[], info: BlenderIn
   try {
     const answer = await client.hello({
       blenderVersion: info?.version ?? "unknown",
-      capabilities: { denoiser: info?.hasDenoiser ?? false, threads: config.threads },
+      capabilities: { denoiser: info?.hasDenoiser ?? false, threads: config.threads, sandbox: sandbox.mode },
     });
     const { name, id, enabled } = answer.worker;
     checks.push({
@@ -151,7 +181,7 @@ async function checkServer(config: AgentConfig, checks: Check[], info: BlenderIn
 }
 
 export function formatChecks(checks: Check[]): string {
-  const mark = { ok: "✓", fail: "✗", info: "·" } as const;
+  const mark = { ok: "✓", fail: "✗", warn: "!", info: "·" } as const;
   const lines = checks.map((check) => `  ${mark[check.status]} ${check.name}: ${check.detail}`);
   const failed = checks.filter((check) => check.status === "fail").length;
   lines.push(failed === 0 ? "All checks passed." : `${failed} check${failed === 1 ? "" : "s"} failed.`);

@@ -69,7 +69,40 @@ describe("cactus-agent", () => {
     expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "render"]);
     expect(blender.runs[1].argv).toContain("3"); // -t 3
     expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
-    expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no\), 3 threads/);
+    expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no\), sandbox bwrap, 3 threads/);
+  });
+
+  test("task folders an earlier run left are removed at start, and each task's goes when it ends", async () => {
+    const tasks = path.join(dir, "cache", "tasks");
+    await fs.mkdir(path.join(tasks, "cactus-task-3-killed"), { recursive: true });
+    await fs.writeFile(path.join(tasks, "cactus-task-3-killed", "frame_00001.png"), "half a frame");
+    await fs.mkdir(path.join(tasks, "blender-abc123"));
+    const scene = Buffer.from("BLENDER-v304 tidy scene");
+    farm.archives.set(renderTask(scene).archive.hash, scene);
+    farm.queue.push(renderTask(scene));
+    const { io: agentIo, err } = io();
+    expect(await main(["--once"], agentIo, { runner: fakeBlender().runner })).toBe(0);
+    expect(err()).toContain(`Removed 2 task folders an earlier run left in ${tasks}.`);
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
+    expect(await fs.readdir(tasks)).toEqual([]);
+  });
+
+  test("--sandbox off: a warning at start, and the hello says so", async () => {
+    const { io: agentIo, err } = io();
+    expect(await main(["--once", "--sandbox", "off"], agentIo, { runner: fakeBlender().runner })).toBe(0);
+    expect(err()).toMatch(/sandbox off, /);
+    expect(err()).toContain("Warning: Blender runs without a sandbox (turned off (--sandbox off)): a .blend it renders can read any file");
+    expect(farm.to("POST", /\/hello$/)[0].body).toMatchObject({ capabilities: { sandbox: "off" } });
+  });
+
+  test("no bwrap on the PATH: auto warns and runs without; CACTUS_SANDBOX=bwrap refuses to start (exit 1)", async () => {
+    const auto = io({ PATH: "/nowhere" });
+    expect(await main(["--once"], auto.io, { runner: fakeBlender().runner })).toBe(0);
+    expect(auto.err()).toContain("Warning: Blender runs without a sandbox (bwrap is not installed (Debian: sudo apt-get install bubblewrap))");
+    const strict = io({ PATH: "/nowhere", CACTUS_SANDBOX: "bwrap" });
+    expect(await main(["--once"], strict.io, { runner: fakeBlender().runner })).toBe(1);
+    expect(strict.err()).toMatch(/cactus-agent: Blender cannot run in a sandbox here: bwrap is not installed .* --sandbox off/);
+    expect(farm.to("POST", /\/hello$/)).toHaveLength(1);
   });
 
   test("CACTUS_AGENT_TIMINGS: each task's claim, Blender start and exit, upload and completion, in order", async () => {
@@ -135,6 +168,7 @@ describe("cactus-agent", () => {
     test("all checks pass: exit 0, and it says what it found", async () => {
       const { io: agentIo, out } = io();
       expect(await main(["doctor"], agentIo, { runner: testFrames().runner })).toBe(0);
+      expect(out()).toMatch(/✓ Sandbox: bwrap \(\/usr\/bin\/bwrap\): Blender runs with no network and sees only its task's files/);
       expect(out()).toContain("✓ Blender runs: Blender 3.4.1 (blender)");
       expect(out()).toContain("· Denoiser: this Blender has no OpenImageDenoise");
       expect(out()).toMatch(/✓ Blender renders: a 32×24 test frame in/);
@@ -150,6 +184,17 @@ describe("cactus-agent", () => {
       expect(out()).toContain("✗ Blender renders: the test frame is PNG 64×48, not a 32×24 PNG");
       expect(out()).toMatch(/✗ Worker token: .*worker token is not valid/);
       expect(out()).toMatch(/2 checks failed\.\n$/);
+    });
+
+    test("the sandbox: a warning when it is off, a failure when bwrap is required and missing", async () => {
+      const off = io({ CACTUS_SANDBOX: "off" });
+      expect(await main(["doctor"], off.io, { runner: testFrames().runner })).toBe(0);
+      expect(off.out()).toContain("! Sandbox: off, turned off (--sandbox off): Blender runs with this user's rights");
+      expect(farm.to("POST", /\/hello$/).at(-1)?.body).toMatchObject({ capabilities: { sandbox: "off" } });
+      const missing = io({ CACTUS_SANDBOX: "bwrap", PATH: "/nowhere" });
+      expect(await main(["doctor"], missing.io, { runner: testFrames().runner })).toBe(1);
+      expect(missing.out()).toMatch(/✗ Sandbox: Blender cannot run in a sandbox here: bwrap is not installed/);
+      expect(missing.out()).toContain("✓ Blender runs");
     });
 
     test("no server answering: the server check fails and the token is not tried", async () => {

@@ -1,3 +1,4 @@
+import path from "node:path";
 import yargs, { type Argv } from "yargs";
 import pkg from "../package.json" with { type: "json" };
 import { ArchiveCache } from "./archive-cache";
@@ -6,7 +7,9 @@ import { AgentClient, WorkerUnauthorized } from "./client";
 import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig } from "./config";
 import { formatChecks, runDoctor } from "./doctor";
 import { AgentLoop } from "./loop";
+import { type Sandbox, detectSandbox, sandboxedRunner } from "./sandbox";
 import { parseSchedule } from "./schedule";
+import { openWorkDir } from "./task-run";
 import { openTimingsLog } from "./timings-log";
 
 // `cactus-agent`: the worker program of Blender Cactus. The only file that exits the
@@ -21,6 +24,7 @@ export interface AgentIo {
 }
 
 export interface AgentDeps {
+  /** Runs Blender instead of the sandboxed runner (tests inject a fake Blender here). */
   runner?: BlenderRunner;
   /** Sees the loop once made: tests stop it as SIGTERM would. */
   onLoop?: (loop: AgentLoop) => void;
@@ -42,6 +46,10 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
     .option("cache-dir", { type: "string", describe: "Where archives are kept (else CACTUS_AGENT_CACHE)" })
     .option("threads", { type: "string", describe: "Render threads (else CACTUS_THREADS, else all cores)" })
     .option("cache-bytes", { type: "string", describe: "Archive cache size, e.g. 20G (else CACTUS_CACHE_BYTES)" })
+    .option("sandbox", {
+      type: "string",
+      describe: "How Blender runs: auto (bwrap where it works), bwrap (or refuse to start), off (else CACTUS_SANDBOX)",
+    })
     .command(
       ["run", "$0"],
       "Render the farm's tasks until stopped (the default)",
@@ -55,11 +63,11 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
     )
     .command(
       "doctor",
-      "Check that Blender runs and renders, the cache is writable, the server answers and the token is valid",
+      "Check that Blender runs and renders (in its sandbox), the cache is writable, the server answers and the token is valid",
       (y: Argv) => y,
       async (args) => {
         const config = await loadConfig(args as ConfigFlags, io.env);
-        const checks = await runDoctor(config, { runner: deps.runner });
+        const checks = await runDoctor(config, { runner: deps.runner, env: io.env });
         io.stdout.write(`cactus-agent doctor\n${formatChecks(checks)}\n`);
         result.code = checks.some((check) => check.status === "fail") ? EXIT.error : EXIT.ok;
       },
@@ -76,7 +84,9 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
     })
     .epilogue(
       "Settings resolve flag > env (CACTUS_SERVER, CACTUS_WORKER_TOKEN, CACTUS_BLENDER, CACTUS_AGENT_CACHE, CACTUS_THREADS, " +
-        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE) > the config file ($CACTUS_AGENT_CONFIG or /etc/cactus/agent.json).\n" +
+        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE, CACTUS_SANDBOX) > the config file ($CACTUS_AGENT_CONFIG or /etc/cactus/agent.json).\n" +
+        "Blender runs with a scrubbed environment, and where bwrap works in a sandbox with no network that sees only its task's files; " +
+        "--sandbox off runs it with this user's rights.\n" +
         "SIGTERM finishes the current task, or releases it back to the queue, then exits 0.\n" +
         "Exit codes: 0 ok, 1 error, 2 bad settings, 3 the token is not valid.",
     );
@@ -100,14 +110,23 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     log,
   });
   await cache.open();
-  const blenderInfo = await detectBlender(config.blender, { runner: deps.runner });
+  // Each task's frames and each Blender's temp dir live here; a killed agent's leftovers go now.
+  const workDir = path.join(config.cacheDir, "tasks");
+  const leftovers = await openWorkDir(workDir);
+  if (leftovers > 0) log(`Removed ${leftovers} task folder${leftovers === 1 ? "" : "s"} an earlier run left in ${workDir}.`);
+  const sandbox = await detectSandbox(config.sandbox, { searchPath: io.env.PATH, tmpRoot: workDir });
+  const runner = deps.runner ?? sandboxedRunner(sandbox, { tmpRoot: workDir, searchPath: io.env.PATH });
+  const blenderInfo = await detectBlender(config.blender, { runner }).catch((error: Error) => {
+    throw sandbox.mode === "bwrap" ? new Error(`${error.message} It runs in a bwrap sandbox here: --sandbox off runs it without one.`) : error;
+  });
   const { bytes, entries } = cache.usage();
   log(
     `cactus-agent ${pkg.version}: Blender ${blenderInfo.version} (denoiser: ${blenderInfo.hasDenoiser ? "yes" : "no"}), ` +
-      `${config.threads} threads, ${entries} cached archives (${bytes} bytes) in ${config.cacheDir}, server ${server}` +
+      `sandbox ${sandbox.mode}, ${config.threads} threads, ${entries} cached archives (${bytes} bytes) in ${config.cacheDir}, server ${server}` +
       (schedule ? `, awake "${schedule.expression}"` : "") +
       ".",
   );
+  if (sandbox.mode === "off") log(sandboxWarning(sandbox));
   // For `npm run bench:agent`: when each task was claimed, rendered, uploaded (JSON lines).
   const timings = io.env.CACTUS_AGENT_TIMINGS ? openTimingsLog(io.env.CACTUS_AGENT_TIMINGS) : null;
   const loop = new AgentLoop({
@@ -117,7 +136,9 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     threads: config.threads,
     agentVersion: pkg.version,
     blenderInfo,
-    runner: deps.runner,
+    sandbox: sandbox.mode,
+    runner,
+    workDir,
     once: flags.once,
     schedule,
     log,
@@ -132,6 +153,14 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     timings?.close();
   }
   return EXIT.ok;
+}
+
+/** Said at every start of an agent whose Blender runs unconfined. */
+export function sandboxWarning(sandbox: Sandbox): string {
+  return (
+    `Warning: Blender runs without a sandbox (${sandbox.reason}): a .blend it renders can read any file this user can ` +
+    `and reach the network. Keep this worker to renders you trust.`
+  );
 }
 
 function requireServer(config: AgentConfig): { server: string; token: string } {

@@ -38,6 +38,7 @@ async function agent({ behave, token = WORKER_TOKEN, ...options }: Partial<LoopO
     threads: 2,
     agentVersion: "0.0.0-test",
     blenderInfo: { version: "3.4.1", hasDenoiser: false },
+    sandbox: "bwrap",
     runner: blender.runner,
     workDir: dir,
     idle: { initialMs: 5, maxMs: 40 },
@@ -86,7 +87,7 @@ describe("the loop", () => {
     expect(hello).toHaveLength(1);
     expect(hello[0].body).toEqual({
       blenderVersion: "3.4.1",
-      capabilities: { denoiser: false, threads: 2, agentVersion: "0.0.0-test" },
+      capabilities: { denoiser: false, threads: 2, agentVersion: "0.0.0-test", sandbox: "bwrap" },
       status: "idle",
     });
     const uploads = farm.to("PUT", /\/frames\//);

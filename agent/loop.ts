@@ -1,4 +1,5 @@
 import type { ClaimedTask } from "../contract";
+import type { SandboxMode } from "../domain/sandbox";
 import type { ArchiveCache } from "./archive-cache";
 import { type BlenderInfo, type BlenderRunner, detectBlender } from "./blender";
 import { type AgentClient, ServerRefused, ServerUnreachable, WorkerDisabled, WorkerUnauthorized } from "./client";
@@ -23,6 +24,8 @@ export interface LoopOptions {
   agentVersion: string;
   /** What detectBlender found; detected at the start of run() when not given. */
   blenderInfo?: BlenderInfo;
+  /** How the runner runs Blender, told to the server at hello. */
+  sandbox: SandboxMode;
   runner?: BlenderRunner;
   /** Stop (resolve run()) at the first claim that finds no task. */
   once?: boolean;
@@ -172,7 +175,12 @@ export class AgentLoop {
     const answer = await this.options.client.hello(
       {
         blenderVersion: info.version,
-        capabilities: { denoiser: info.hasDenoiser, threads: this.options.threads, agentVersion: this.options.agentVersion },
+        capabilities: {
+          denoiser: info.hasDenoiser,
+          threads: this.options.threads,
+          agentVersion: this.options.agentVersion,
+          sandbox: this.options.sandbox,
+        },
         status,
       },
       { signal: this.wake.signal },

@@ -1,4 +1,5 @@
 import { type SceneFacts, sceneFactsSchema } from "../contract/agent";
+import path from "node:path";
 import { type BlenderRunner, inspectArgv, runBlender } from "./blender";
 
 export type InspectionOutcome =
@@ -13,15 +14,18 @@ export type InspectionOutcome =
 export async function inspectScene({
   blender,
   blendFile,
+  archiveDir = path.dirname(blendFile),
   runner,
   signal,
 }: {
   blender: string;
   blendFile: string;
+  /** The archive's folder: the only files Blender may read in its sandbox. */
+  archiveDir?: string;
   runner?: BlenderRunner;
   signal?: AbortSignal;
 }): Promise<InspectionOutcome> {
-  const result = await runBlender({ blender, argv: inspectArgv(blendFile), runner, signal });
+  const result = await runBlender({ blender, argv: inspectArgv(blendFile), files: { readOnly: [archiveDir] }, runner, signal });
   const parsed = sceneFactsSchema.safeParse(result.facts);
   if (result.ok && parsed.success) return { ok: true, facts: parsed.data };
   const error =

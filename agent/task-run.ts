@@ -103,8 +103,9 @@ export class TaskRun {
     } finally {
       heartbeat.stop();
       archive?.release();
-      // Not awaited: the next claim goes out now, the files go away meanwhile.
-      if (outputDir) void fs.rm(outputDir, { recursive: true, force: true }).catch(() => undefined);
+      // The task's folder goes with it (its frames are uploaded by now, or never will be). The next
+      // task was claimed as Blender saved the last frame, so this costs it nothing.
+      if (outputDir) await fs.rm(outputDir, { recursive: true, force: true }).catch(() => undefined);
     }
     if (this.why) await this.dropped(this.why);
   }
@@ -112,7 +113,7 @@ export class TaskRun {
   private async render(frames: TaskFrames, archive: CachedArchive, outputDir: string, onEvent: (event: BlenderEvent) => void) {
     const { task } = this;
     const { client, blender, threads, runner, killGraceMs } = this.options;
-    const job = { blendFile: archive.blendFile, outputDir, threads, ...frames };
+    const job = { blendFile: archive.blendFile, archiveDir: archive.dir, outputDir, threads, ...frames };
     const signal = this.abort.signal;
     const startedAt = Date.now();
     this.options.observe({ kind: "blenderStarted", taskId: task.id });
@@ -145,7 +146,8 @@ export class TaskRun {
   private async inspect(archive: CachedArchive) {
     const { task } = this;
     const signal = this.abort.signal;
-    const outcome = await inspectScene({ blender: this.options.blender, blendFile: archive.blendFile, runner: this.options.runner, signal });
+    const { blender, runner } = this.options;
+    const outcome = await inspectScene({ blender, blendFile: archive.blendFile, archiveDir: archive.dir, runner, signal });
     if (!outcome.ok) this.stoppedWithTheAgent();
     if (this.why) return;
     if (!outcome.ok) return this.fail([outcome.error], outcome.logTail);
@@ -202,6 +204,18 @@ export class TaskRun {
     if (why === "shutdown") await releaseTask(this.options.client, task, this.options.log);
     this.options.observe({ kind: "dropped", taskId: task.id, why, reason });
   }
+}
+
+/**
+ * The agent's own folder of task folders (under its cache dir: one agent per cache).
+ * Each task's frames live in one until the task ends; what an agent killed mid-task
+ * left behind goes when the next one starts. Answers how many were left.
+ */
+export async function openWorkDir(dir: string): Promise<number> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const left = await fs.readdir(dir);
+  await Promise.all(left.map((name) => fs.rm(path.join(dir, name), { recursive: true, force: true })));
+  return left.length;
 }
 
 /** Back to the queue, no failure counted; a lease already gone needs nothing. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SANDBOX_MODES } from "../domain/sandbox";
 import { WORKER_STATUSES } from "../domain/worker-status";
 
 export const workerNameSchema = z
@@ -16,6 +17,10 @@ export const workerCapabilitiesSchema = z.object({
   denoiser: z.boolean().describe("Whether this Blender has OpenImageDenoise."),
   threads: z.number().int().positive(),
   agentVersion: z.string().max(40).optional(),
+  sandbox: z
+    .enum(SANDBOX_MODES)
+    .optional()
+    .describe("How the agent runs Blender: bwrap, a sandbox with no network that sees only its task's files; off, with the agent's user's rights. An agent older than the sandbox says nothing and counts as off."),
 });
 export type WorkerCapabilities = z.infer<typeof workerCapabilitiesSchema>;
 

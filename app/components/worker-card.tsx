@@ -17,6 +17,7 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
     ["Blender", worker.blenderVersion],
     ["Threads", capabilities.threads !== undefined ? String(capabilities.threads) : null],
     ["Denoiser", capabilities.denoiser !== undefined ? (capabilities.denoiser ? "yes" : "no") : null],
+    ["Sandbox", capabilities.sandbox ?? null],
     ["WUPM", worker.wupm !== null ? worker.wupm.toLocaleString("en") : null],
     ["Agent", capabilities.agentVersion ?? null],
   ];

@@ -59,11 +59,12 @@ const leaseSeconds = () => getRuntime().config.CACTUS_LEASE_SECONDS;
 
 /** Records what the agent says about its machine; `sleeping` when outside its schedule. */
 export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<typeof helloResponseSchema>> {
-  const { denoiser, threads, agentVersion } = hello.capabilities;
+  const { denoiser, threads, agentVersion, sandbox } = hello.capabilities;
   await worker.update({
     blenderVersion: hello.blenderVersion,
     // The claim reads `denoiser` from here (capabilities @> '{"denoiser": true}').
-    capabilities: { denoiser, threads, ...(agentVersion === undefined ? {} : { agentVersion }) },
+    // The scheduler will read `sandbox` here too, to keep other people's renders off unsandboxed workers.
+    capabilities: { denoiser, threads, ...(agentVersion === undefined ? {} : { agentVersion }), sandbox: sandbox ?? "off" },
     threads,
     agentVersion: agentVersion ?? null,
     status: hello.status ?? "idle",

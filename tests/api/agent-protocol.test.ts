@@ -53,24 +53,31 @@ describe("who may call", () => {
 });
 
 describe("hello", () => {
-  test("records the agent's Blender, threads, denoiser and version; sleeping when it says so", async () => {
+  test("records the agent's Blender, threads, denoiser, version and sandbox; sleeping when it says so", async () => {
     const { worker, agent } = await owner("cai");
     const answer = helloResponseSchema.parse(await expectJson(await agent.hello(), 200));
     expect(answer).toEqual({ worker: { id: worker.id, name: "cai-pc", enabled: true }, leaseSeconds: 60 });
     await worker.reload();
     expect(worker.blenderVersion).toBe("3.4.1");
-    expect(worker.capabilities).toEqual({ denoiser: false, threads: 4, agentVersion: "0.1.0" });
+    expect(worker.capabilities).toEqual({ denoiser: false, threads: 4, agentVersion: "0.1.0", sandbox: "bwrap" });
     expect([worker.threads, worker.agentVersion, worker.status]).toEqual([4, "0.1.0", "idle"]);
     expect(Date.now() - worker.lastSeenAt!.getTime()).toBeLessThan(5000);
 
+    // An agent older than the sandbox does not say: its Blender runs unconfined.
     await expectJson(await agent.hello({ ...HELLO, capabilities: { denoiser: true, threads: 16 }, status: "sleeping" }), 200);
     await worker.reload();
-    expect([worker.status, worker.threads, worker.agentVersion, worker.capabilities]).toEqual(["sleeping", 16, null, { denoiser: true, threads: 16 }]);
+    expect([worker.status, worker.threads, worker.agentVersion, worker.capabilities]).toEqual([
+      "sleeping",
+      16,
+      null,
+      { denoiser: true, threads: 16, sandbox: "off" },
+    ]);
   });
 
   test("a hello that does not fit the contract is a 400 naming the field", async () => {
     const { agent } = await owner("dan");
     await expectApiError(await agent.hello({ blenderVersion: "3.4.1", capabilities: { threads: 0 } }), 400, "bad_request", /capabilities\.denoiser/);
+    await expectApiError(await agent.hello({ ...HELLO, capabilities: { ...HELLO.capabilities, sandbox: "chroot" } }), 400, "bad_request", /capabilities\.sandbox/);
   });
 });
 

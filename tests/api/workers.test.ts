@@ -71,7 +71,7 @@ describe("creating a worker", () => {
     });
     expect(hello.status).toBe(200);
     const seen = (await list()).find((candidate) => candidate.id === worker.id)!;
-    expect(seen).toMatchObject({ status: "idle", blenderVersion: "3.4.1", capabilities: { denoiser: true, threads: 8, agentVersion: "0.1.0" } });
+    expect(seen).toMatchObject({ status: "idle", blenderVersion: "3.4.1", capabilities: { denoiser: true, threads: 8, agentVersion: "0.1.0", sandbox: "off" } });
     expect(seen.lastSeenAt).not.toBeNull();
   });
 

@@ -88,7 +88,7 @@ export const SCENE_FACTS = defaultSceneFacts();
 
 export const HELLO = {
   blenderVersion: "3.4.1",
-  capabilities: { denoiser: false, threads: 4, agentVersion: "0.1.0" },
+  capabilities: { denoiser: false, threads: 4, agentVersion: "0.1.0", sandbox: "bwrap" as const },
 };
 
 /** A JSON answer with this status (shown with the body when it differs). */

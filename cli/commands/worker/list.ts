@@ -10,7 +10,7 @@ export const workerList = defineCommand({
     const yesNo = (value: boolean | undefined) => (value === undefined ? "-" : value ? "yes" : "no");
     context.output.result(list, () =>
       context.output.table(
-        ["id", "name", "status", "enabled", "blender", "threads", "denoiser", "last seen"],
+        ["id", "name", "status", "enabled", "blender", "threads", "denoiser", "sandbox", "last seen"],
         list.workers.map((worker) => [
           String(worker.id),
           worker.name,
@@ -19,6 +19,7 @@ export const workerList = defineCommand({
           worker.blenderVersion ?? "-",
           worker.capabilities.threads === undefined ? "-" : String(worker.capabilities.threads),
           yesNo(worker.capabilities.denoiser),
+          worker.capabilities.sandbox ?? "-",
           formatTime(worker.lastSeenAt),
         ]),
         "No workers yet; `cactus worker create NAME` adds one and prints its agent's token.",
