@@ -5,7 +5,7 @@ import { inspectImage } from "../domain/image";
 import { type BlenderInfo, type BlenderRunner, detectBlender, framePaths, renderFrames, runBlender } from "./blender";
 import { AgentClient } from "./client";
 import type { AgentConfig, Env } from "./config";
-import { NO_SANDBOX, type Sandbox, SandboxUnavailable, detectSandbox, sandboxedRunner } from "./sandbox";
+import { NO_SANDBOX, type Sandbox, SandboxUnavailable, detectSandbox, sandboxHint, sandboxedRunner } from "./sandbox";
 
 // `cactus-agent doctor`: what a person installing an agent wants to know before leaving
 // it alone — Blender runs sandboxed and renders, the cache is writable, the server answers
@@ -45,7 +45,7 @@ export async function runDoctor(
   const sandbox = await checkSandbox(config, checks, env);
   // The agent's very runner: Blender is checked where it will render.
   const runner = injected ?? sandboxedRunner(sandbox, { searchPath: env.PATH });
-  const info = await checkBlender(config, checks, runner);
+  const info = await checkBlender(config, checks, runner, sandbox);
   if (info) await checkRender(config, checks, runner);
   await checkCacheDir(config, checks);
   await checkServer(config, checks, info, sandbox);
@@ -74,7 +74,7 @@ async function checkSandbox(config: AgentConfig, checks: Check[], env: Env): Pro
   }
 }
 
-async function checkBlender(config: AgentConfig, checks: Check[], runner?: BlenderRunner): Promise<BlenderInfo | null> {
+async function checkBlender(config: AgentConfig, checks: Check[], runner: BlenderRunner, sandbox: Sandbox): Promise<BlenderInfo | null> {
   try {
     const info = await detectBlender(config.blender, { runner });
     checks.push({ name: "Blender runs", status: "ok", detail: `Blender ${info.version} (${config.blender})` });
@@ -87,12 +87,12 @@ async function checkBlender(config: AgentConfig, checks: Check[], runner?: Blend
     });
     return info;
   } catch (error) {
-    checks.push({ name: "Blender runs", status: "fail", detail: (error as Error).message });
+    checks.push({ name: "Blender runs", status: "fail", detail: (error as Error).message + sandboxHint(sandbox) });
     return null;
   }
 }
 
-async function checkRender(config: AgentConfig, checks: Check[], runner?: BlenderRunner) {
+async function checkRender(config: AgentConfig, checks: Check[], runner: BlenderRunner) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-doctor-"));
   const name = "Blender renders";
   try {

@@ -7,7 +7,7 @@ import { AgentClient, WorkerUnauthorized } from "./client";
 import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig } from "./config";
 import { formatChecks, runDoctor } from "./doctor";
 import { AgentLoop } from "./loop";
-import { type Sandbox, detectSandbox, sandboxedRunner } from "./sandbox";
+import { type Sandbox, detectSandbox, sandboxHint, sandboxedRunner } from "./sandbox";
 import { parseSchedule } from "./schedule";
 import { openWorkDir } from "./task-run";
 import { openTimingsLog } from "./timings-log";
@@ -117,7 +117,7 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
   const sandbox = await detectSandbox(config.sandbox, { searchPath: io.env.PATH, tmpRoot: workDir });
   const runner = deps.runner ?? sandboxedRunner(sandbox, { tmpRoot: workDir, searchPath: io.env.PATH });
   const blenderInfo = await detectBlender(config.blender, { runner }).catch((error: Error) => {
-    throw sandbox.mode === "bwrap" ? new Error(`${error.message} It runs in a bwrap sandbox here: --sandbox off runs it without one.`) : error;
+    throw new Error(error.message + sandboxHint(sandbox));
   });
   const { bytes, entries } = cache.usage();
   log(

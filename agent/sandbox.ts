@@ -232,6 +232,13 @@ function spawn(command: SandboxCommand, viaBwrap: boolean): BlenderProcess {
   };
 }
 
+/** Added to "Blender does not run" when it ran in the sandbox: the sandbox may be why. */
+export function sandboxHint(sandbox: Sandbox): string {
+  return sandbox.mode === "bwrap"
+    ? " It ran in a bwrap sandbox, which shows it only /usr and Blender's own folder: a Blender behind a script that runs another path needs CACTUS_BLENDER set to the real one, or --sandbox off."
+    : "";
+}
+
 /** Blender cannot run sandboxed here and the settings say it must (--sandbox bwrap). */
 export class SandboxUnavailable extends Error {
   name = "SandboxUnavailable";
