@@ -1,9 +1,16 @@
 import { useFetcher } from "@remix-run/react";
 import type { WorkerDto } from "../../contract";
+import type { SandboxMode } from "../../domain/sandbox";
 import { failureOf } from "~/lib/form";
 import { RenameForm } from "./rename-form";
 import { Button, FormError } from "./ui";
 import { seenAgo, WorkerStatusBadge } from "./worker-status";
+
+/** How its agent runs Blender (docs/decisions/017-blender-in-a-sandbox.md). */
+const SANDBOX_LABELS: Record<SandboxMode, string> = {
+  bwrap: "on (bwrap)",
+  off: "off: Blender runs with the agent's rights",
+};
 
 /** One of my machines: what its agent said about it, and its switches. */
 export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) {
@@ -17,7 +24,7 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
     ["Blender", worker.blenderVersion],
     ["Threads", capabilities.threads !== undefined ? String(capabilities.threads) : null],
     ["Denoiser", capabilities.denoiser !== undefined ? (capabilities.denoiser ? "yes" : "no") : null],
-    ["Sandbox", capabilities.sandbox ?? null],
+    ["Sandbox", capabilities.sandbox ? SANDBOX_LABELS[capabilities.sandbox] : null],
     ["WUPM", worker.wupm !== null ? worker.wupm.toLocaleString("en") : null],
     ["Agent", capabilities.agentVersion ?? null],
   ];

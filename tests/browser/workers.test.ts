@@ -91,7 +91,7 @@ describe("workers page", () => {
       status: "idle",
       seen: "seen just now",
       disabled: 0,
-      facts: { Blender: HELLO.blenderVersion, Threads: "4", Denoiser: "no", Sandbox: "bwrap", Agent: "0.1.0" },
+      facts: { Blender: HELLO.blenderVersion, Threads: "4", Denoiser: "no", Sandbox: "on (bwrap)", Agent: "0.1.0" },
     });
     await expectFitsPhone(page);
   });
