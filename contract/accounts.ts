@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { emailSchema, nameSchema } from "./text";
 
 export const usernameSchema = z
   .string()
@@ -25,9 +26,9 @@ export const userSchema = z.object({
 export type UserDto = z.infer<typeof userSchema>;
 
 export const loginRequestSchema = z.object({
-  username: z.string().min(1),
-  password: z.string().min(1),
-  tokenName: z.string().trim().min(1).max(100).optional().describe("Name of the API token to create."),
+  username: z.string().min(1).max(200),
+  password: z.string().min(1).max(200),
+  tokenName: nameSchema("token").optional().describe("Name of the API token to create."),
 });
 
 /** Login and sign-up over the API both answer with a new API token (shown once). */
@@ -38,13 +39,22 @@ export const sessionTokenResponseSchema = z.object({
 });
 
 export const signupRequestSchema = z.object({
-  invite: z.string().trim().min(1),
+  invite: z.string().trim().min(1).max(200),
   username: usernameSchema,
   password: passwordSchema,
-  tokenName: z.string().trim().min(1).max(100).optional(),
+  tokenName: nameSchema("token").optional(),
 });
 
-export const tokenNameSchema = z.string().trim().min(1, "Give the token a name.").max(100);
+export const changePasswordRequestSchema = z.object({
+  currentPassword: z.string().min(1, "Enter your current password.").max(200),
+  newPassword: passwordSchema,
+});
+
+export const changePasswordResponseSchema = z.object({
+  endedSessions: z.number().int().describe("Browser sessions signed out by the change (all but the one asking)."),
+});
+
+export const tokenNameSchema = nameSchema("token");
 
 export const createTokenRequestSchema = z.object({ name: tokenNameSchema });
 
@@ -62,7 +72,7 @@ export const createdTokenSchema = apiTokenSchema.extend({
 
 export const tokenListSchema = z.object({ tokens: z.array(apiTokenSchema) });
 
-export const createInvitationRequestSchema = z.object({ email: z.email("Give a valid email address.") });
+export const createInvitationRequestSchema = z.object({ email: emailSchema });
 
 export const invitationSchema = z.object({
   id: z.number().int(),

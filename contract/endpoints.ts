@@ -66,6 +66,16 @@ export const endpoints = {
     status: 204,
   },
   me: { method: "get", path: "/me", summary: "Who the token belongs to.", auth: "user", response: accounts.userSchema, status: 200 },
+  changePassword: {
+    method: "post",
+    path: "/me/password",
+    summary: "Change my password; every browser session but the one asking is signed out. API tokens stay.",
+    auth: "user",
+    request: accounts.changePasswordRequestSchema,
+    response: accounts.changePasswordResponseSchema,
+    status: 200,
+    errors: ["rate_limited"],
+  },
   createToken: {
     method: "post",
     path: "/tokens",

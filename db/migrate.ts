@@ -6,6 +6,7 @@ import { migration as resultImageBytes } from "./migrations/0004-result-image-by
 import { migration as taskChecks } from "./migrations/0005-task-checks";
 import { migration as resultBlobKeys } from "./migrations/0006-result-blob-keys";
 import { migration as renderEvents } from "./migrations/0007-render-events";
+import { migration as sessions } from "./migrations/0012-sessions";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -21,6 +22,7 @@ export const migrations: readonly Migration[] = [
   taskChecks,
   resultBlobKeys,
   renderEvents,
+  sessions,
 ];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.

@@ -1,41 +1,54 @@
-import { createCookieSessionStorage, redirect, type SessionStorage } from "@remix-run/node";
-import { ApiToken, User, type Worker } from "../../db/models";
+import { createCookie, redirect, type AppLoadContext, type Cookie } from "@remix-run/node";
+import { ApiToken, User, type Session, type Worker } from "../../db/models";
 import { findWorkerByToken, noteWorkerSeen } from "../models/agent.server";
+import { endSession, findLiveSession, isSessionLive, openSession, sessionMaxAgeSeconds, type LiveSession } from "../models/session.server";
 import { apiError } from "./api.server";
+import { noteAuthenticated } from "./connections.server";
+import { clientIp } from "./rate-limit.server";
 import { hashSecret } from "./secrets.server";
 import { getRuntime } from "./runtime.server";
 
-let sessionStorage: SessionStorage | undefined;
+let sessionCookie: Cookie | undefined;
 
-function sessions(): SessionStorage {
-  sessionStorage ??= createCookieSessionStorage({
-    cookie: {
-      name: "cactus_session",
-      httpOnly: true,
-      sameSite: "lax",
-      path: "/",
-      secure: getRuntime().config.CACTUS_PUBLIC_URL?.startsWith("https:") ?? false,
-      secrets: [getRuntime().sessionSecret],
-      maxAge: 60 * 60 * 24 * 30,
-    },
+/** The browser's session cookie: the signed secret of a session row (models/session.server.ts). */
+function cookie(): Cookie {
+  sessionCookie ??= createCookie("cactus_session", {
+    httpOnly: true,
+    sameSite: "lax",
+    path: "/",
+    secure: getRuntime().config.CACTUS_PUBLIC_URL?.startsWith("https:") ?? false,
+    secrets: [getRuntime().sessionSecret],
+    maxAge: sessionMaxAgeSeconds(),
   });
-  return sessionStorage;
+  return sessionCookie;
+}
+
+/** The live session the request's cookie names, with its user; null when signed out. */
+export async function getLiveSession(request: Request): Promise<LiveSession | null> {
+  const secret: unknown = await cookie().parse(request.headers.get("Cookie"));
+  if (typeof secret !== "string" || !secret.startsWith("ccb_")) return null;
+  const live = await findLiveSession(secret);
+  if (live) noteAuthenticated(request);
+  return live;
 }
 
 export async function getSessionUser(request: Request): Promise<User | null> {
-  const session = await sessions().getSession(request.headers.get("Cookie"));
-  const userId = session.get("userId") as number | undefined;
-  return userId ? User.findByPk(userId) : null;
+  return (await getLiveSession(request))?.user ?? null;
 }
 
 /** For pages: the signed-in user, or a redirect to the sign-in page that comes back here. */
 export async function requireUser(request: Request): Promise<User> {
-  const user = await getSessionUser(request);
-  if (!user) {
+  return (await requireSession(request)).user;
+}
+
+/** For pages that act on the session itself (the Me page): the user and their session. */
+export async function requireSession(request: Request): Promise<LiveSession> {
+  const live = await getLiveSession(request);
+  if (!live) {
     const url = new URL(request.url);
     throw redirect(`/login?${new URLSearchParams({ redirectTo: url.pathname + url.search })}`);
   }
-  return user;
+  return live;
 }
 
 export async function requireAdmin(request: Request): Promise<User> {
@@ -44,15 +57,26 @@ export async function requireAdmin(request: Request): Promise<User> {
   return user;
 }
 
-export async function createUserSession(user: User, redirectTo: string): Promise<Response> {
-  const session = await sessions().getSession();
-  session.set("userId", user.id);
-  return redirect(safeRedirect(redirectTo), { headers: { "Set-Cookie": await sessions().commitSession(session) } });
+/** Signs the user in on this browser: a new session row, its secret in the cookie. */
+export async function createUserSession(
+  request: Request,
+  context: AppLoadContext,
+  user: User,
+  redirectTo: string,
+): Promise<Response> {
+  const secret = await openSession({
+    userId: user.id,
+    userAgent: request.headers.get("User-Agent"),
+    ip: clientIp(request, context),
+  });
+  return redirect(safeRedirect(redirectTo), { headers: { "Set-Cookie": await cookie().serialize(secret) } });
 }
 
+/** Signs out: the session ends for good (a copy of the cookie is worth nothing), the cookie goes. */
 export async function destroyUserSession(request: Request): Promise<Response> {
-  const session = await sessions().getSession(request.headers.get("Cookie"));
-  return redirect("/login", { headers: { "Set-Cookie": await sessions().destroySession(session) } });
+  const live = await getLiveSession(request);
+  if (live) await endSession({ id: live.session.id, userId: live.user.id }, "signed-out");
+  return redirect("/login", { headers: { "Set-Cookie": await cookie().serialize("", { maxAge: 0 }) } });
 }
 
 /** Only paths on this site, so a crafted link cannot send people elsewhere after sign-in. */
@@ -65,6 +89,10 @@ export interface ApiCaller {
   user: User;
   /** The API token used, when the caller sent one (the PWA uses its session cookie). */
   token: ApiToken | null;
+  /** The browser session used, when the caller came with its cookie. */
+  session: Session | null;
+  /** Whether the token or session is still good, for what runs long on it (an event stream). */
+  stillAuthorized(): Promise<boolean>;
 }
 
 // Writing last_used_at on every request would make each read a write; once a minute is enough.
@@ -87,11 +115,13 @@ export async function requireApiUser(request: Request): Promise<ApiCaller> {
     if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await token.update({ lastUsedAt: new Date() });
     }
-    return { user, token };
+    noteAuthenticated(request);
+    const stillAuthorized = async () => (await ApiToken.findByPk(token.id))?.revokedAt === null;
+    return { user, token, session: null, stillAuthorized };
   }
-  const user = await getSessionUser(request);
-  if (!user) apiError("unauthorized", "Sign in first: send `Authorization: Bearer <API token>` (see `cactus login`).");
-  return { user, token: null };
+  const live = await getLiveSession(request);
+  if (!live) apiError("unauthorized", "Sign in first: send `Authorization: Bearer <API token>` (see `cactus login`).");
+  return { user: live.user, token: null, session: live.session, stillAuthorized: () => isSessionLive(live.session.id) };
 }
 
 export async function requireApiAdmin(request: Request): Promise<ApiCaller> {
@@ -116,6 +146,7 @@ export async function requireWorker(request: Request): Promise<Worker> {
     );
   }
   await noteWorkerSeen(worker);
+  noteAuthenticated(request);
   if (!worker.enabled) {
     apiError("forbidden", `The owner disabled worker "${worker.name}": it gets no work until enabled again (\`cactus worker enable ${JSON.stringify(worker.name)}\`).`);
   }

@@ -38,6 +38,21 @@ export const envSchema = z.object({
   // end-to-end tests see a killed agent's frame handed out again within seconds.
   CACTUS_LEASE_SECONDS: z.coerce.number().int().min(3).max(3600).default(DEFAULT_LEASE_SECONDS),
   CACTUS_REAPER_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
+  // A browser session ends after this long unused, and at the latest this long after sign-in.
+  CACTUS_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 365).default(14 * 24),
+  CACTUS_SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(30),
+  // Postgres statements end after this long (on the server), and the pool gives up on a
+  // database that does not answer a query, a connect or a free connection this fast: a
+  // stalled Postgres is a quick 503, not requests piling up behind it.
+  CACTUS_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  CACTUS_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  // Slow clients: the request's headers must arrive within this many seconds, and a
+  // body that sends nothing for this long is answered 408 and its connection closed.
+  CACTUS_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+  CACTUS_BODY_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  // Connections one address may hold open before any of them signed in (0: no cap).
+  // Behind a proxy (CACTUS_TRUST_PROXY) every connection comes from the proxy: no cap.
+  CACTUS_MAX_ANONYMOUS_CONNECTIONS: z.coerce.number().int().min(0).max(100_000).default(32),
 });
 
 export type Env = z.infer<typeof envSchema>;

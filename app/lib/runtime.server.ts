@@ -1,10 +1,19 @@
+import os from "node:os";
 import type { CactusConfig } from "./env.server";
+import { Problem } from "./problem.server";
 import type { BlobStorage } from "./storage.server";
+
+/** What the HTTP server (server/) wants to hear from the app. */
+export interface ServerHooks {
+  /** A request on this connection proved who it is (server/connections.ts). */
+  onAuthenticated?(connectionId: string): void;
+}
 
 export interface Runtime {
   config: CactusConfig;
   sessionSecret: string;
   storage: BlobStorage;
+  hooks: ServerHooks;
 }
 
 let runtime: Runtime | undefined;
@@ -20,9 +29,38 @@ export function getRuntime(): Runtime {
 }
 
 /**
- * Where people and agents reach this server: CACTUS_PUBLIC_URL when set (behind a proxy),
- * else the origin this request came to. For links and commands the server hands out.
+ * Where people and agents reach this server, for links and commands it hands out:
+ * CACTUS_PUBLIC_URL when set (behind a proxy), else the origin this request came to,
+ * but only when its Host is this machine's own (localhost, a name or address of this
+ * machine). Any other Host could be anyone's, put there to send invitation links
+ * elsewhere: then the answer is a Problem saying to set CACTUS_PUBLIC_URL.
  */
 export function publicOrigin(request: Request): string {
-  return getRuntime().config.CACTUS_PUBLIC_URL?.replace(/\/+$/, "") ?? new URL(request.url).origin;
+  const origin = publicOriginOrNull(request);
+  if (origin === null) {
+    throw new Problem(
+      "bad_request",
+      `This request came for the host "${new URL(request.url).host}", which is not one of this machine's names, and CACTUS_PUBLIC_URL is not set, ` +
+        "so the server cannot tell what address to put in a link. The farm's admin sets CACTUS_PUBLIC_URL to the address people reach it at.",
+    );
+  }
+  return origin;
+}
+
+export function publicOriginOrNull(request: Request): string | null {
+  const configured = getRuntime().config.CACTUS_PUBLIC_URL;
+  if (configured) return configured.replace(/\/+$/, "");
+  const url = new URL(request.url);
+  return isOwnHostname(url.hostname) ? url.origin : null;
+}
+
+/** localhost, a loopback address, this machine's hostname, or an address of one of its interfaces. */
+export function isOwnHostname(hostname: string): boolean {
+  const name = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (name === "localhost" || name.endsWith(".localhost") || /^127\./.test(name) || name === "::1") return true;
+  const host = os.hostname().toLowerCase();
+  if (name === host || name === `${host}.local`) return true;
+  return Object.values(os.networkInterfaces()).some((addresses) =>
+    addresses?.some((address) => address.address.toLowerCase() === name),
+  );
 }

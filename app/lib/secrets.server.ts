@@ -35,9 +35,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /**
  * A random secret with a prefix saying what it is (`cct_` API token, `ccw_` worker
- * token, `cci_` invitation, `ccs_` setup code), so a leaked one is easy to recognise.
+ * token, `cci_` invitation, `ccs_` setup code, `ccb_` browser session), so a leaked one is easy to recognise.
  */
-export function newSecret(prefix: "cct" | "ccw" | "cci" | "ccs"): string {
+export function newSecret(prefix: "cct" | "ccw" | "cci" | "ccs" | "ccb"): string {
   return `${prefix}_${randomBytes(24).toString("base64url")}`;
 }
 

@@ -1,5 +1,6 @@
 import type { User } from "../../db/models";
-import { authenticate } from "../models/user.server";
+import { authenticate, changePassword } from "../models/user.server";
+import { Problem } from "./problem.server";
 import { loginRetryAfter, noteLoginFailure, noteLoginSuccess, tooManyAttemptsMessage } from "./rate-limit.server";
 
 export type SignInResult =
@@ -21,4 +22,25 @@ export async function signIn(input: { ip: string; username: string; password: st
   }
   noteLoginSuccess(input.ip, input.username);
   return { ok: true, user };
+}
+
+/**
+ * A password change under the same limits as signing in: a wrong current password counts
+ * as a failed sign-in of that user from that address, so a stolen session cannot guess it.
+ */
+export async function changePasswordLimited(input: {
+  ip: string;
+  user: User;
+  current: string;
+  next: string;
+  keepSessionId: number | null;
+}): Promise<{ endedSessions: number }> {
+  const wait = loginRetryAfter(input.ip, input.user.username);
+  if (wait > 0) throw new Problem("rate_limited", tooManyAttemptsMessage(wait));
+  try {
+    return await changePassword(input);
+  } catch (error) {
+    if (error instanceof Problem && error.code === "forbidden") noteLoginFailure(input.ip, input.user.username);
+    throw error;
+  }
 }

@@ -20,7 +20,12 @@ export interface EventStreamOptions {
   pollMs?: number;
   /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
   heartbeatMs?: number;
+  /** Asked every few seconds: the stream ends once the token or session it was opened with is not good any more. */
+  stillAuthorized?: () => Promise<boolean>;
 }
+
+/** How often a stream asks whether its token or session still holds. */
+const AUTHORIZATION_CHECK_MS = 5000;
 
 /** How long an EventSource waits before reconnecting after the stream ends unexpectedly. */
 const RETRY_MS = 3000;
@@ -34,7 +39,7 @@ const openStreams = new Set<() => void>();
 export function pollingEventStream<T>(
   request: Request,
   source: PolledSource<T>,
-  { event, pollMs = 1000, heartbeatMs = 15_000 }: EventStreamOptions,
+  { event, pollMs = 1000, heartbeatMs = 15_000, stillAuthorized }: EventStreamOptions,
 ): Response {
   const encoder = new TextEncoder();
   let stop = () => undefined as void;
@@ -65,8 +70,13 @@ export function pollingEventStream<T>(
 
       void (async () => {
         let sent: string | undefined;
+        let checkedAt = Date.now();
         try {
           while (!stopped) {
+            if (stillAuthorized && Date.now() - checkedAt >= AUTHORIZATION_CHECK_MS) {
+              checkedAt = Date.now();
+              if (!(await stillAuthorized())) break;
+            }
             const fingerprint = await source.fingerprint();
             if (fingerprint === null) break;
             if (fingerprint !== sent) {

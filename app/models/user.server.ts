@@ -4,6 +4,7 @@ import { Account, Setting, User, type Role } from "../../db/models";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { hashPassword, hashSecret, verifyPassword } from "../lib/secrets.server";
+import { endOtherSessions } from "./session.server";
 
 export class UsernameTakenError extends Problem {
   constructor(username: string) {
@@ -92,5 +93,29 @@ export async function createFirstAdmin(input: { code: string; username: string; 
     const user = await createUser({ username: input.username, password: input.password, role: "admin" }, transaction);
     await stored.destroy({ transaction });
     return user;
+  });
+}
+
+/**
+ * Changes a user's password when `current` is theirs, and ends every other browser
+ * session (the one asking, if it is one, stays signed in): whoever knew the old password
+ * is signed out everywhere. API tokens are not passwords and stay; the user revokes them.
+ * Answers how many sessions ended.
+ */
+export async function changePassword(input: {
+  user: User;
+  current: string;
+  next: string;
+  keepSessionId: number | null;
+}): Promise<{ endedSessions: number }> {
+  if (!(await verifyPassword(input.current, input.user.passwordHash))) {
+    throw new Problem("forbidden", "The current password is not right; type it again (or sign out and back in if you forgot it).");
+  }
+  if (input.current === input.next) throw new Problem("bad_request", "The new password is the same as the current one; choose another.");
+  const passwordHash = await hashPassword(input.next);
+  return db().transaction(async (transaction) => {
+    await User.update({ passwordHash }, { where: { id: input.user.id }, transaction });
+    const endedSessions = await endOtherSessions({ userId: input.user.id, exceptId: input.keepSessionId }, "password-changed", transaction);
+    return { endedSessions };
   });
 }

@@ -34,7 +34,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const headers = result.code === "rate_limited" ? { "Retry-After": String(result.retryAfter) } : undefined;
     return formRefusal(result.message, errorStatus[result.code], headers);
   }
-  return createUserSession(result.user, redirectTo || "/projects");
+  return createUserSession(request, context, result.user, redirectTo || "/projects");
 }
 
 export default function LoginPage() {

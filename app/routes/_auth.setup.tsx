@@ -37,7 +37,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (wait > 0) return formRefusal(tooManyAttemptsMessage(wait), 429, { "Retry-After": String(wait) });
   try {
     const admin = await createFirstAdmin(form.data);
-    return await createUserSession(admin, "/projects");
+    return await createUserSession(request, context, admin, "/projects");
   } catch (error) {
     const field = error instanceof UsernameTakenError ? "username" : error instanceof Problem && error.code === "forbidden" ? "code" : undefined;
     return problemAsFormError(error, field);

@@ -36,7 +36,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (wait > 0) return formRefusal(tooManyAttemptsMessage(wait), 429, { "Retry-After": String(wait) });
   try {
     const user = await redeemInvitation(form.data);
-    return await createUserSession(user, "/projects");
+    return await createUserSession(request, context, user, "/projects");
   } catch (error) {
     return problemAsFormError(error, error instanceof UsernameTakenError ? "username" : undefined);
   }

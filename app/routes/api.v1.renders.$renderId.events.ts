@@ -7,7 +7,7 @@ import { renderFingerprint, requireRender, requireRenderRow } from "~/models/ren
 
 export function loader({ request, params }: LoaderFunctionArgs) {
   return handleApi(async () => {
-    const { user } = await requireApiUser(request);
+    const { user, stillAuthorized } = await requireApiUser(request);
     const where = { id: idParam(params, "renderId", "render"), userId: user.id };
     // Not found is an ordinary 404, before any stream starts.
     await requireRenderRow(where);
@@ -20,7 +20,7 @@ export function loader({ request, params }: LoaderFunctionArgs) {
           return { data: render, last: isRenderFinished(render.status) };
         },
       },
-      { event: "render" },
+      { event: "render", stillAuthorized },
     );
   });
 }

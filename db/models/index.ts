@@ -67,6 +67,21 @@ export class ApiToken extends Model<Attrs<ApiToken>, Creation<ApiToken>> {
   declare createdAt: CreationOptional<Date>;
 }
 
+export type SessionEndReason = "signed-out" | "ended-elsewhere" | "password-changed";
+
+export class Session extends Model<Attrs<Session>, Creation<Session>> {
+  declare id: CreationOptional<number>;
+  declare userId: ForeignKey<User["id"]>;
+  declare secretHash: string;
+  declare userAgent: CreationOptional<string | null>;
+  declare ip: CreationOptional<string | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare lastSeenAt: CreationOptional<Date>;
+  declare expiresAt: Date;
+  declare revokedAt: CreationOptional<Date | null>;
+  declare endedWhy: CreationOptional<SessionEndReason | null>;
+}
+
 export class Project extends Model<Attrs<Project>, Creation<Project>> {
   declare id: CreationOptional<number>;
   declare userId: ForeignKey<User["id"]>;
@@ -316,6 +331,21 @@ export function initModels(sequelize: Sequelize): void {
       createdAt: createdAt(),
     },
     options("api_tokens"),
+  );
+  Session.init(
+    {
+      id: id(),
+      userId: reference(),
+      secretHash: { type: DataTypes.TEXT, allowNull: false },
+      userAgent: nullableText(),
+      ip: nullableText(),
+      createdAt: createdAt(),
+      lastSeenAt: createdAt(),
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+      revokedAt: { type: DataTypes.DATE, allowNull: true },
+      endedWhy: nullableText(),
+    },
+    options("sessions"),
   );
   Project.init(
     { id: id(), userId: reference(), name: { type: DataTypes.TEXT, allowNull: false }, createdAt: createdAt() },

@@ -1,39 +1,85 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { createInvitationRequestSchema, tokenNameSchema } from "../../../contract";
+import { changePasswordRequestSchema, createInvitationRequestSchema, tokenNameSchema } from "../../../contract";
+import { describeUserAgent } from "../../../domain/user-agent";
 import { Button, Card, PageTitle } from "~/components/ui";
-import { requireUser } from "~/lib/auth.server";
-import { formIntent, invalidForm, parseForm } from "~/lib/form.server";
+import { requireSession } from "~/lib/auth.server";
+import { formIntent, formRefusal, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
+import { Problem } from "~/lib/problem.server";
+import { clientIp } from "~/lib/rate-limit.server";
+import { publicOrigin } from "~/lib/runtime.server";
+import { changePasswordLimited } from "~/lib/sign-in.server";
 import { createInvitation, invitationStatus, listInvitations, signupUrl } from "~/models/invitation.server";
 import { createApiToken, listApiTokens, revokeApiToken, toApiTokenDto } from "~/models/token.server";
+import { endOtherSessions, endSession, listLiveSessions } from "~/models/session.server";
 import { toUserDto } from "~/models/user.server";
 import { InvitationsSection } from "./invitations";
+import { PasswordSection } from "./password";
+import { SessionsSection } from "./sessions";
 import { TokensSection } from "./tokens";
 
 export const meta: MetaFunction = () => [{ title: "Me · Cactus" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
-  const [me, tokens, invitations] = await Promise.all([
+  const { user, session: current } = await requireSession(request);
+  const [me, tokens, invitations, sessions] = await Promise.all([
     toUserDto(user),
     listApiTokens(user.id),
     listInvitations(user.id),
+    listLiveSessions(user.id),
   ]);
   return {
     me,
     tokens: tokens.map(toApiTokenDto),
     invitations: invitations.map((invitation) => ({ ...invitation, status: invitationStatus(invitation) })),
+    sessions: sessions.map((session) => ({
+      id: session.id,
+      device: describeUserAgent(session.userAgent),
+      ip: session.ip,
+      createdAt: session.createdAt.toISOString(),
+      lastSeenAt: session.lastSeenAt.toISOString(),
+      current: session.id === current.id,
+    })),
   };
 }
 
 const tokenForm = z.object({ name: tokenNameSchema });
 const revokeForm = z.object({ tokenId: z.coerce.number().int().positive() });
+const endSessionForm = z.object({ sessionId: z.coerce.number().int().positive() });
 
-export async function action({ request }: ActionFunctionArgs) {
-  const user = await requireUser(request);
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { user, session } = await requireSession(request);
   const formData = await request.formData();
   const intent = formIntent(formData);
+  if (intent === "change-password") {
+    const form = parseForm(changePasswordRequestSchema, formData);
+    if (!form.ok) return invalidForm(form.fieldErrors);
+    try {
+      const { endedSessions } = await changePasswordLimited({
+        ip: clientIp(request, context),
+        user,
+        current: form.data.currentPassword,
+        next: form.data.newPassword,
+        keepSessionId: session.id,
+      });
+      return { ok: true as const, intent: "change-password" as const, endedSessions };
+    } catch (error) {
+      return problemAsFormError(error, error instanceof Problem && error.code === "forbidden" ? "currentPassword" : undefined);
+    }
+  }
+  if (intent === "end-session") {
+    const form = parseForm(endSessionForm, formData);
+    if (!form.ok) return invalidForm(form.fieldErrors);
+    if (!(await endSession({ id: form.data.sessionId, userId: user.id }, "ended-elsewhere"))) {
+      return formRefusal("That device is signed out already; reload the page.", 404);
+    }
+    return { ok: true as const, intent: "end-session" as const };
+  }
+  if (intent === "end-other-sessions") {
+    const ended = await endOtherSessions({ userId: user.id, exceptId: session.id }, "ended-elsewhere");
+    return { ok: true as const, intent: "end-other-sessions" as const, ended };
+  }
   if (intent === "create-token") {
     const form = parseForm(tokenForm, formData);
     if (!form.ok) return invalidForm(form.fieldErrors);
@@ -43,20 +89,26 @@ export async function action({ request }: ActionFunctionArgs) {
   if (intent === "revoke-token") {
     const form = parseForm(revokeForm, formData);
     if (!form.ok) return invalidForm(form.fieldErrors);
-    await revokeApiToken({ id: form.data.tokenId, userId: user.id });
+    if (!(await revokeApiToken({ id: form.data.tokenId, userId: user.id }))) return formRefusal("You have no such API token; reload the page.", 404);
     return { ok: true as const, intent: "revoke-token" as const };
   }
   if (intent === "create-invitation") {
     const form = parseForm(createInvitationRequestSchema, formData);
     if (!form.ok) return invalidForm(form.fieldErrors);
+    let origin: string;
+    try {
+      origin = publicOrigin(request);
+    } catch (error) {
+      return problemAsFormError(error, "email");
+    }
     const { invitation, code } = await createInvitation({ fromUserId: user.id, email: form.data.email });
-    return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(request, code) };
+    return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(origin, code) };
   }
   return invalidForm({ intent: `Unknown action "${intent}"; reload the page and try again.` });
 }
 
 export default function MePage() {
-  const { me, tokens, invitations } = useLoaderData<typeof loader>();
+  const { me, tokens, invitations, sessions } = useLoaderData<typeof loader>();
   return (
     <>
       <PageTitle>{me.username}</PageTitle>
@@ -78,6 +130,8 @@ export default function MePage() {
       </Card>
       <InvitationsSection invitations={invitations} />
       <TokensSection tokens={tokens} />
+      <SessionsSection sessions={sessions} />
+      <PasswordSection />
       <Form method="post" action="/logout" className="mt-6 flex flex-col">
         <Button variant="secondary">Sign out</Button>
       </Form>
