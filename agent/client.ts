@@ -312,7 +312,7 @@ export class AgentClient {
     }
     const status = response.status;
     const refused = `The ${what} was refused: ${reason}`;
-    if (status >= 500 || status === 429) throw new Transient(`The ${what} failed on the server: ${reason}`);
+    if (status >= 500 || status === 429 || status === 408) throw new Transient(`The ${what} failed on the server: ${reason}`);
     if (status === 401) {
       throw new WorkerUnauthorized(
         status,

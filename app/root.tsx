@@ -1,5 +1,6 @@
 import type { LinksFunction, MetaFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
+import { useNonce } from "./lib/nonce";
 import stylesheet from "./tailwind.css";
 
 export const links: LinksFunction = () => [
@@ -11,6 +12,7 @@ export const links: LinksFunction = () => [
 export const meta: MetaFunction = () => [{ title: "Cactus" }];
 
 export default function App() {
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -22,8 +24,8 @@ export default function App() {
       </head>
       <body className="min-h-dvh bg-stone-50 text-stone-900 antialiased">
         <Outlet />
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

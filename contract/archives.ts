@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ARCHIVE_KINDS, BLEND_COMPRESSIONS } from "../domain/blend-header";
+import { hasControlCharacters } from "./text";
 
 export const sha256Schema = z
   .string()
@@ -50,19 +51,20 @@ export const filenameSchema = z
   .trim()
   .min(1)
   .max(255)
-  .refine((name) => !/[/\\\0]/.test(name), "A filename has no slashes.");
+  .refine((name) => !/[/\\]/.test(name), "A filename has no slashes.")
+  .refine((name) => !hasControlCharacters(name), "A filename cannot hold control characters or text-direction marks.");
 
 /** "Do you have H?": add an archive by hash, without its bytes, when the server has them. */
 export const dedupeRequestSchema = z.object({
   sha256: sha256Schema,
   filename: filenameSchema,
-  mainPath: z.string().min(1).max(1024).optional(),
+  mainPath: z.string().min(1).max(1024).refine((path) => !hasControlCharacters(path), "A path cannot hold control characters.").optional(),
 });
 
 /** Query string of the streamed upload; the body is the raw file. */
 export const uploadQuerySchema = z.object({
   filename: filenameSchema,
-  main: z.string().min(1).max(1024).optional().describe("Main .blend inside a zip with several."),
+  main: z.string().min(1).max(1024).refine((path) => !hasControlCharacters(path), "A path cannot hold control characters.").optional().describe("Main .blend inside a zip with several."),
 });
 
 /** Header carrying the client's sha256 of the body; a mismatch stores nothing. */

@@ -5,6 +5,7 @@ export * from "./endpoints";
 export * from "./errors";
 export * from "./projects";
 export * from "./renders";
+export * from "./text";
 export * from "./workers";
 
 export const API_PREFIX = "/api/v1";

@@ -12,7 +12,7 @@ type JsonSchema = Record<string, unknown>;
 
 export interface OpenApiDocument {
   openapi: "3.1.0";
-  info: { title: string; version: string; description: string };
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
   servers: { url: string }[];
   paths: Record<string, Record<string, JsonSchema>>;
   components: {
@@ -23,7 +23,7 @@ export interface OpenApiDocument {
 }
 
 /** The error responses an endpoint can answer with, from what it takes (see errorCodesOf). */
-export const ERROR_STATUSES_DOCUMENTED = [400, 401, 403, 404, 409, 413, 416, 422, 429] as const;
+export const ERROR_STATUSES_DOCUMENTED = [400, 401, 403, 404, 408, 409, 413, 416, 422, 429, 503] as const;
 
 // Components are named after the contract's own exports (`projectSchema` → `Project`), so
 // the document reads like the code; an unexported schema gets the endpoint's name.
@@ -41,17 +41,21 @@ for (const module of [accounts, agent, archives, projects, renders, workers]) {
  * follow from what the endpoint takes: anything can be a bad request; a token or a
  * password can be wrong; a worker can be disabled by its owner; an id in the path can name
  * nothing (or someone else's thing); a write can collide (or hold a stale lease); a body can
- * be too big; uploaded bytes can be unusable; the unauthenticated endpoints (sign-in,
- * sign-up) are rate-limited. An endpoint's own `errors` add what does not follow from these.
+ * be too big or stall midway; uploaded bytes can be unusable; the unauthenticated endpoints (sign-in,
+ * sign-up) are rate-limited; a write sent with the web app's cookie from another site is
+ * forbidden; and any endpoint answers 503 while the database does not. An endpoint's own
+ * `errors` add what does not follow from these.
  */
 export function errorCodesOf(endpoint: Endpoint): ErrorCode[] {
   const codes: ErrorCode[] = ["bad_request", "unauthorized"];
-  if (endpoint.auth === "worker") codes.push("forbidden");
+  if (endpoint.auth === "worker" || endpoint.method !== "get") codes.push("forbidden");
   if (endpoint.path.includes("{") || endpoint.binaryBody) codes.push("not_found");
+  if (endpoint.request || endpoint.binaryBody) codes.push("request_timeout");
   if (endpoint.method !== "get") codes.push("conflict");
   if (endpoint.request || endpoint.binaryBody) codes.push("payload_too_large");
   if (endpoint.binaryBody) codes.push("unprocessable");
   if (endpoint.auth === "none") codes.push("rate_limited");
+  codes.push("unavailable");
   for (const code of endpoint.errors ?? []) if (!codes.includes(code)) codes.push(code);
   return codes;
 }
@@ -127,7 +131,8 @@ export function buildOpenApiDocument(serverUrl = "/api/v1"): OpenApiDocument {
 
     const operation: JsonSchema = { operationId: name, summary: endpoint.summary };
     if (parameters.length > 0) operation.parameters = parameters;
-    if (endpoint.auth !== "none") operation.security = [{ [SECURITY_SCHEMES[endpoint.auth]]: [] }];
+    // An empty list says "no token needed" (sign-in, sign-up), where leaving it out would say nothing.
+    operation.security = endpoint.auth === "none" ? [] : [{ [SECURITY_SCHEMES[endpoint.auth]]: [] }];
     if (endpoint.binaryBody) {
       operation.requestBody = {
         required: true,
@@ -174,6 +179,8 @@ export function buildOpenApiDocument(serverUrl = "/api/v1"): OpenApiDocument {
     info: {
       title: "Blender Cactus API",
       version: "1",
+      // No open-source licence: the SPDX way of saying "our own terms".
+      license: { name: "Proprietary: all rights reserved", identifier: "LicenseRef-Proprietary" },
       description:
         "The JSON API of a Blender Cactus server, used by the `cactus` CLI and the agents. " +
         "Authenticate with `Authorization: Bearer <API token>` (`cactus token create`); agents use their " +

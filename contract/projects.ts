@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { nameSchema } from "./text";
 
-export const projectNameSchema = z.string().trim().min(1, "Give the project a name.").max(100);
+export const projectNameSchema = nameSchema("project");
 
 export const projectSchema = z.object({
   id: z.number().int(),

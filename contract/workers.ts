@@ -1,12 +1,9 @@
 import { z } from "zod";
 import { SANDBOX_MODES } from "../domain/sandbox";
 import { WORKER_STATUSES } from "../domain/worker-status";
+import { nameSchema } from "./text";
 
-export const workerNameSchema = z
-  .string()
-  .trim()
-  .min(1, "Give the worker a name.")
-  .max(100)
+export const workerNameSchema = nameSchema("worker")
   .describe("A name for the machine, unique among your workers, e.g. studio-pc.");
 
 export const workerStatusSchema = z.enum(WORKER_STATUSES);

@@ -34,6 +34,9 @@ describe("parseFrameRange", () => {
     ["7:2", /"7:2" is not a frame range/],
     ["24-1", /^Frames 24-1 are reversed; write 1-24\.$/],
     ["1-24:0", /A step of 0 renders nothing; the step is 1 or more, as in 1-24:2/],
+    // Past an int4 column: refused here, not a database error.
+    ["1-10:2147483648", /A step of 2147483648 is more than Blender.s 1048574 frames; for frame 1 alone, write 1/],
+    ["1-10:99999999999999999999", /A step of 100000000000000000000 is more than/],
     ["1-2000000", /Frame 2000000 is past Blender's last frame, 1048574/],
     [`1-${MAX_FRAMES_PER_RENDER + 1}`, /are 100001 frames; a render has at most 100000\. Split it/],
   ])("refuses %j", (text, message) => {

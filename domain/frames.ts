@@ -43,6 +43,9 @@ export function parseFrameRange(text: string): FrameRange {
     throw new FrameRangeError(`Frame ${end} is past Blender's last frame, ${LAST_BLENDER_FRAME}.`);
   }
   if (step < 1) throw new FrameRangeError(`A step of ${step} renders nothing; the step is 1 or more, as in ${start}-${end}:2.`);
+  if (step > LAST_BLENDER_FRAME) {
+    throw new FrameRangeError(`A step of ${step} is more than Blender's ${LAST_BLENDER_FRAME} frames; for frame ${start} alone, write ${start}.`);
+  }
   const range = { start, end, step };
   const count = countFrames(range);
   if (count > MAX_FRAMES_PER_RENDER) {

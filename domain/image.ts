@@ -113,7 +113,7 @@ function exr(bytes: Uint8Array): ImageInfo | null {
 }
 
 // EXR names are at most 255 bytes (with the long-names flag; 31 without).
-function cString(bytes: Uint8Array, start: number): { text: string; end: number } | null {
+export function cString(bytes: Uint8Array, start: number): { text: string; end: number } | null {
   const limit = Math.min(bytes.length, start + 256);
   for (let index = start; index < limit; index += 1) {
     if (bytes[index] === 0) return { text: String.fromCharCode(...bytes.subarray(start, index)), end: index + 1 };

@@ -5,7 +5,10 @@ import type { ServerBuild } from "@remix-run/node";
 import express from "express";
 import type { CactusConfig } from "../app/lib/env.server";
 import type { RunningCactus, startCactus as StartCactus } from "../app/lib/boot.server";
+import { connectionGuard } from "./connections";
+import { originCheck } from "./origin-check";
 import { remixHandler } from "./remix-handler";
+import { securityHeaders } from "./security-headers";
 
 export interface CactusServer {
   url: string;
@@ -24,21 +27,37 @@ export async function startServer(
 ): Promise<CactusServer> {
   const build = (await import(pathToFileURL(path.join(ROOT, "build/index.js")).href)) as ServerBuild;
   const startCactus = (build.entry.module as unknown as { startCactus: typeof StartCactus }).startCactus;
-  const cactus = await startCactus(config, log);
+  const guard = connectionGuard({
+    bodyIdleMs: config.CACTUS_BODY_IDLE_SECONDS * 1000,
+    // Behind a proxy every connection is the proxy's: capping them would cap everyone.
+    maxAnonymousPerAddress: config.CACTUS_TRUST_PROXY ? 0 : config.CACTUS_MAX_ANONYMOUS_CONNECTIONS,
+  });
+  const cactus = await startCactus(config, log, { onAuthenticated: guard.authenticated });
 
   const app = express();
   app.disable("x-powered-by");
+  app.use(guard.middleware);
+  app.use(securityHeaders(config));
   app.use("/build", express.static(path.join(ROOT, "public/build"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
+  app.use(originCheck({ publicOrigin: config.CACTUS_PUBLIC_URL ? new URL(config.CACTUS_PUBLIC_URL).origin : null }));
   app.all(
     "*",
-    // See app/lib/context.ts: the rate limits key on the client's address.
-    remixHandler(build, config.NODE_ENV, (req) => ({ clientIp: req.socket.remoteAddress })),
+    remixHandler(build, {
+      mode: config.NODE_ENV,
+      // See app/lib/context.ts: the rate limits key on the client's address.
+      getLoadContext: (req) => ({ clientIp: req.socket.remoteAddress }),
+      databaseDown: cactus.databaseDown,
+    }),
   );
 
-  const server = http.createServer(app);
-  // Large uploads can take long; the route's own checks end bad ones early.
+  // Node looks for connections past headersTimeout this often (by default every 30 s).
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, app);
+  // Large uploads can take long, so there is no limit on a whole request; a body that
+  // stops coming is ended by the guard, headers that take too long by Node (408).
   server.requestTimeout = 0;
+  server.headersTimeout = config.CACTUS_HEADERS_TIMEOUT_SECONDS * 1000;
+  guard.watch(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, resolve);

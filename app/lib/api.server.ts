@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { errorStatus, type ApiError, type ErrorCode } from "../../contract";
+import { isDatabaseUnavailable } from "./db.server";
 import { Problem } from "./problem.server";
 
 /** A JSON response of the API. */
@@ -24,9 +25,27 @@ export function apiError(code: ErrorCode, message: string, headers?: HeadersInit
   throw apiErrorResponse(code, message, headers);
 }
 
+/** Seconds a client is told to wait while the database does not answer. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** The 503 of a request the database could not serve: try again shortly. */
+export function databaseUnavailableResponse(): Response {
+  return apiErrorResponse(
+    "unavailable",
+    `The farm's database is not answering right now; nothing was changed. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+    { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
+  );
+}
+
+/** One line saying the database failed a request, instead of a stack trace of the pool's. */
+export function logDatabaseUnavailable(error: unknown): void {
+  console.error(`Answered 503: the database did not answer (${error instanceof Error ? error.message : String(error)}).`);
+}
+
 /**
- * Runs a resource route's handler: thrown responses pass through, anything else is
- * logged and answered as a 500 in the API's shape, never with a stack trace.
+ * Runs a resource route's handler: thrown responses pass through, a database that does
+ * not answer is a 503 to retry, anything else is logged and answered as a 500 in the
+ * API's shape, never with a stack trace.
  */
 export async function handleApi(run: () => Promise<Response>): Promise<Response> {
   try {
@@ -34,6 +53,10 @@ export async function handleApi(run: () => Promise<Response>): Promise<Response>
   } catch (error) {
     if (error instanceof Response) return error;
     if (error instanceof Problem) return apiErrorResponse(error.code, error.message);
+    if (isDatabaseUnavailable(error)) {
+      logDatabaseUnavailable(error);
+      return databaseUnavailableResponse();
+    }
     console.error(error);
     return apiErrorResponse("internal", "The server failed to handle this request; it has been logged.");
   }
@@ -58,7 +81,8 @@ const MAX_JSON_BYTES = 1024 * 1024;
 /** Reads and validates a JSON body; a bad one is a 400 saying which field and why. */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_JSON_BYTES) apiError("payload_too_large", "A JSON body is at most 1 MiB.");
+  // The body is left unread: the connection closes after the answer rather than wait for it.
+  if (declared > MAX_JSON_BYTES) apiError("payload_too_large", "A JSON body is at most 1 MiB.", { Connection: "close" });
   let body: unknown;
   try {
     const text = await request.text();

@@ -185,6 +185,9 @@ async function inspectZip(zip: yauzl.ZipFile, { main, limits }: { main?: string;
       const name = checkEntry(entry);
       if (name.endsWith("/")) continue;
       const size = await unpackedSize(zip, entry, limits.maxUnpackedBytes - unpacked).catch((error: Error) => {
+        if (error instanceof SizeLie) {
+          throw new Problem("unprocessable", `The zip entry "${name}" is damaged: ${error.message}. Zip the project folder again and upload it.`);
+        }
         throw cannotUnpack(name, error);
       });
       if (size === null) {
@@ -254,10 +257,15 @@ function isBlendName(name: string): boolean {
 /**
  * The bytes an entry really inflates to, or null as soon as they pass `allowance`:
  * declared sizes can lie (a zip bomb), so deflated entries are counted as they come out.
+ * An entry whose bytes are not the size the zip declares is refused: the agent unpacks
+ * with that check (agent/unzip.ts), so such a zip would only fail there, on every worker.
  */
 async function unpackedSize(zip: yauzl.ZipFile, entry: yauzl.Entry, allowance: number): Promise<number | null> {
   // A stored entry is its bytes as they are: no inflating needed to know its size.
-  if (entry.compressionMethod === 0) return entry.compressedSize > allowance ? null : entry.compressedSize;
+  if (entry.compressionMethod === 0) {
+    if (entry.compressedSize !== entry.uncompressedSize) throw sizeLie(entry.uncompressedSize, `holds ${entry.compressedSize} bytes`);
+    return entry.compressedSize > allowance ? null : entry.compressedSize;
+  }
   if (entry.uncompressedSize > allowance) return null;
   let size = 0;
   const stream = await zip.openReadStreamPromise(entry);
@@ -268,5 +276,12 @@ async function unpackedSize(zip: yauzl.ZipFile, entry: yauzl.Entry, allowance: n
       return null;
     }
   }
+  if (size !== entry.uncompressedSize) throw sizeLie(entry.uncompressedSize, `unpacks to ${size} bytes`);
   return size;
+}
+
+class SizeLie extends Error {}
+
+function sizeLie(declared: number, actual: string): SizeLie {
+  return new SizeLie(`it declares ${declared} bytes but ${actual}`);
 }

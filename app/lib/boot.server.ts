@@ -4,14 +4,15 @@ import path from "node:path";
 import type { Sequelize } from "sequelize";
 import { migrate } from "../../db/migrate";
 import { countUsers, createUser } from "../models/user.server";
-import { connectDatabase } from "./db.server";
+import { connectDatabase, openDatabase } from "./db.server";
+import { databaseDown, setDatabaseWatch, watchDatabase, type DatabaseWatch } from "./db-watch.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
 import { startBlobSweep } from "./blob-sweep.server";
 import type { CronJob } from "./cron.server";
 import { startLeaseReaper } from "./reaper.server";
 import type { CactusConfig } from "./env.server";
 import { hashSecret, newSecret } from "./secrets.server";
-import { configureRuntime } from "./runtime.server";
+import { configureRuntime, type ServerHooks } from "./runtime.server";
 import { settingOrCreate, writeSetting } from "./settings.server";
 import { closeEventStreams } from "./sse.server";
 import { createFileStorage } from "./storage.server";
@@ -22,13 +23,15 @@ export interface RunningCactus {
   setupCode?: string;
   /** Ends the open event streams (SSE), which would otherwise keep the HTTP server from closing. */
   closeStreams(): void;
+  /** Whether the database is known not to answer right now (requests then get a 503 at once). */
+  databaseDown(): boolean;
   stop(): Promise<void>;
 }
 
 type Log = (message: string) => void;
 
 /** Connects (or starts) Postgres, migrates, and readies what the routes need. */
-export async function startCactus(config: CactusConfig, log: Log = console.log): Promise<RunningCactus> {
+export async function startCactus(config: CactusConfig, log: Log = console.log, hooks: ServerHooks = {}): Promise<RunningCactus> {
   await fs.mkdir(config.dataDir, { recursive: true });
   let embedded: RunningPostgres | undefined;
   let databaseUrl = config.DATABASE_URL;
@@ -37,26 +40,36 @@ export async function startCactus(config: CactusConfig, log: Log = console.log):
     databaseUrl = embedded.url;
     log(`Embedded PostgreSQL running with its data in ${path.join(config.dataDir, "pg")}`);
   }
-  const sequelize = connectDatabase(databaseUrl);
+  const sequelize = connectDatabase(databaseUrl, {
+    statementMs: config.CACTUS_DB_STATEMENT_TIMEOUT_MS,
+    connectMs: config.CACTUS_DB_CONNECT_TIMEOUT_MS,
+  });
   let reaper: CronJob | undefined;
   let sweep: CronJob | undefined;
+  let watch: DatabaseWatch | undefined;
   const stop = async () => {
     await reaper?.stop();
     await sweep?.stop();
+    await watch?.stop();
+    setDatabaseWatch(undefined);
     await sequelize.close();
     await embedded?.stop();
   };
   try {
-    const applied = await migrate(sequelize);
+    // Without the request timeouts: a migration may rightly run for minutes.
+    const migrator = openDatabase(databaseUrl);
+    const applied = await migrate(migrator).finally(() => migrator.close());
     if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
+    watch = watchDatabase(databaseUrl, { log });
+    setDatabaseWatch(watch);
     const sessionSecret =
       config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
     const storage = createFileStorage(path.join(config.dataDir, "blobs"));
-    configureRuntime({ config, sessionSecret, storage });
+    configureRuntime({ config, sessionSecret, storage, hooks });
     const setupCode = await ensureFirstAdmin(config, log);
     reaper = startLeaseReaper(sequelize, log, config.CACTUS_REAPER_SECONDS);
     sweep = startBlobSweep(sequelize, storage, log);
-    return { sequelize, setupCode, closeStreams: closeEventStreams, stop };
+    return { sequelize, setupCode, closeStreams: closeEventStreams, databaseDown, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

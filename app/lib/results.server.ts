@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import type * as SharpModuleNamespace from "sharp";
 import { OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
+import { exrStructureProblem } from "../../domain/exr";
 import { IMAGE_PROBE_BYTES, inspectImage, type ImageFormat, type ImageInfo } from "../../domain/image";
 import { receiveBody } from "./archive-upload.server";
 import { formatBytes } from "./format";
@@ -105,10 +106,13 @@ export type Thumbnail = { ok: true; file: string | null } | { ok: false; reason:
 /**
  * Decodes the whole image (so a frame damaged past its header is caught here) and writes
  * its thumbnail to a temporary file. OpenEXR gets none: the libvips in sharp's prebuilt
- * binaries reads no EXR, so such a frame is checked by its header only.
+ * binaries reads no EXR, so such a frame has its structure checked instead (domain/exr.ts).
  */
 export async function makeThumbnail(file: string, format: ImageFormat): Promise<Thumbnail> {
-  if (format === "OPEN_EXR") return { ok: true, file: null };
+  if (format === "OPEN_EXR") {
+    const problem = await checkExrFile(file);
+    return problem ? { ok: false, reason: `the OpenEXR image is damaged: ${problem}` } : { ok: true, file: null };
+  }
   const { default: sharp } = await loadSharp();
   const thumbnail = await getRuntime().storage.temporaryPath();
   try {
@@ -121,6 +125,20 @@ export async function makeThumbnail(file: string, format: ImageFormat): Promise<
     await fs.rm(thumbnail, { force: true });
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
     return { ok: false, reason: `the ${OUTPUT_FORMAT_LABELS[format]} image cannot be decoded (${why})` };
+  }
+}
+
+async function checkExrFile(file: string): Promise<string | null> {
+  const handle = await fs.open(file);
+  try {
+    const { size } = await handle.stat();
+    return await exrStructureProblem(async (offset, length) => {
+      const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+      return buffer.subarray(0, bytesRead);
+    }, size);
+  } finally {
+    await handle.close();
   }
 }
 

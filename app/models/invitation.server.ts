@@ -5,7 +5,7 @@ import { Invitation, User } from "../../db/models";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
-import { getRuntime, publicOrigin } from "../lib/runtime.server";
+import { getRuntime } from "../lib/runtime.server";
 import { hashSecret, newSecret } from "../lib/secrets.server";
 import { grantCredits, toMilli } from "./ledger.server";
 import { createUser } from "./user.server";
@@ -102,7 +102,7 @@ export async function redeemInvitation(input: { code: string; username: string; 
   });
 }
 
-/** The sign-up link for a code: on CACTUS_PUBLIC_URL when set (behind a proxy), else this request's origin. */
-export function signupUrl(request: Request, code: string): string {
-  return `${publicOrigin(request)}/signup?${new URLSearchParams({ code })}`;
+/** The sign-up link for a code, on the server's public origin (lib/runtime.server.ts publicOrigin). */
+export function signupUrl(origin: string, code: string): string {
+  return `${origin}/signup?${new URLSearchParams({ code })}`;
 }

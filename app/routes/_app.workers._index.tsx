@@ -8,7 +8,7 @@ import { WorkerCard } from "~/components/worker-card";
 import { WorkerCreate } from "~/components/worker-create";
 import { requireUser } from "~/lib/auth.server";
 import { formIntent, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
-import { publicOrigin } from "~/lib/runtime.server";
+import { publicOriginOrNull } from "~/lib/runtime.server";
 import { createWorker, deleteWorker, listWorkers, updateWorker } from "~/models/worker.server";
 
 export const meta: MetaFunction = () => [{ title: "Workers · Cactus" }];
@@ -23,7 +23,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     // "seen 3 min ago" is measured against the server's clock, the one that wrote last seen.
     now: new Date().toISOString(),
     // What the agent is told to connect to: the public address when one is set.
-    serverUrl: publicOrigin(request),
+    serverUrl: publicOriginOrNull(request) ?? "http://THIS-SERVER:PORT",
   };
 }
 

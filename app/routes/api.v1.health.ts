@@ -1,7 +1,13 @@
-import { json } from "@remix-run/node";
-import { db } from "~/lib/db.server";
+import { apiErrorResponse, apiJson, DATABASE_RETRY_AFTER_SECONDS } from "~/lib/api.server";
+import { checkDatabase } from "~/lib/db-watch.server";
+
+// Within a second, whatever the database does: a load balancer or `cactus-agent doctor`
+// asks this to know whether to send requests here.
+const DATABASE_CHECK_MS = 900;
 
 export async function loader() {
-  await db().query("SELECT 1");
-  return json({ ok: true });
+  if (await checkDatabase(DATABASE_CHECK_MS)) return apiJson({ ok: true });
+  return apiErrorResponse("unavailable", `The server is up, but its database is not answering; requests get 503 until it does. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`, {
+    "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS),
+  });
 }

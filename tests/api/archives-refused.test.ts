@@ -161,19 +161,33 @@ describe("refused uploads store nothing", () => {
   });
 
   test("a zip bomb that lies about its sizes is counted as it inflates: 422", async () => {
-    const zeros = Buffer.alloc(MAX_UNPACKED_BYTES / 2 + 1);
-    const bytes = zip(
-      entry("scene.blend", blend(300)),
-      entry("a.raw", zeros, { method: "deflate", declaredSize: 10 }),
-      entry("b.raw", zeros, { method: "deflate", declaredSize: 10 }),
-    );
+    const zeros = Buffer.alloc(MAX_UNPACKED_BYTES + 1);
+    const bytes = zip(entry("scene.blend", blend(300)), entry("a.raw", zeros, { method: "deflate", declaredSize: 10 }));
     expect(bytes.length).toBeLessThan(10_000);
     await api.expectRefused(
       () => api.upload(projectId, bytes),
       422,
       "unprocessable",
-      /unpacks to more than 2\.0 MiB \(passed at "b\.raw"\)/,
+      /unpacks to more than 2\.0 MiB \(passed at "a\.raw"\)/,
     );
+  });
+
+  // The agent unpacks with yauzl's size check: such a zip would fail on every worker.
+  test("a zip entry that inflates to other than its declared size is refused at upload: 422", async () => {
+    const bytes = zip(entry("scene.blend", blend(300)), entry("a.raw", Buffer.alloc(5000), { method: "deflate", declaredSize: 10 }));
+    await api.expectRefused(
+      () => api.upload(projectId, bytes),
+      422,
+      "unprocessable",
+      /"a\.raw" is damaged: it declares 10 bytes but unpacks to 5000 bytes\. Zip the project folder again/,
+    );
+    const shorter = zip(entry("scene.blend", blend(300)), entry("b.raw", Buffer.alloc(5000), { method: "deflate", declaredSize: 9000 }));
+    await api.expectRefused(() => api.upload(projectId, shorter), 422, "unprocessable", /"b\.raw" is damaged: it declares 9000 bytes but unpacks to 5000/);
+  });
+
+  test("a stored zip entry whose two sizes disagree: 422", async () => {
+    const bytes = zip(entry("scene.blend", blend(300)), entry("c.raw", Buffer.alloc(100), { declaredSize: 40 }));
+    await api.expectRefused(() => api.upload(projectId, bytes), 422, "unprocessable", /"c\.raw" is damaged: it declares 40 bytes but holds 100 bytes/);
   });
 
   test("a zip without any .blend: 422", async () => {
