@@ -3,45 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, test } from "vitest";
+import { exrBytes } from "../tests/helpers/exr";
 import { BLENDER, makeScene } from "../tests/helpers/scenes";
 import { exrStructureProblem } from "./exr";
 
 const check = (bytes: Buffer) =>
   exrStructureProblem(async (offset, length) => bytes.subarray(offset, offset + length), bytes.length);
-
-// A scanline EXR built by hand: uncompressed, one HALF channel, one line per chunk.
-function handMadeExr(width: number, height: number): Buffer {
-  const attribute = (name: string, type: string, value: Buffer) => {
-    const size = Buffer.alloc(4);
-    size.writeInt32LE(value.length);
-    return Buffer.concat([Buffer.from(`${name}\0${type}\0`, "latin1"), size, value]);
-  };
-  const channel = Buffer.concat([Buffer.from("Y\0", "latin1"), Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]), Buffer.from([0])]);
-  const box = Buffer.alloc(16);
-  [0, 0, width - 1, height - 1].forEach((value, index) => box.writeInt32LE(value, index * 4));
-  const header = Buffer.concat([
-    Buffer.from([0x76, 0x2f, 0x31, 0x01, 0x02, 0, 0, 0]),
-    attribute("channels", "chlist", channel),
-    attribute("compression", "compression", Buffer.from([0])),
-    attribute("dataWindow", "box2i", box),
-    attribute("displayWindow", "box2i", box),
-    attribute("lineOrder", "lineOrder", Buffer.from([0])),
-    Buffer.from([0]),
-  ]);
-  const lineBytes = width * 2;
-  const table = Buffer.alloc(height * 8);
-  const chunks: Buffer[] = [];
-  let offset = header.length + table.length;
-  for (let y = 0; y < height; y += 1) {
-    table.writeBigUInt64LE(BigInt(offset), y * 8);
-    const chunk = Buffer.alloc(8 + lineBytes);
-    chunk.writeInt32LE(y, 0);
-    chunk.writeInt32LE(lineBytes, 4);
-    chunks.push(chunk);
-    offset += chunk.length;
-  }
-  return Buffer.concat([header, table, ...chunks]);
-}
 
 describe("an OpenEXR frame's structure", () => {
   let blenderExr: Buffer;
@@ -58,7 +25,7 @@ describe("an OpenEXR frame's structure", () => {
 
   test("a frame Blender wrote, and one built by hand, are whole", async () => {
     expect(await check(blenderExr)).toBeNull();
-    expect(await check(handMadeExr(7, 5))).toBeNull();
+    expect(await check(exrBytes(7, 5))).toBeNull();
   });
 
   test("cut short anywhere past its header: refused", async () => {
@@ -66,12 +33,12 @@ describe("an OpenEXR frame's structure", () => {
       const cut = blenderExr.subarray(0, Math.floor(blenderExr.length * keep));
       expect(await check(cut), `cut at ${keep}`).toMatch(/ends inside its chunk table|points outside the file|runs past the end/);
     }
-    const hand = handMadeExr(7, 5);
+    const hand = exrBytes(7, 5);
     expect(await check(hand.subarray(0, hand.length - 1))).toMatch(/chunk 4 runs past the end of the file/);
   });
 
   test("a chunk table pointing elsewhere, or a chunk that is not the one its place says: refused", async () => {
-    const hand = handMadeExr(7, 5);
+    const hand = exrBytes(7, 5);
     const headerEnd = hand.length - 5 * 8 - 5 * (8 + 14);
     const wild = Buffer.from(hand);
     wild.writeBigUInt64LE(10n ** 12n, headerEnd + 8);
@@ -85,7 +52,7 @@ describe("an OpenEXR frame's structure", () => {
   });
 
   test("a chunk claiming more bytes than its pixels can take: refused", async () => {
-    const hand = handMadeExr(7, 5);
+    const hand = exrBytes(7, 5);
     const firstChunk = hand.length - 5 * (8 + 14);
     const inflated = Buffer.from(hand);
     inflated.writeInt32LE(15, firstChunk + 4);
@@ -97,7 +64,7 @@ describe("an OpenEXR frame's structure", () => {
     const multipart = Buffer.from(blenderExr);
     multipart.writeUInt32LE(0x1002, 4);
     expect(await check(multipart)).toMatch(/multi-part or deep/);
-    const huge = handMadeExr(7, 5);
+    const huge = exrBytes(7, 5);
     const at = huge.indexOf("dataWindow\0box2i\0", 0, "latin1") + "dataWindow\0box2i\0".length + 4;
     huge.writeInt32LE(1 << 20, at + 12);
     expect(await check(huge)).toMatch(/data window .* is not an image size/);

@@ -3,7 +3,7 @@ import { checkDatabase } from "~/lib/db-watch.server";
 
 // Within a second, whatever the database does: a load balancer or `cactus-agent doctor`
 // asks this to know whether to send requests here.
-const DATABASE_CHECK_MS = 900;
+const DATABASE_CHECK_MS = 800;
 
 export async function loader() {
   if (await checkDatabase(DATABASE_CHECK_MS)) return apiJson({ ok: true });

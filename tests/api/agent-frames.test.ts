@@ -13,6 +13,7 @@ import {
   pngBytes,
 } from "../helpers/agent-api";
 import { expectApiError, sha256 } from "../helpers/archive-api";
+import { exrBytes } from "../helpers/exr";
 import { farm, type Farm } from "../helpers/farm";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
@@ -113,13 +114,21 @@ describe("an accepted frame", () => {
     expect(await exists(blob(`results/${sha256(again).slice(0, 2)}/${sha256(again)}`))).toBe(false);
   });
 
-  test("an OpenEXR frame is checked by its header and stored without a thumbnail", async () => {
+  test("an OpenEXR frame is checked by its structure and stored without a thumbnail", async () => {
     const { agent, renderId, task } = await leased({ format: "OPEN_EXR" });
     expect(task.format).toBe("OPEN_EXR");
-    const exr = exrHeaderBytes(64, 48);
+    const exr = exrBytes(64, 48);
     await expectJson(await agent.uploadFrame(task.id, 1, exr, { leaseToken: task.leaseToken, contentType: "image/x-exr" }), 201);
     const result = (await Result.findOne({ where: { renderId, frame: 1 } }))!;
     expect([result.imageKey, result.thumbnailKey]).toEqual([`results/${sha256(exr).slice(0, 2)}/${sha256(exr)}`, null]);
+  });
+
+  test("an OpenEXR header with nothing after it, or a frame cut short, is refused (422)", async () => {
+    for (const bytes of [exrHeaderBytes(64, 48), exrBytes(64, 48).subarray(0, 2000)]) {
+      const { agent, task } = await leased({ format: "OPEN_EXR" });
+      const response = await agent.uploadFrame(task.id, 1, bytes, { leaseToken: task.leaseToken, contentType: "image/x-exr" });
+      await expectApiError(response, 422, "unprocessable", /Frame 1 was refused: the OpenEXR image is damaged: (its header lacks .* channels|chunk \d+ (points outside the file|runs past the end))/);
+    }
   });
 });
 

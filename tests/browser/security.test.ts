@@ -58,13 +58,13 @@ describe("signed-in devices and the password on Me", () => {
     await page.goto(`${server.url}/me`);
     await waitForHydration(page);
     const devices = page.getByRole("list", { name: "Signed-in devices" });
-    await expect.poll(() => devices.getByRole("listitem").count()).toBe(2);
-    await expect.poll(() => devices.textContent()).toMatch(/this device/);
+    await expect.poll(() => devices.getByRole("listitem").count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => devices.textContent(), { timeout: 15_000 }).toMatch(/this device/);
     await expectFitsPhone(page);
     await page.screenshot({ path: "/tmp/cactus-me-sessions.png", fullPage: true });
 
     await devices.getByRole("button", { name: /^Sign out / }).click();
-    await expect.poll(() => devices.getByRole("listitem").count()).toBe(1);
+    await expect.poll(() => devices.getByRole("listitem").count(), { timeout: 15_000 }).toBe(1);
     await laptop.page.goto(`${server.url}/projects`);
     await laptop.page.waitForURL(/\/login\?redirectTo=%2Fprojects$/);
   });
@@ -77,11 +77,11 @@ describe("signed-in devices and the password on Me", () => {
     await page.getByLabel("Current password").fill("not my password");
     await page.getByLabel("New password").fill("a much better password");
     await page.getByRole("button", { name: "Change password" }).click();
-    await expect.poll(() => page.getByText(/current password is not right/).count()).toBe(1);
+    await expect.poll(() => page.getByText(/current password is not right/).count(), { timeout: 15_000 }).toBe(1);
 
     await page.getByLabel("Current password").fill(password);
     await page.getByRole("button", { name: "Change password" }).click();
-    await expect.poll(() => page.getByRole("status").filter({ hasText: "Password changed" }).textContent()).toMatch(/Signed out 1 other device/);
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "Password changed" }).textContent(), { timeout: 15_000 }).toMatch(/Signed out 1 other device/);
     await page.screenshot({ path: "/tmp/cactus-me-password.png", fullPage: true });
     await laptop.page.goto(`${server.url}/projects`);
     await laptop.page.waitForURL(/\/login/);

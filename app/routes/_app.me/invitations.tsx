@@ -1,23 +1,14 @@
-import { useFetcher } from "@remix-run/react";
-import { useEffect, useRef } from "react";
 import { CopyField } from "~/components/copy-field";
 import { Button, Card, Field } from "~/components/ui";
-import { failureOf } from "~/lib/form";
 import type { InvitationDto, InvitationStatus } from "~/models/invitation.server";
 import { day } from "./dates";
-import type { action } from "./route";
+import { useIntentForm } from "./intent-form";
 
 type InvitationRow = InvitationDto & { status: InvitationStatus };
 
 /** Invite people: the link carries a one-time code, shown once, to share any way you like. */
 export function InvitationsSection({ invitations }: { invitations: InvitationRow[] }) {
-  const create = useFetcher<typeof action>();
-  const form = useRef<HTMLFormElement>(null);
-  const failure = failureOf(create.data);
-  const created = create.data?.ok && create.data.intent === "create-invitation" ? create.data : null;
-  useEffect(() => {
-    if (created) form.current?.reset();
-  }, [created]);
+  const { fetcher: create, form, failure, done: created } = useIntentForm("create-invitation");
   return (
     <Card className="mt-4">
       <h2 className="mb-1 font-semibold">Invitations</h2>

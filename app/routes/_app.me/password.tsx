@@ -1,18 +1,9 @@
-import { useFetcher } from "@remix-run/react";
-import { useEffect, useRef } from "react";
 import { Button, Card, Field, FormError } from "~/components/ui";
-import { failureOf } from "~/lib/form";
-import type { action } from "./route";
+import { useIntentForm } from "./intent-form";
 
 /** Change the password: every other device is signed out with it. */
 export function PasswordSection() {
-  const change = useFetcher<typeof action>();
-  const form = useRef<HTMLFormElement>(null);
-  const failure = failureOf(change.data);
-  const changed = change.data?.ok && change.data.intent === "change-password" ? change.data : null;
-  useEffect(() => {
-    if (changed) form.current?.reset();
-  }, [changed]);
+  const { fetcher: change, form, failure, done: changed } = useIntentForm("change-password");
   return (
     <Card className="mt-4">
       <h2 className="mb-1 font-semibold">Password</h2>

@@ -1,21 +1,14 @@
 import { useFetcher } from "@remix-run/react";
-import { useEffect, useRef } from "react";
 import { CopyField } from "~/components/copy-field";
 import { Button, Card, Field } from "~/components/ui";
-import { failureOf } from "~/lib/form";
 import type { ApiTokenDto } from "~/models/token.server";
 import { day } from "./dates";
+import { useIntentForm } from "./intent-form";
 import type { action } from "./route";
 
 /** API tokens for the CLI and scripts: create (shown once), list, revoke. */
 export function TokensSection({ tokens }: { tokens: ApiTokenDto[] }) {
-  const create = useFetcher<typeof action>();
-  const form = useRef<HTMLFormElement>(null);
-  const failure = failureOf(create.data);
-  const created = create.data?.ok && create.data.intent === "create-token" ? create.data : null;
-  useEffect(() => {
-    if (created) form.current?.reset();
-  }, [created]);
+  const { fetcher: create, form, failure, done: created } = useIntentForm("create-token");
   return (
     <Card className="mt-4">
       <h2 className="mb-1 font-semibold">API tokens</h2>
