@@ -2,6 +2,7 @@ import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
+import compression from "compression";
 import express from "express";
 import type { CactusConfig } from "../app/lib/env.server";
 import type { RunningCactus, startCactus as StartCactus } from "../app/lib/boot.server";
@@ -20,10 +21,16 @@ export interface CactusServer {
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
+export interface ServerOptions {
+  /** Static files (the PWA's assets and service worker); `public/` of the build by default. */
+  publicDir?: string;
+}
+
 /** Boots the farm from the Remix build (`npm run build`) and serves it over HTTP. */
 export async function startServer(
   config: CactusConfig,
   log: (message: string) => void = console.log,
+  options: ServerOptions = {},
 ): Promise<CactusServer> {
   const build = (await import(pathToFileURL(path.join(ROOT, "build/index.js")).href)) as ServerBuild;
   const startCactus = (build.entry.module as unknown as { startCactus: typeof StartCactus }).startCactus;
@@ -34,12 +41,23 @@ export async function startServer(
   });
   const cactus = await startCactus(config, log, { onAuthenticated: guard.authenticated });
 
+  const publicDir = options.publicDir ?? path.join(ROOT, "public");
   const app = express();
   app.disable("x-powered-by");
   app.use(guard.middleware);
   app.use(securityHeaders(config));
-  app.use("/build", express.static(path.join(ROOT, "public/build"), { immutable: true, maxAge: "1y" }));
-  app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
+  app.use(compression({ filter: compressible }));
+  app.use("/build", express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y" }));
+  app.use(
+    express.static(publicDir, {
+      maxAge: "1h",
+      // The service worker and the manifest are asked for again on every check for a new
+      // version: a cached copy would hide a deploy for an hour.
+      setHeaders: (res, file) => {
+        if (/(^|\/)(sw\.js|manifest\.webmanifest)$/.test(file)) res.setHeader("Cache-Control", "no-cache");
+      },
+    }),
+  );
   app.use(originCheck({ publicOrigin: config.CACTUS_PUBLIC_URL ? new URL(config.CACTUS_PUBLIC_URL).origin : null }));
   app.all(
     "*",
@@ -77,4 +95,15 @@ export async function startServer(
       await cactus.stop();
     },
   };
+}
+
+/**
+ * HTML, JSON, JavaScript and CSS are sent compressed (brotli or gzip, as the browser
+ * accepts); images, archives and zips are compressed already. Event streams never are:
+ * a compressor holds small writes back until it has a block, and an event must go out
+ * as it happens.
+ */
+function compressible(req: express.Request, res: express.Response): boolean {
+  if (/text\/event-stream/i.test(String(res.getHeader("Content-Type") ?? ""))) return false;
+  return compression.filter(req, res);
 }

@@ -20,3 +20,8 @@ export async function expectFitsPhone(page: Page, width = 390) {
 export async function waitForHydration(page: Page) {
   await page.waitForFunction(() => (window as unknown as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true);
 }
+
+/** Waits until the service worker controls the page (its first install claims the open pages). */
+export async function waitForServiceWorker(page: Page) {
+  await page.waitForFunction(() => navigator.serviceWorker?.controller?.state === "activated", undefined, { timeout: 15_000 });
+}
