@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../app/lib/env.server";
-import { startServer, type CactusServer } from "../../server/app";
+import { startServer, type CactusServer, type ServerOptions } from "../../server/app";
 
 export const ADMIN = { username: "admin", password: "correct horse battery staple" };
 
@@ -23,7 +23,11 @@ export interface ServerPlace {
  * PORT in `env`), it starts on that database and data dir instead, and close() leaves
  * the data dir to the caller.
  */
-export async function startTestServer(env: Record<string, string> = {}, place?: ServerPlace): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  place?: ServerPlace,
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const dataDir = place?.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "cactus-test-data-")));
   // ./db needs the vitest runner: a script that gives its own place runs without it.
   const databaseUrl = place?.databaseUrl ?? (await (await import("./db")).createTestDatabase());
@@ -37,7 +41,7 @@ export async function startTestServer(env: Record<string, string> = {}, place?: 
     CACTUS_ADMIN_PASSWORD: ADMIN.password,
     ...env,
   });
-  const server = await startServer(config, () => undefined);
+  const server = await startServer(config, () => undefined, options);
   return {
     ...server,
     dataDir,
