@@ -300,8 +300,9 @@ export const endpoints = {
   listRenderFrames: {
     method: "get",
     path: "/renders/{renderId}/frames",
-    summary: "Every frame of a render with its status.",
+    summary: "Every frame of a render with its status (or those in `frames`, e.g. a page of them).",
     auth: "user",
+    query: renders.framesQuerySchema,
     response: renders.frameListSchema,
     status: 200,
   },
@@ -344,8 +345,20 @@ export const endpoints = {
     method: "get",
     path: "/renders/{renderId}/events",
     summary:
-      "Server-sent events: `event: render` with the render's JSON (as getRender) now and on every change, " +
-      "a comment every 15 s; the stream ends when the render does.",
+      "Server-sent events: `event: render` with the render's JSON (as getRender) now and whenever it changes; with " +
+      "`frames`, also `event: frames` with `{frames: [...]}`: those frames of that range (as listRenderFrames) now and " +
+      "whenever some change, only the changed ones. A comment every 15 s; the stream ends when the render does.",
+    auth: "user",
+    query: renders.framesQuerySchema,
+    binaryResponse: "text/event-stream",
+    status: 200,
+  },
+  renderListEvents: {
+    method: "get",
+    path: "/renders/events",
+    summary:
+      "Server-sent events for all my renders: `event: render` with a render's JSON (as getRender) for each unfinished " +
+      "one now, then for any render of mine (a new one too) whenever it changes. A comment every 15 s.",
     auth: "user",
     binaryResponse: "text/event-stream",
     status: 200,

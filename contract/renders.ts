@@ -108,5 +108,6 @@ export const renderFailureListSchema = z.object({
 });
 export type RenderFailureListDto = z.infer<typeof renderFailureListSchema>;
 
-/** Query of the frames download: `frames=A-B` narrows it. */
-export const downloadQuerySchema = z.object({ frames: frameRangeTextSchema.optional() });
+/** Query of the frames list, their event stream and download: `frames=A-B` narrows them to those frames. */
+export const framesQuerySchema = z.object({ frames: frameRangeTextSchema.optional() });
+export const downloadQuerySchema = framesQuerySchema;

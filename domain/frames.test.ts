@@ -3,6 +3,8 @@ import {
   FrameRangeError,
   MAX_FRAMES_PER_RENDER,
   countFrames,
+  framePage,
+  pageOfFrame,
   expectedFrameSize,
   formatFrameRange,
   parseFrameRange,
@@ -129,5 +131,33 @@ describe("expectedFrameSize", () => {
       height: 48,
     });
     expect(expectedFrameSize({ resolutionX: null, resolutionY: 48, resolutionPercentage: 100 })).toBeNull();
+  });
+});
+
+describe("framePage", () => {
+  const range = { start: 1, end: 10_000, step: 1 };
+  test("cuts a long render into pages of 120 frames; the last page holds the rest", () => {
+    expect(framePage(range, 1)).toEqual({ page: 1, pages: 84, frames: { start: 1, end: 120, step: 1 } });
+    expect(framePage(range, 2).frames).toEqual({ start: 121, end: 240, step: 1 });
+    expect(framePage(range, 84).frames).toEqual({ start: 9961, end: 10_000, step: 1 });
+  });
+  test("a page out of range, or no number, is the nearest page", () => {
+    expect(framePage(range, 0).page).toBe(1);
+    expect(framePage(range, Number.NaN).page).toBe(1);
+    expect(framePage(range, 500).page).toBe(84);
+  });
+  test("keeps the render's step: page 2 of 1-1000 every 5 frames starts at frame 601", () => {
+    expect(framePage({ start: 1, end: 1000, step: 5 }, 2)).toEqual({ page: 2, pages: 2, frames: { start: 601, end: 996, step: 5 } });
+  });
+  test("a short render is one page", () => {
+    expect(framePage({ start: 7, end: 7, step: 1 }, 3)).toEqual({ page: 1, pages: 1, frames: { start: 7, end: 7, step: 1 } });
+  });
+  test("pageOfFrame finds a frame's page, and refuses frames the render does not have", () => {
+    expect(pageOfFrame(range, 1)).toBe(1);
+    expect(pageOfFrame(range, 120)).toBe(1);
+    expect(pageOfFrame(range, 121)).toBe(2);
+    expect(pageOfFrame({ start: 1, end: 1000, step: 5 }, 601)).toBe(2);
+    expect(pageOfFrame({ start: 1, end: 1000, step: 5 }, 602)).toBeNull();
+    expect(pageOfFrame(range, 10_001)).toBeNull();
   });
 });

@@ -112,3 +112,30 @@ export function expectedFrameSize(facts: {
 }
 
 const isSize = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+
+/** Frames the render page shows at once: a page of a render of 10 000 frames, not all. */
+export const FRAMES_PER_PAGE = 120;
+
+export interface FramePage {
+  /** 1-based. */
+  page: number;
+  pages: number;
+  /** The page's frames: a range of the render's, with its step. */
+  frames: FrameRange;
+}
+
+/** Page `page` (1-based, clamped into the render's) of the render's frames. */
+export function framePage(range: FrameRange, page: number, size = FRAMES_PER_PAGE): FramePage {
+  const total = countFrames(range);
+  const pages = Math.max(1, Math.ceil(total / size));
+  const current = Math.min(Math.max(1, Math.floor(page) || 1), pages);
+  const first = range.start + (current - 1) * size * range.step;
+  const last = Math.min(range.start + (total - 1) * range.step, first + (size - 1) * range.step);
+  return { page: current, pages, frames: { start: first, end: last, step: range.step } };
+}
+
+/** The page (1-based) that holds `frame`, or null when the frame is not one of the render's. */
+export function pageOfFrame(range: FrameRange, frame: number, size = FRAMES_PER_PAGE): number | null {
+  if (frame < range.start || frame > range.end || (frame - range.start) % range.step !== 0) return null;
+  return Math.floor((frame - range.start) / range.step / size) + 1;
+}

@@ -6,6 +6,7 @@ import { migrate } from "../../db/migrate";
 import { countUsers, createUser } from "../models/user.server";
 import { connectDatabase, openDatabase } from "./db.server";
 import { databaseDown, setDatabaseWatch, watchDatabase, type DatabaseWatch } from "./db-watch.server";
+import { listenToDatabase, type DatabaseEvents } from "./db-events.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
 import { startBlobSweep } from "./blob-sweep.server";
 import type { CronJob } from "./cron.server";
@@ -47,7 +48,9 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
   let reaper: CronJob | undefined;
   let sweep: CronJob | undefined;
   let watch: DatabaseWatch | undefined;
+  let events: DatabaseEvents | undefined;
   const stop = async () => {
+    await events?.close();
     await reaper?.stop();
     await sweep?.stop();
     await watch?.stop();
@@ -65,7 +68,8 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     const sessionSecret =
       config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
     const storage = createFileStorage(path.join(config.dataDir, "blobs"));
-    configureRuntime({ config, sessionSecret, storage, hooks });
+    events = listenToDatabase(databaseUrl, log);
+    configureRuntime({ config, sessionSecret, storage, hooks, events });
     const setupCode = await ensureFirstAdmin(config, log);
     reaper = startLeaseReaper(sequelize, log, config.CACTUS_REAPER_SECONDS);
     sweep = startBlobSweep(sequelize, storage, log);

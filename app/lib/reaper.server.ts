@@ -1,6 +1,7 @@
 import type { Sequelize } from "sequelize";
 import { reapExpiredLeases } from "../../db/sql/queue";
 import { startCronJob, type CronJob } from "./cron.server";
+import { noteRenderActivity } from "./render-activity.server";
 
 /**
  * Every `everySeconds` (CACTUS_REAPER_SECONDS), puts the tasks whose lease expired (an
@@ -11,7 +12,8 @@ export function startLeaseReaper(sequelize: Sequelize, log: (message: string) =>
   const reap = async () => {
     try {
       const reaped = await reapExpiredLeases(sequelize);
-      if (reaped > 0) log(`Re-queued ${reaped} task(s) whose lease expired.`);
+      if (reaped.length > 0) log(`Re-queued ${reaped.length} task(s) whose lease expired.`);
+      for (const renderId of new Set(reaped)) noteRenderActivity(renderId);
     } catch (error) {
       log(`Could not re-queue expired leases (retrying in ${everySeconds} s): ${String(error)}`);
     }

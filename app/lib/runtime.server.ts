@@ -1,4 +1,5 @@
 import os from "node:os";
+import type { DatabaseEvents } from "./db-events.server";
 import type { CactusConfig } from "./env.server";
 import { Problem } from "./problem.server";
 import type { BlobStorage } from "./storage.server";
@@ -14,6 +15,8 @@ export interface Runtime {
   sessionSecret: string;
   storage: BlobStorage;
   hooks: ServerHooks;
+  /** Notifications from the database, heard on this replica (live pages, push). */
+  events: DatabaseEvents;
 }
 
 let runtime: Runtime | undefined;
@@ -22,7 +25,7 @@ export function configureRuntime(value: Runtime): void {
   runtime = value;
 }
 
-/** What boot prepared: validated settings, the session secret, blob storage. */
+/** What boot prepared: validated settings, the session secret, blob storage, database notifications. */
 export function getRuntime(): Runtime {
   if (!runtime) throw new Error("The server has not booted: startCactus() configures it.");
   return runtime;

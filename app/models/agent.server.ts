@@ -29,6 +29,7 @@ import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { getRuntime } from "../lib/runtime.server";
 import { hashSecret } from "../lib/secrets.server";
+import { noteOwnerActivity, noteRenderActivity } from "../lib/render-activity.server";
 import { archiveKey } from "../lib/storage.server";
 
 // The agent's side of a worker (DESIGN §5): hello, claims and what becomes of a leased
@@ -70,6 +71,8 @@ export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<ty
     status: hello.status ?? "idle",
     lastSeenAt: new Date(),
   });
+  // Its denoiser decides what the owner's renders say they wait for.
+  noteOwnerActivity(worker.userId);
   return { worker: { id: worker.id, name: worker.name, enabled: worker.enabled }, leaseSeconds: leaseSeconds() };
 }
 
@@ -77,6 +80,7 @@ export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<ty
 export async function claimNextTask(worker: Worker): Promise<ClaimedTask | null> {
   const task = await claimTask(db(), { workerId: worker.id, leaseSeconds: leaseSeconds() });
   await noteWorkerSeen(worker, task ? "rendering" : "idle");
+  noteRenderActivity(task?.renderId);
   return task && toClaimedTaskDto(task);
 }
 
@@ -130,7 +134,10 @@ async function refusedLease(lease: Lease, wanted: "render" | "inspect"): Promise
 
 export async function completeRenderTask(lease: Lease): Promise<z.infer<typeof completeResponseSchema>> {
   const answer = await completeTask(db(), lease);
-  if (answer.ok) return { renderStatus: answer.renderStatus };
+  if (answer.ok) {
+    noteRenderActivity(answer.renderId);
+    return { renderStatus: answer.renderStatus };
+  }
   if (answer.reason === "stale") throw await refusedLease(lease, "render");
   throw new Problem(
     "unprocessable",
@@ -145,11 +152,15 @@ export async function failLeasedTask(
 ): Promise<z.infer<typeof failResponseSchema>> {
   const answer = await failTask(db(), { ...lease, error, logTail: logTail === "" ? null : logTail });
   if (answer === "stale") throw staleLease(lease.taskId);
-  return answer;
+  noteRenderActivity(answer.renderId);
+  const { renderId: _renderId, ...reply } = answer;
+  return reply;
 }
 
 export async function releaseLeasedTask(lease: Lease): Promise<{ taskStatus: "queued" }> {
-  if ((await releaseTask(db(), lease)) === "stale") throw staleLease(lease.taskId);
+  const released = await releaseTask(db(), lease);
+  if (released === "stale") throw staleLease(lease.taskId);
+  noteRenderActivity(released.renderId);
   return { taskStatus: "queued" };
 }
 
@@ -161,6 +172,9 @@ export async function recordInspection(lease: Lease, facts: SceneFacts): Promise
     await saveSceneFacts(id, facts, transaction);
   });
   if (answer === "stale") throw await refusedLease(lease, "inspect");
+  // A scene that denoises changes what its renders wait for.
+  const archive = await Archive.findByPk(archiveId, { attributes: ["uploadedBy"] });
+  if (archive) noteOwnerActivity(archive.uploadedBy);
   return { archiveId };
 }
 

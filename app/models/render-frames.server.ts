@@ -69,8 +69,11 @@ const FRAME_STATUS: Record<TaskStatus, FrameDto["status"]> = {
   cancelled: "cancelled",
 };
 
-export async function listFrames({ id, userId }: { id: number; userId: number }): Promise<FrameDto[]> {
+/** The render's frames, or those of `window` (a page of them): the rest are never read. */
+export async function listFrames({ id, userId, window }: { id: number; userId: number; window?: FrameRange }): Promise<FrameDto[]> {
   const render = await requireRenderFiles(id, userId);
+  const from = window?.start ?? render.range.start;
+  const to = window?.end ?? render.range.end;
   const rows = await db().query<{
     frame: number;
     task_status: TaskStatus;
@@ -91,9 +94,10 @@ SELECT f.frame, t.status AS task_status, x.id IS NOT NULL AS accepted,
   LEFT JOIN results x ON x.render_id = t.render_id AND x.frame = f.frame AND x.accepted
   LEFT JOIN workers xw ON xw.id = x.worker_id
   LEFT JOIN workers tw ON tw.id = t.worker_id
- WHERE t.render_id = :id AND t.kind = 'render'
+ WHERE t.render_id = :id AND t.kind = 'render' AND t.frame_end >= :from AND t.frame_start <= :to
+   AND f.frame BETWEEN :from AND :to
  ORDER BY f.frame`,
-    { replacements: { id, step: render.range.step }, type: QueryTypes.SELECT },
+    { replacements: { id, step: render.range.step, from, to }, type: QueryTypes.SELECT },
   );
   const sizes = await imageSizes(rows);
   return rows.map((row, index) => ({
@@ -106,6 +110,17 @@ SELECT f.frame, t.status AS task_status, x.id IS NOT NULL AS accepted,
     filename: frameFilename(render.base, row.frame, render.format),
     bytes: sizes[index],
   }));
+}
+
+/** `frames=A-B` of a query, or a 400 that says how to write it. */
+export function frameWindow(text: string | undefined): FrameRange | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseFrameRange(text);
+  } catch (error) {
+    if (error instanceof FrameRangeError) throw new Problem("bad_request", error.message);
+    throw error;
+  }
 }
 
 const inRange = (frame: number, { start, end, step }: FrameRange) => frame >= start && frame <= end && (frame - start) % step === 0;
@@ -180,13 +195,7 @@ export interface RenderZip {
  */
 export async function renderZip({ id, userId, frames }: { id: number; userId: number; frames?: string }): Promise<RenderZip> {
   const render = await requireRenderFiles(id, userId);
-  let wanted = render.range;
-  try {
-    if (frames !== undefined) wanted = parseFrameRange(frames);
-  } catch (error) {
-    if (error instanceof FrameRangeError) throw new Problem("bad_request", error.message);
-    throw error;
-  }
+  const wanted = frameWindow(frames) ?? render.range;
   const rows = await db().query<{ frame: number; image_key: string; image_bytes: number | null; created_at: Date }>(
     /* sql */ `
 SELECT frame, image_key, image_bytes, created_at FROM results

@@ -4,7 +4,7 @@ import { type Archive, Render, type OutputFormat, type RenderStatus } from "../.
 import type { RenderEvent } from "../../domain/render-lifecycle";
 import { applyRenderEvent, createRenderTasks, insertRender } from "../../db/sql/queue";
 import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../../domain/frames";
-import { isRenderFinished, isRenderRunnable } from "../../domain/render-lifecycle";
+import { isRenderFinished, isRenderRunnable, UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
@@ -85,6 +85,14 @@ const rangeOf = (row: { frame_start: number; frame_end: number; frame_step: numb
 
 export function listRenders(userId: number): Promise<RenderDto[]> {
   return selectRenders(userId);
+}
+
+/** Some of the user's renders: these ids, or the unfinished ones (what a live list follows). */
+export function listRendersById(userId: number, which: { ids: number[] } | { unfinished: true }): Promise<RenderDto[]> {
+  if ("ids" in which) {
+    return which.ids.length === 0 ? Promise.resolve([]) : selectRenders(userId, "AND r.id IN (:ids)", { ids: which.ids });
+  }
+  return selectRenders(userId, "AND r.status IN (:unfinished)", { unfinished: UNFINISHED_RENDER_STATUSES });
 }
 
 export function noSuchRender(id: number): Problem {
@@ -194,27 +202,4 @@ function refusal(id: number, change: RenderChange, status: RenderStatus): string
   if (status === "paused") return `Render ${id} is already paused; \`cactus render resume ${id}\` hands its frames out again.`;
   if (isRenderFinished(status)) return `Render ${id} is ${status}; only a render that is still running can be paused.`;
   return `Render ${id} is ${status}; it can be paused once it is queued or rendering.`;
-}
-
-/**
- * A cheap fingerprint of everything a render's JSON shows: it changes when the status
- * does (a new row of its outbox, render_events), when a frame is accepted, when a task is leased, given back or failed, and when
- * the owner's workers change in a way `waiting` tells (enabled, their denoiser). The
- * event stream compares it once a second and loads the whole render only on a change.
- */
-export async function renderFingerprint({ id, userId }: { id: number; userId: number }): Promise<string | null> {
-  const [row] = await db().query<{ fingerprint: string }>(
-    /* sql */ `
-SELECT concat_ws('|', r.status, r.updated_at,
-         (SELECT max(e.id) FROM render_events e WHERE e.render_id = r.id),
-         (SELECT count(*) FROM results x WHERE x.render_id = r.id AND x.accepted),
-         (SELECT string_agg(t.id || ':' || t.worker_id, ',' ORDER BY t.id) FROM tasks t WHERE t.render_id = r.id AND t.status = 'leased'),
-         (SELECT count(*) FROM tasks t WHERE t.render_id = r.id AND t.status IN ('failed', 'cancelled')),
-         (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id),
-         (SELECT string_agg(w.id || ':' || w.enabled || ':' || coalesce(w.capabilities ->> 'denoiser', '-'), ',' ORDER BY w.id)
-            FROM workers w WHERE w.user_id = r.created_by)) AS fingerprint
-  FROM renders r WHERE r.id = :id AND r.created_by = :userId`,
-    { replacements: { id, userId }, type: QueryTypes.SELECT },
-  );
-  return row?.fingerprint ?? null;
 }

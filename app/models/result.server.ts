@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { frameResultSchema } from "../../contract";
 import { Result, type Worker } from "../../db/models";
 import { findLeasedTask, recordResult, rejectResult, type Lease, type LeasedTask } from "../../db/sql/queue";
+import { noteRenderActivity } from "../lib/render-activity.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { checkFrame, makeThumbnail, receiveFrame, storeFrame } from "../lib/results.server";
@@ -66,6 +67,7 @@ export async function receiveFrameUpload(worker: Worker, upload: FrameUpload, re
     // sweep (app/lib/blob-sweep.server.ts): removing it here could race with another
     // upload of the same bytes, which shares the blob.
     if (!answer.ok) throw staleLease(lease.taskId);
+    noteRenderActivity(task.renderId);
     if (!answer.duplicate) return { frame, accepted: true, width, height, duplicate: false };
     return toFrameResultDto((await acceptedResult(task.renderId, frame))!, true);
   } finally {
@@ -79,6 +81,7 @@ export async function receiveFrameUpload(worker: Worker, upload: FrameUpload, re
 async function refuse(lease: Lease, frame: number, reason: string): Promise<never> {
   const outcome = await rejectResult(db(), lease, { frame, reason });
   if (outcome === "stale") throw staleLease(lease.taskId);
+  noteRenderActivity(outcome.renderId);
   const next =
     outcome.taskStatus === "failed"
       ? "the task failed: 3 different workers failed it"

@@ -2,6 +2,7 @@ import { QueryTypes, type Transaction } from "sequelize";
 import { workerCapabilitiesSchema, type CreatedWorkerDto, type WorkerDto } from "../../contract";
 import { Worker, type WorkerStatus } from "../../db/models";
 import { requeueWorkerTasks } from "../../db/sql/workers";
+import { noteOwnerActivity } from "../lib/render-activity.server";
 import { workerStatusNow } from "../../domain/worker-status";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
@@ -103,6 +104,8 @@ export async function createWorker({ userId, name }: { userId: number; name: str
     const created = await Worker.create({ userId, name, tokenHash: hashSecret(token) }, { transaction });
     return requireOwnWorker({ id: created.id, userId }, transaction);
   });
+  // The owner's renders that waited for a worker say so no more.
+  noteOwnerActivity(userId);
   return { ...worker, token };
 }
 
@@ -117,7 +120,7 @@ export async function updateWorker({
   name?: string;
   enabled?: boolean;
 }): Promise<WorkerDto> {
-  return withWorkerNamesLocked(userId, async (transaction) => {
+  const updated = await withWorkerNamesLocked(userId, async (transaction) => {
     await requireOwnWorker({ id, userId }, transaction);
     if (name !== undefined) await assertNameFree(userId, name, transaction, id);
     await Worker.update(
@@ -130,6 +133,9 @@ export async function updateWorker({
     if (enabled === false) await requeueWorkerTasks(db(), id, { transaction });
     return requireOwnWorker({ id, userId }, transaction);
   });
+  // Its frames went back in the queue, and the renders' `waiting` may say otherwise now.
+  noteOwnerActivity(userId);
+  return updated;
 }
 
 /**
@@ -143,4 +149,5 @@ export async function deleteWorker({ id, userId }: { id: number; userId: number 
     await requeueWorkerTasks(db(), id, { transaction });
     await worker.destroy({ transaction });
   });
+  noteOwnerActivity(userId);
 }

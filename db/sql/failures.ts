@@ -8,6 +8,8 @@ import { settleRenderFromTasks } from "./render-status";
 // 3 failures blocklist a worker for the render) applied in the failure's transaction.
 
 export interface FailAnswer {
+  /** The task's render (null for inspect tasks). */
+  renderId: number | null;
   taskStatus: "queued" | "failed";
   /** The render's status after the failure (null for inspect tasks). */
   renderStatus: RenderStatus | null;
@@ -95,5 +97,5 @@ SELECT (SELECT count(DISTINCT worker_id) FROM task_failures WHERE task_id = $tas
   }
   const renderStatus =
     task.render_id === null ? null : await settleRenderFromTasks(sequelize, task.render_id, { transaction, detail: { error } });
-  return { taskStatus, renderStatus, workerBlocklisted };
+  return { renderId: task.render_id, taskStatus, renderStatus, workerBlocklisted };
 }

@@ -82,7 +82,7 @@ SELECT t.status, t.lease_expires_at > now() AS lease_valid, r.status AS render_s
 }
 
 export type CompleteAnswer =
-  | { ok: true; renderStatus: RenderStatus }
+  | { ok: true; renderId: number; renderStatus: RenderStatus }
   | { ok: false; reason: "stale" }
   | { ok: false; reason: "missing-frames"; frames: number[] };
 
@@ -141,42 +141,43 @@ export async function completeTask(sequelize: Sequelize, lease: Lease): Promise<
   // A task still queued in this statement's snapshot has yet to be claimed, rendered,
   // uploaded and completed, all begun after this statement: its completion checks long
   // after this one committed, and sees it. No need to look again here.
-  if (done.tasks_queued) return { ok: true, renderStatus: done.render_status };
+  if (done.tasks_queued) return { ok: true, renderId: done.render_id, renderStatus: done.render_status };
   // Otherwise look after this transaction committed: of two last tasks completing at
   // once, the later commit's check sees both done, so the render is never left 'rendering'.
   const [render] = await execute<{ status: RenderStatus; unfinished: boolean }>(sequelize, RENDER_UNFINISHED, {
     renderId: done.render_id,
   });
-  if (render.unfinished) return { ok: true, renderStatus: render.status };
-  return { ok: true, renderStatus: await settleRenderFromTasks(sequelize, done.render_id) };
+  if (render.unfinished) return { ok: true, renderId: done.render_id, renderStatus: render.status };
+  return { ok: true, renderId: done.render_id, renderStatus: await settleRenderFromTasks(sequelize, done.render_id) };
 }
 
-/** Gives the task back without counting a failure (the agent is stopping). */
-export async function releaseTask(sequelize: Sequelize, lease: Lease): Promise<"released" | "stale"> {
+/** Gives the task back without counting a failure (the agent is stopping); answers its render. */
+export async function releaseTask(sequelize: Sequelize, lease: Lease): Promise<{ renderId: number | null } | "stale"> {
   if (!isToken(lease.leaseToken)) return "stale";
   // An expired lease not yet reaped may still be given back: that is what the reaper would do.
-  const released = await select(
+  const [released] = await select<{ render_id: number | null }>(
     sequelize,
     `UPDATE tasks t SET ${REQUEUE}
       WHERE t.id = $taskId AND t.worker_id = $workerId AND t.lease_token = $leaseToken::uuid AND t.status = 'leased'
-     RETURNING t.id`,
+     RETURNING t.render_id`,
     lease,
   );
-  return released.length > 0 ? "released" : "stale";
+  return released ? { renderId: released.render_id } : "stale";
 }
 
 /**
- * Puts tasks whose lease expired back in the queue and returns how many. An expiry is
+ * Puts tasks whose lease expired back in the queue and returns their renders (a render
+ * once per task). An expiry is
  * not counted as a failure: the machine may just have been switched off, and a user
  * with one worker would otherwise never see that task rendered.
  */
-export async function reapExpiredLeases(sequelize: Sequelize): Promise<number> {
-  const reaped = await select(
+export async function reapExpiredLeases(sequelize: Sequelize): Promise<(number | null)[]> {
+  const reaped = await select<{ render_id: number | null }>(
     sequelize,
     /* sql */ `
 UPDATE tasks SET ${REQUEUE}
  WHERE id IN (SELECT id FROM tasks WHERE status = 'leased' AND lease_expires_at <= now() FOR UPDATE SKIP LOCKED)
-RETURNING id`,
+RETURNING render_id`,
   );
-  return reaped.length;
+  return reaped.map((row) => row.render_id);
 }

@@ -76,13 +76,13 @@ test("a render from claim to done: heartbeat, frames, complete", async () => {
   expect(await completeTask(sequelize, lease)).toEqual({ ok: false, reason: "missing-frames", frames: [2] });
   expect(await recordResult(sequelize, lease, frame(3))).toEqual({ ok: false, reason: "not-in-task" });
   expect(await recordResult(sequelize, lease, frame(2))).toMatchObject({ ok: true });
-  expect(await completeTask(sequelize, lease)).toEqual({ ok: true, renderStatus: "rendering" });
+  expect(await completeTask(sequelize, lease)).toEqual({ ok: true, renderId, renderStatus: "rendering" });
   expect(await completeTask(sequelize, lease)).toEqual({ ok: false, reason: "stale" });
 
   const last = (await claimTask(sequelize, { workerId }))!;
   const lastLease = { taskId: last.id, workerId, leaseToken: last.leaseToken };
   await recordResult(sequelize, lastLease, frame(3));
-  expect(await completeTask(sequelize, lastLease)).toEqual({ ok: true, renderStatus: "done" });
+  expect(await completeTask(sequelize, lastLease)).toEqual({ ok: true, renderId, renderStatus: "done" });
 
   const render = await f.one<{ status: string; finished_at: Date | null }>(
     `SELECT status, finished_at FROM renders WHERE id = $renderId`,
@@ -146,12 +146,12 @@ test("the reaper puts expired leases back in the queue, and only those", async (
   await reapExpiredLeases(sequelize); // what earlier tests left expired
   const user = await f.user();
   const [gone, alive] = [await f.worker(user), await f.worker(user)];
-  await f.render(user, { frames: "1-2" });
+  const render = await f.render(user, { frames: "1-2" });
   const lost = (await claimTask(sequelize, { workerId: gone }))!;
   const kept = (await claimTask(sequelize, { workerId: alive }))!;
   await expireLease(lost.id);
 
-  expect(await reapExpiredLeases(sequelize)).toBe(1);
+  expect(await reapExpiredLeases(sequelize)).toEqual([render]);
 
   const rows = await f.all<{ id: number; status: string; worker_id: number | null; lease_token: string | null }>(
     `SELECT id, status, worker_id, lease_token FROM tasks WHERE id IN ($lost, $kept) ORDER BY frame_start`,
@@ -161,7 +161,7 @@ test("the reaper puts expired leases back in the queue, and only those", async (
     { id: lost.id, status: "queued", worker_id: null, lease_token: null },
     { id: kept.id, status: "leased", worker_id: alive, lease_token: kept.leaseToken },
   ]);
-  expect(await reapExpiredLeases(sequelize)).toBe(0);
+  expect(await reapExpiredLeases(sequelize)).toEqual([]);
   // An expiry is not a failure: the same machine may take the task again.
   expect((await claimTask(sequelize, { workerId: gone }))?.id).toBe(lost.id);
   expect(await heartbeatTask(sequelize, { taskId: lost.id, workerId: gone, leaseToken: lost.leaseToken, progress: 0 })).toBe(
@@ -181,7 +181,7 @@ test("a frame is accepted once, even when a second lease renders it again", asyn
   const duplicate = await recordResult(sequelize, againLease, frame(1));
 
   expect(first.ok && duplicate.ok && duplicate.resultId === first.resultId && duplicate.duplicate).toBe(true);
-  expect(await completeTask(sequelize, againLease)).toEqual({ ok: true, renderStatus: "done" });
+  expect(await completeTask(sequelize, againLease)).toEqual({ ok: true, renderId, renderStatus: "done" });
   const accepted = await f.all(`SELECT id FROM results WHERE render_id = $renderId AND accepted`, { renderId });
   expect(accepted).toHaveLength(1);
   expect(workerId).not.toBe(second);
@@ -236,8 +236,8 @@ test("a refused image is kept with its reason and counts as a failure of that wo
 });
 
 test("release gives the task back without a failure", async () => {
-  const { workerId, task, lease } = await leased({ frames: "1" });
-  expect(await releaseTask(sequelize, lease)).toBe("released");
+  const { workerId, renderId, task, lease } = await leased({ frames: "1" });
+  expect(await releaseTask(sequelize, lease)).toEqual({ renderId });
   expect(await releaseTask(sequelize, lease)).toBe("stale");
   expect((await claimTask(sequelize, { workerId }))?.id).toBe(task.id);
 });
