@@ -26,14 +26,15 @@ export function FrameProgressBar({ frames, label }: { frames: FrameCounts; label
 
 /** "7 / 24 frames · 2 rendering · 1 failed": the counts next to the bar, only those that are not zero. */
 export function FrameCountsText({ frames }: { frames: FrameCounts }) {
+  const n = (count: number) => count.toLocaleString("en");
   const extra = [
-    frames.rendering > 0 ? `${frames.rendering} rendering` : null,
-    frames.queued > 0 && frames.queued < frames.total ? `${frames.queued} queued` : null,
-    frames.failed > 0 ? `${frames.failed} failed` : null,
+    frames.rendering > 0 ? `${n(frames.rendering)} rendering` : null,
+    frames.queued > 0 && frames.queued < frames.total ? `${n(frames.queued)} queued` : null,
+    frames.failed > 0 ? `${n(frames.failed)} failed` : null,
   ].filter((part) => part !== null);
   return (
     <span data-testid="frame-counts">
-      {frames.done} / {frames.total} frame{frames.total === 1 ? "" : "s"}
+      {n(frames.done)} / {n(frames.total)} frame{frames.total === 1 ? "" : "s"}
       {extra.map((part) => ` · ${part}`).join("")}
     </span>
   );

@@ -1,4 +1,5 @@
 import { useFetcher } from "@remix-run/react";
+import { useState } from "react";
 import type { RenderDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
 import { failureOf } from "~/lib/form";
@@ -27,17 +28,40 @@ export function RenderActions({ render }: { render: RenderDto }) {
   const change = useFetcher<{ ok: true } | { ok: false; formError: string | null }>();
   const failure = failureOf(change.data);
   const changes = changesFor(render.status);
+  // Cancelling cannot be undone: it asks first.
+  const [confirming, setConfirming] = useState(false);
   const zip = render.frames.done > 0 && isRenderFinished(render.status);
   if (changes.length === 0 && !zip && !failure) return null;
   return (
     <div className="mt-4 flex flex-col gap-2">
-      {changes.length > 0 ? (
-        <change.Form method="post" className="grid grid-cols-2 gap-2">
-          {changes.map((intent) => (
-            <Button key={intent} name="intent" value={intent} variant={BUTTONS[intent].variant} disabled={change.state !== "idle"}>
-              {BUTTONS[intent].label}
+      {changes.length > 0 && confirming && changes.includes("cancel") ? (
+        <change.Form method="post" onSubmit={() => setConfirming(false)} className="flex flex-col gap-2 rounded-lg border border-red-200 bg-red-50 p-3">
+          <p className="text-sm text-red-900">
+            Cancel render {render.id}? Its {render.frames.done} rendered frame{render.frames.done === 1 ? " stays" : "s stay"} to
+            download; the rest are not rendered, and it cannot be resumed.
+          </p>
+          <div className="grid grid-cols-2 gap-2">
+            <Button type="button" variant="secondary" onClick={() => setConfirming(false)}>
+              Keep it
             </Button>
-          ))}
+            <Button name="intent" value="cancel" variant="danger" disabled={change.state !== "idle"}>
+              Yes, cancel it
+            </Button>
+          </div>
+        </change.Form>
+      ) : changes.length > 0 ? (
+        <change.Form method="post" className="grid grid-cols-2 gap-2">
+          {changes.map((intent) =>
+            intent === "cancel" ? (
+              <Button key={intent} type="button" variant="danger" onClick={() => setConfirming(true)}>
+                {BUTTONS.cancel.label}
+              </Button>
+            ) : (
+              <Button key={intent} name="intent" value={intent} variant={BUTTONS[intent].variant} disabled={change.state !== "idle"}>
+                {BUTTONS[intent].label}
+              </Button>
+            ),
+          )}
         </change.Form>
       ) : null}
       <FormError>{failure?.formError ?? failure?.fieldErrors.intent}</FormError>

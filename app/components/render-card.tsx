@@ -1,19 +1,17 @@
 import { Link } from "@remix-run/react";
 import type { RenderDto } from "../../contract";
 import { FrameCountsText, FrameProgressBar } from "./progress-bar";
-import { useLiveRender } from "./render-live";
 import { RenderStatusBadge } from "./render-status";
 
-/** One render in the list, a link to its page; `live` keeps its progress current. */
-export function RenderCard({ render: loaded, live }: { render: RenderDto; live: boolean }) {
-  const render = useLiveRender(loaded, { live });
+/** One render in the list, a link to its page. */
+export function RenderCard({ render }: { render: RenderDto }) {
   return (
     <li aria-label={`Render ${render.id}`} className="rounded-xl border border-stone-200 bg-white shadow-sm">
       <Link to={`/renders/${render.id}`} className="flex flex-col gap-2 p-4">
         <span className="flex items-start justify-between gap-2">
           <span className="min-w-0">
             <span className="block font-semibold break-all">{render.archiveFilename}</span>
-            <span className="text-xs text-stone-500">Render {render.id}</span>
+            <span className="text-xs text-stone-600">Render {render.id}</span>
           </span>
           <RenderStatusBadge status={render.status} />
         </span>

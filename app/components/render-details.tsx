@@ -1,11 +1,10 @@
 import { Link } from "@remix-run/react";
+import type { ReactNode } from "react";
 import type { RenderDto } from "../../contract";
 import { OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
+import { formatDuration, Time } from "./time";
 
 // What a render was asked to be, and who is rendering it.
-
-/** "2025-03-14 09:30 UTC": the same text on the server and in the browser, so hydration agrees. */
-export const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
 /** "1–24", "1–24, every 2 frames" or "7". */
 function frameText({ frameStart, frameEnd, frameStep }: RenderDto): string {
@@ -13,20 +12,28 @@ function frameText({ frameStart, frameEnd, frameStep }: RenderDto): string {
   return `${frameStart}–${frameEnd}${frameStep > 1 ? `, every ${frameStep} frames` : ""}`;
 }
 
+/** How long it took, or has been running. */
+function tookText(render: RenderDto): string | null {
+  if (!render.startedAt) return null;
+  const end = render.finishedAt ? Date.parse(render.finishedAt) : null;
+  return end === null ? null : formatDuration(end - Date.parse(render.startedAt));
+}
+
 export function RenderFacts({ render }: { render: RenderDto }) {
-  const rows: [string, string | null][] = [
+  const rows: [string, ReactNode | null][] = [
     ["Frames", frameText(render)],
     ["Per task", `${render.chunkSize} frame${render.chunkSize === 1 ? "" : "s"} (${render.tasks} task${render.tasks === 1 ? "" : "s"})`],
     ["Format", OUTPUT_FORMAT_LABELS[render.format]],
     ["Price", `${render.price.toLocaleString("en")} credits / WU`],
-    ["Requested", minute(render.createdAt)],
-    ["Started", render.startedAt ? minute(render.startedAt) : null],
-    ["Finished", render.finishedAt ? minute(render.finishedAt) : null],
+    ["Requested", <Time key="requested" iso={render.createdAt} />],
+    ["Started", render.startedAt ? <Time key="started" iso={render.startedAt} /> : null],
+    ["Finished", render.finishedAt ? <Time key="finished" iso={render.finishedAt} /> : null],
+    ["Took", tookText(render)],
   ];
   return (
     <dl aria-label="Render details" className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
       {rows
-        .filter((row): row is [string, string] => row[1] !== null)
+        .filter((row): row is [string, ReactNode] => row[1] !== null)
         .map(([label, value]) => (
           <div key={label} className="contents">
             <dt className="text-stone-500">{label}</dt>
@@ -34,6 +41,20 @@ export function RenderFacts({ render }: { render: RenderDto }) {
           </div>
         ))}
     </dl>
+  );
+}
+
+/** What the price means, for people new to the farm. */
+export function PriceExplained() {
+  return (
+    <details className="mt-3 text-sm text-stone-600">
+      <summary className="flex min-h-11 cursor-pointer items-center font-medium text-cactus-700">What are WU and the price?</summary>
+      <p className="mt-1">
+        A work unit (WU) is the work of rendering the farm's reference benchmark frame once; a worker's speed is WU per minute.
+        A frame costs its WU times the price. Renders with a higher price per WU are handed out first; your own workers render
+        your own renders free.
+      </p>
+    </details>
   );
 }
 

@@ -1,6 +1,6 @@
 import type { SyntheticEvent } from "react";
 import type { RenderFailureListDto } from "../../contract";
-import { minute } from "./render-details";
+import { Time } from "./time";
 import { Card } from "./ui";
 
 // A render's failed tries with the end of Blender's log: what to read when a frame fails.
@@ -30,7 +30,7 @@ export function RenderFailures({ list }: { list: RenderFailureListDto }) {
           {list.failures.map((failure, index) => (
             <li key={`${failure.taskId}-${failure.at}-${index}`} className="min-w-0 py-3">
               <p className="text-sm font-medium wrap-anywhere">
-                {framesOf(failure)} · {failure.workerName} · <span className="font-normal text-stone-500">{minute(failure.at)}</span>
+                {framesOf(failure)} · {failure.workerName} · <span className="font-normal text-stone-500"><Time iso={failure.at} /></span>
               </p>
               <p className="mt-1 text-sm text-red-800 wrap-anywhere">{failure.error}</p>
               {failure.logTail ? (

@@ -1,14 +1,19 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import type { RenderDto } from "../../contract";
+import type { FrameDto, RenderDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
 
-// A render as it is now, kept current by its event stream (/api/v1/renders/:id/events,
-// which sends the render's JSON on every change). When the stream cannot be had (no
-// EventSource, a proxy that cuts it), the page's data is reloaded on an interval instead.
+// Renders as they are now, kept current by the server's event streams
+// (/api/v1/renders/:id/events, /api/v1/renders/events), which send what changed. While a
+// stream is down (the network went away, a proxy cuts it) the page says it is
+// reconnecting, reloads its data on an interval, and picks the stream up again by itself.
 
-/** How often the page reloads its data while the event stream is down. */
+/** How often the page reloads its data while its event stream is down. */
 const FALLBACK_RELOAD_MS = 8000;
+/** A stream the browser gave up on (an error answer) is opened again after this. */
+const REOPEN_MS = 5000;
+
+export type Connection = "live" | "reconnecting" | "off";
 
 function subscribeToVisibility(onChange: () => void) {
   document.addEventListener("visibilitychange", onChange);
@@ -24,75 +29,118 @@ function usePageVisible(): boolean {
   );
 }
 
-/** What the page's other data (frames, workers, failures) depends on: a change means reload it. */
-const progressKey = (render: RenderDto) =>
-  [
-    render.status,
-    render.frames.done,
-    render.frames.rendering,
-    render.frames.failed,
-    render.failure,
-    render.workers.map((worker) => `${worker.id}:${worker.framesDone}:${worker.rendering}`).join(","),
-  ].join("|");
-
-export interface LiveRenderOptions {
-  /** False leaves the render as loaded (e.g. too many streams open on the page already). */
-  live?: boolean;
-  /** Reload the page's data when the progress changes, for what the event does not carry (the frames). */
-  reloadOnProgress?: boolean;
-}
-
-/** `loaded` (the loader's render), updated by its events until it is finished. */
-export function useLiveRender(loaded: RenderDto, { live = true, reloadOnProgress = false }: LiveRenderOptions = {}): RenderDto {
-  // The loader's render wins when it is reloaded; the events apply on top of it.
-  const [state, setState] = useState({ loaded, current: loaded });
-  let current = state.current;
-  if (state.loaded !== loaded) {
-    current = loaded;
-    setState({ loaded, current: loaded });
-  }
-
+/**
+ * Keeps an EventSource on `url` open while `active`, handing its events to `on`; says
+ * whether it is live, and reloads the page's data while it is not.
+ */
+function useEventStream(url: string, active: boolean, on: Record<string, (data: unknown) => void>): Connection {
+  const [connection, setConnection] = useState<Connection>("off");
+  const handlers = useRef(on);
   const { revalidate } = useRevalidator();
   const reload = useRef(revalidate);
-  const loadedKey = useRef(progressKey(loaded));
   useEffect(() => {
+    handlers.current = on;
     reload.current = revalidate;
-    loadedKey.current = progressKey(loaded);
   });
-
-  const visible = usePageVisible();
-  const id = loaded.id;
-  const active = live && visible && !isRenderFinished(current.status);
   useEffect(() => {
     if (!active) return;
     let timer: number | undefined;
+    let reopen: number | undefined;
+    let source: EventSource | undefined;
+    let closed = false;
     const reloadOnInterval = () => {
+      setConnection("reconnecting");
       timer ??= window.setInterval(() => reload.current(), FALLBACK_RELOAD_MS);
     };
     if (typeof EventSource === "undefined") {
       reloadOnInterval();
       return () => window.clearInterval(timer);
     }
-    const source = new EventSource(`/api/v1/renders/${id}/events`);
-    source.addEventListener("render", (event) => {
-      window.clearInterval(timer);
-      timer = undefined;
-      const render = JSON.parse((event as MessageEvent<string>).data) as RenderDto;
-      setState((previous) => ({ ...previous, current: render }));
-      if (reloadOnProgress && progressKey(render) !== loadedKey.current) {
-        loadedKey.current = progressKey(render);
-        reload.current();
+    const open = () => {
+      source = new EventSource(url);
+      source.addEventListener("open", () => {
+        window.clearInterval(timer);
+        timer = undefined;
+        setConnection("live");
+      });
+      for (const name of Object.keys(handlers.current)) {
+        source.addEventListener(name, (event) => {
+          setConnection("live");
+          handlers.current[name]?.(JSON.parse((event as MessageEvent<string>).data));
+        });
       }
-      // The server ends a finished render's stream; closing first keeps EventSource from reconnecting.
-      if (isRenderFinished(render.status)) source.close();
-    });
-    // EventSource reconnects by itself; until it is back, the page reloads instead.
-    source.addEventListener("error", reloadOnInterval);
-    return () => {
-      source.close();
-      window.clearInterval(timer);
+      source.addEventListener("error", () => {
+        reloadOnInterval();
+        // A network error leaves it reconnecting by itself; an error answer closes it for good.
+        if (source?.readyState === EventSource.CLOSED && !closed) {
+          window.clearTimeout(reopen);
+          reopen = window.setTimeout(open, REOPEN_MS);
+        }
+      });
     };
-  }, [active, id, reloadOnProgress]);
+    open();
+    return () => {
+      closed = true;
+      source?.close();
+      window.clearInterval(timer);
+      window.clearTimeout(reopen);
+    };
+    // The handlers' names are fixed per caller.
+  }, [url, active]);
+  return active ? connection : "off";
+}
 
-  return current;
+/** Prefer what arrived later: the loader's data wins when it is reloaded. */
+function useLoaded<T>(loaded: T): [T, (update: (current: T) => T) => void] {
+  const [state, setState] = useState({ loaded, current: loaded });
+  let current = state.current;
+  if (state.loaded !== loaded) {
+    current = loaded;
+    setState({ loaded, current: loaded });
+  }
+  return [current, (update) => setState((previous) => ({ ...previous, current: update(previous.current) }))];
+}
+
+export interface LiveRender {
+  render: RenderDto;
+  /** The page of frames shown, with the changes the stream sent. */
+  frames: FrameDto[];
+  connection: Connection;
+}
+
+/**
+ * A render (the loader's) and the frames of the page shown (`window`: "A-B"), updated by
+ * its events until it is finished.
+ */
+export function useLiveRender(loaded: RenderDto, loadedFrames: FrameDto[], window: string): LiveRender {
+  const [render, setRender] = useLoaded(loaded);
+  const [frames, setFrames] = useLoaded(loadedFrames);
+  const visible = usePageVisible();
+  const active = visible && !isRenderFinished(render.status);
+  const url = `/api/v1/renders/${loaded.id}/events?frames=${encodeURIComponent(window)}`;
+  const connection = useEventStream(url, active, {
+    render: (data) => setRender(() => data as RenderDto),
+    frames: (data) => {
+      const changed = new Map((data as { frames: FrameDto[] }).frames.map((frame) => [frame.frame, frame]));
+      setFrames((current) => current.map((frame) => changed.get(frame.frame) ?? frame));
+    },
+  });
+  return { render, frames, connection };
+}
+
+/** The user's renders (the loader's), each updated by the list's event stream; new ones on top. */
+export function useLiveRenders(loaded: RenderDto[]): { renders: RenderDto[]; connection: Connection } {
+  const [renders, setRenders] = useLoaded(loaded);
+  const visible = usePageVisible();
+  const connection = useEventStream("/api/v1/renders/events", visible, {
+    render: (data) => {
+      const render = data as RenderDto;
+      setRenders((current) =>
+        current.some((known) => known.id === render.id)
+          ? current.map((known) => (known.id === render.id ? render : known))
+          : [render, ...current],
+      );
+    },
+  });
+  return { renders, connection };
 }

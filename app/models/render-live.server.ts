@@ -34,11 +34,13 @@ export function renderStream({ id, userId, window }: { id: number; userId: numbe
     async next() {
       const render = await requireRender({ id, userId }).catch(() => null);
       if (!render) return null;
-      const events: StreamEvent[] = sentRender.changed([[id, render]]).map((data) => ({ event: "render", data }));
+      const events: StreamEvent[] = [];
+      // Frames first: a page stops listening once the render it hears of is finished.
       if (window) {
         const frames = sentFrames.changed((await listFrames({ id, userId, window })).map((frame) => [frame.frame, frame]));
         if (frames.length > 0) events.push({ event: "frames", data: { frames } });
       }
+      events.push(...sentRender.changed([[id, render]]).map((data) => ({ event: "render", data })));
       return { events, last: isRenderFinished(render.status) };
     },
   };

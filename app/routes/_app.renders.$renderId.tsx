@@ -1,9 +1,11 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { FrameGrid } from "~/components/frame-grid";
 import { FrameCountsText, FrameProgressBar } from "~/components/progress-bar";
 import { RenderActions } from "~/components/render-actions";
-import { RenderFacts, RenderWorkers } from "~/components/render-details";
+import { LiveNotice } from "~/components/live-notice";
+import { PriceExplained, RenderFacts, RenderWorkers } from "~/components/render-details";
 import { RenderFailures } from "~/components/render-failures";
 import { useLiveRender } from "~/components/render-live";
 import { RenderStatusBadge } from "~/components/render-status";
@@ -14,6 +16,7 @@ import { Problem } from "~/lib/problem.server";
 import { listRenderFailures } from "~/models/render-failures.server";
 import { listFrames } from "~/models/render-frames.server";
 import { changeRender, requireRender, type RenderChange } from "~/models/render.server";
+import { formatFrameRange, framePage, pageOfFrame } from "../../domain/frames";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Render ${data.render.id} · ${data.render.archiveFilename} · Cactus` : "Render · Cactus" },
@@ -32,8 +35,13 @@ async function orNotFound<T>(load: Promise<T>): Promise<T> {
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const where = { id: pageId(params.renderId, "render"), userId: user.id };
-  const [render, frames, failures] = await orNotFound(Promise.all([requireRender(where), listFrames(where), listRenderFailures(where)]));
-  return { render, frames, failures };
+  const [render, failures] = await orNotFound(Promise.all([requireRender(where), listRenderFailures(where)]));
+  // A page of the frames (?page=N, or the page of ?frame=N), never all of a long render.
+  const range = { start: render.frameStart, end: render.frameEnd, step: render.frameStep };
+  const query = new URL(request.url).searchParams;
+  const page = framePage(range, pageOfFrame(range, Number(query.get("frame"))) ?? Number(query.get("page")));
+  const frames = await listFrames({ ...where, window: page.frames });
+  return { render, frames, failures, page };
 }
 
 const CHANGES: readonly string[] = ["cancel", "pause", "resume"] satisfies RenderChange[];
@@ -53,16 +61,21 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function RenderPage() {
-  const { render: loaded, frames, failures } = useLoaderData<typeof loader>();
-  const render = useLiveRender(loaded, { reloadOnProgress: true });
+  const { render: loaded, frames: loadedFrames, failures, page } = useLoaderData<typeof loader>();
+  const { render, frames, connection } = useLiveRender(loaded, loadedFrames, formatFrameRange(page.frames));
+  useReloadOnFailure(render);
   return (
     <>
-      <Link to="/renders" className="mb-1 inline-block text-sm text-stone-500 hover:text-stone-800">
+      <Link to="/renders" className="-ml-2 mb-1 inline-flex min-h-11 items-center px-2 text-sm text-stone-600 hover:text-stone-900">
         ← Renders
       </Link>
+      <LiveNotice connection={connection} />
       <PageTitle action={<RenderStatusBadge status={render.status} />}>Render {render.id}</PageTitle>
       <p className="-mt-3 mb-4 text-sm text-stone-600">
-        <Link to={`/projects/${render.projectId}`} className="font-medium break-all text-cactus-700 underline underline-offset-4">
+        <Link
+          to={`/projects/${render.projectId}`}
+          className="inline-flex min-h-11 items-center font-medium break-all text-cactus-700 underline underline-offset-4"
+        >
           {render.archiveFilename}
         </Link>
       </p>
@@ -86,6 +99,7 @@ export default function RenderPage() {
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Details</h2>
         <RenderFacts render={render} />
+        <PriceExplained />
       </Card>
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Workers</h2>
@@ -93,8 +107,20 @@ export default function RenderPage() {
       </Card>
       <RenderFailures list={failures} />
       <h2 className="mt-6 font-semibold">Frames</h2>
-      <p className="mb-2 text-sm text-stone-500">Tap a rendered frame to download it.</p>
-      <FrameGrid renderId={render.id} frames={frames} format={render.format} />
+      <p className="mb-2 text-sm text-stone-600">Tap a rendered frame to see it full size and download it.</p>
+      <FrameGrid renderId={render.id} frames={frames} format={render.format} page={page} />
     </>
   );
+}
+
+/** The failures list comes with the page's data: reload it when the render says a new failure happened. */
+function useReloadOnFailure(render: { status: string; failure: string | null }) {
+  const { revalidate } = useRevalidator();
+  const seen = useRef(`${render.status}|${render.failure}`);
+  const key = `${render.status}|${render.failure}`;
+  useEffect(() => {
+    if (seen.current === key) return;
+    seen.current = key;
+    revalidate();
+  }, [key, revalidate]);
 }
