@@ -7,6 +7,7 @@ import { migration as taskChecks } from "./migrations/0005-task-checks";
 import { migration as resultBlobKeys } from "./migrations/0006-result-blob-keys";
 import { migration as renderEvents } from "./migrations/0007-render-events";
 import { migration as sessions } from "./migrations/0012-sessions";
+import { migration as push } from "./migrations/0015-push";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -23,6 +24,7 @@ export const migrations: readonly Migration[] = [
   resultBlobKeys,
   renderEvents,
   sessions,
+  push,
 ];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.

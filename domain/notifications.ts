@@ -121,6 +121,9 @@ export function workerOfflineMessage(worker: WorkerFacts, { minutes }: { minutes
   };
 }
 
+/** Failures of a worker in a row (within an hour, no frame accepted between) that say it keeps failing. */
+export const WORKER_FAILURES_IN_A_ROW = 3;
+
 export function workerFailingMessage(worker: WorkerFacts, { failures, error }: { failures: number; error: string }): PushMessage {
   return {
     event: "worker-failing",

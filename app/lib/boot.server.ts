@@ -7,6 +7,8 @@ import { countUsers, createUser } from "../models/user.server";
 import { connectDatabase, openDatabase } from "./db.server";
 import { databaseDown, setDatabaseWatch, watchDatabase, type DatabaseWatch } from "./db-watch.server";
 import { listenToDatabase, type DatabaseEvents } from "./db-events.server";
+import { startPushSender, type PushSender } from "./push/sender.server";
+import { loadVapidKeys } from "./push/vapid.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
 import { startBlobSweep } from "./blob-sweep.server";
 import type { CronJob } from "./cron.server";
@@ -22,6 +24,8 @@ export interface RunningCactus {
   sequelize: Sequelize;
   /** Printed once when no user exists and no admin was configured. */
   setupCode?: string;
+  /** Sends web pushes off the request path; runNow() for a pass at once. */
+  push: PushSender;
   /** Ends the open event streams (SSE), which would otherwise keep the HTTP server from closing. */
   closeStreams(): void;
   /** Whether the database is known not to answer right now (requests then get a 503 at once). */
@@ -49,7 +53,9 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
   let sweep: CronJob | undefined;
   let watch: DatabaseWatch | undefined;
   let events: DatabaseEvents | undefined;
+  let push: PushSender | undefined;
   const stop = async () => {
+    await push?.stop();
     await events?.close();
     await reaper?.stop();
     await sweep?.stop();
@@ -69,11 +75,13 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
       config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
     const storage = createFileStorage(path.join(config.dataDir, "blobs"));
     events = listenToDatabase(databaseUrl, log);
-    configureRuntime({ config, sessionSecret, storage, hooks, events });
+    const vapid = await loadVapidKeys(config.CACTUS_PUBLIC_URL);
+    configureRuntime({ config, sessionSecret, storage, hooks, events, vapidPublicKey: vapid.publicKey });
     const setupCode = await ensureFirstAdmin(config, log);
     reaper = startLeaseReaper(sequelize, log, config.CACTUS_REAPER_SECONDS);
     sweep = startBlobSweep(sequelize, storage, log);
-    return { sequelize, setupCode, closeStreams: closeEventStreams, databaseDown, stop };
+    push = startPushSender(sequelize, events, vapid, log);
+    return { sequelize, setupCode, push, closeStreams: closeEventStreams, databaseDown, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -1,4 +1,6 @@
 import { QueryTypes } from "sequelize";
+import { noteWorkerFailing } from "../../db/sql/worker-events";
+import { WORKER_FAILURES_IN_A_ROW } from "../../domain/notifications";
 import { db } from "./db.server";
 import { RENDER_ACTIVITY_CHANNEL } from "./db-events.server";
 
@@ -55,6 +57,16 @@ function flush() {
       // A live page misses this change (it catches up on the next one); the work is done.
       .catch((error: unknown) => console.error(`Could not signal render activity: ${String(error)}`));
   }
+}
+
+/**
+ * After a worker's failure: a worker event when it keeps failing (a push to its owner).
+ * Off the request's path: its answer never waits for this nor fails with it.
+ */
+export function noteWorkerFailure(workerId: number): void {
+  void noteWorkerFailing(db(), workerId, WORKER_FAILURES_IN_A_ROW).catch((error: unknown) =>
+    console.error(`Could not check whether worker ${workerId} keeps failing: ${String(error)}`),
+  );
 }
 
 export function isRenderActivity(payload: unknown): payload is RenderActivity {

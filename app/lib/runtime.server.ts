@@ -17,6 +17,8 @@ export interface Runtime {
   hooks: ServerHooks;
   /** Notifications from the database, heard on this replica (live pages, push). */
   events: DatabaseEvents;
+  /** The VAPID public key: the one setting the browser gets, to subscribe to pushes. */
+  vapidPublicKey: string;
 }
 
 let runtime: Runtime | undefined;

@@ -29,7 +29,7 @@ import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { getRuntime } from "../lib/runtime.server";
 import { hashSecret } from "../lib/secrets.server";
-import { noteOwnerActivity, noteRenderActivity } from "../lib/render-activity.server";
+import { noteOwnerActivity, noteRenderActivity, noteWorkerFailure } from "../lib/render-activity.server";
 import { archiveKey } from "../lib/storage.server";
 
 // The agent's side of a worker (DESIGN §5): hello, claims and what becomes of a leased
@@ -153,6 +153,7 @@ export async function failLeasedTask(
   const answer = await failTask(db(), { ...lease, error, logTail: logTail === "" ? null : logTail });
   if (answer === "stale") throw staleLease(lease.taskId);
   noteRenderActivity(answer.renderId);
+  noteWorkerFailure(lease.workerId);
   const { renderId: _renderId, ...reply } = answer;
   return reply;
 }

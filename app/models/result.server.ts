@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { frameResultSchema } from "../../contract";
 import { Result, type Worker } from "../../db/models";
 import { findLeasedTask, recordResult, rejectResult, type Lease, type LeasedTask } from "../../db/sql/queue";
-import { noteRenderActivity } from "../lib/render-activity.server";
+import { noteRenderActivity, noteWorkerFailure } from "../lib/render-activity.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { checkFrame, makeThumbnail, receiveFrame, storeFrame } from "../lib/results.server";
@@ -82,6 +82,7 @@ async function refuse(lease: Lease, frame: number, reason: string): Promise<neve
   const outcome = await rejectResult(db(), lease, { frame, reason });
   if (outcome === "stale") throw staleLease(lease.taskId);
   noteRenderActivity(outcome.renderId);
+  noteWorkerFailure(lease.workerId);
   const next =
     outcome.taskStatus === "failed"
       ? "the task failed: 3 different workers failed it"

@@ -41,7 +41,7 @@ export async function startTestServer(
     CACTUS_ADMIN_PASSWORD: ADMIN.password,
     ...env,
   });
-  const server = await startServer(config, () => undefined, options);
+  const server = await startServer(config, process.env.CACTUS_TEST_SERVER_LOG ? console.log : () => undefined, options);
   return {
     ...server,
     dataDir,

@@ -14,6 +14,10 @@ import { createInvitation, invitationStatus, listInvitations, signupUrl } from "
 import { createApiToken, listApiTokens, revokeApiToken, toApiTokenDto } from "~/models/token.server";
 import { endOtherSessions, endSession, listLiveSessions } from "~/models/session.server";
 import { toUserDto } from "~/models/user.server";
+import { deletePushSubscription, pushSettings, pushSubscriptionSchema, savePushSubscription, setPushEvents } from "~/models/push.server";
+import { isNotificationEvent } from "../../../domain/notifications";
+import { InstallSection } from "./install";
+import { NotificationsSection } from "./notifications";
 import { InvitationsSection } from "./invitations";
 import { PasswordSection } from "./password";
 import { SessionsSection } from "./sessions";
@@ -23,14 +27,16 @@ export const meta: MetaFunction = () => [{ title: "Me · Cactus" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user, session: current } = await requireSession(request);
-  const [me, tokens, invitations, sessions] = await Promise.all([
+  const [me, tokens, invitations, sessions, push] = await Promise.all([
     toUserDto(user),
     listApiTokens(user.id),
     listInvitations(user.id),
     listLiveSessions(user.id),
+    pushSettings(user.id),
   ]);
   return {
     me,
+    push,
     tokens: tokens.map(toApiTokenDto),
     invitations: invitations.map((invitation) => ({ ...invitation, status: invitationStatus(invitation) })),
     sessions: sessions.map((session) => ({
@@ -104,11 +110,33 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const { invitation, code } = await createInvitation({ fromUserId: user.id, email: form.data.email });
     return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(origin, code) };
   }
+  if (intent === "push-subscribe") {
+    const parsed = pushSubscriptionSchema.safeParse(parseJsonField(formData.get("subscription")));
+    if (!parsed.success) return invalidForm({ push: `The browser's subscription was not usable: ${parsed.error.issues[0].message}` });
+    await savePushSubscription({ userId: user.id, subscription: parsed.data, userAgent: request.headers.get("User-Agent") });
+    return { ok: true as const, intent: "push-subscribe" as const };
+  }
+  if (intent === "push-unsubscribe") {
+    await deletePushSubscription({ userId: user.id, endpoint: String(formData.get("endpoint") ?? "") });
+    return { ok: true as const, intent: "push-unsubscribe" as const };
+  }
+  if (intent === "push-events") {
+    await setPushEvents({ userId: user.id, on: formData.getAll("event").filter(isNotificationEvent) });
+    return { ok: true as const, intent: "push-events" as const };
+  }
   return invalidForm({ intent: `Unknown action "${intent}"; reload the page and try again.` });
 }
 
+function parseJsonField(value: FormDataEntryValue | null): unknown {
+  try {
+    return JSON.parse(String(value ?? ""));
+  } catch {
+    return null;
+  }
+}
+
 export default function MePage() {
-  const { me, tokens, invitations, sessions } = useLoaderData<typeof loader>();
+  const { me, tokens, invitations, sessions, push } = useLoaderData<typeof loader>();
   return (
     <>
       <PageTitle>{me.username}</PageTitle>
@@ -128,6 +156,8 @@ export default function MePage() {
           </div>
         </dl>
       </Card>
+      <NotificationsSection push={push} />
+      <InstallSection />
       <InvitationsSection invitations={invitations} />
       <TokensSection tokens={tokens} />
       <SessionsSection sessions={sessions} />
