@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { workerOfflineMessage } from "../../domain/notifications";
 import { openBrowser, type Browser } from "../helpers/browser";
 import { startNetworkSwitch, type NetworkSwitch } from "../helpers/network-switch";
 import { startTestServer, type TestServer } from "../helpers/server";
-import { closeTestDatabase, createUserWithToken } from "../helpers/users";
+import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
+import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
+import { createAgent, renderOf } from "../helpers/renders";
 import { signInThroughPage, waitForHydration, waitForServiceWorker } from "./pages";
 
 // The installable app: the manifest Chromium accepts, and the service worker's offline
@@ -11,10 +14,11 @@ import { signInThroughPage, waitForHydration, waitForServiceWorker } from "./pag
 let server: TestServer;
 let network: NetworkSwitch;
 let browser: Browser;
+let ada: Awaited<ReturnType<typeof createUserWithToken>>;
 beforeAll(async () => {
   server = await startTestServer();
   network = await startNetworkSwitch(server.url);
-  const ada = await createUserWithToken(server, "ada");
+  ada = await createUserWithToken(server, "ada");
   browser = await openBrowser();
   await signInThroughPage(browser.page, network.url, "ada", ada.password);
 });
@@ -61,5 +65,103 @@ describe("installable PWA", () => {
     }
     await page.getByRole("link", { name: "Try again" }).click();
     await page.getByRole("heading", { level: 1, name: "ada" }).waitFor();
+  });
+});
+
+describe("a live page when the network drops", () => {
+  test("it says it is reconnecting, and once the network is back it resumes by itself", async () => {
+    const { page } = browser;
+    const owner = new ArchiveApi(server, ada.token);
+    const { agent } = await createAgent(owner, "box-1");
+    const project = await owner.createProject();
+    const archive = await uploaded(await owner.upload(project.id, blend(4000), { filename: "shot.blend" }));
+    await testDatabase(server).query(`UPDATE archives SET inspected_at = now() WHERE id = $id`, { bind: { id: archive.id } });
+    const render = await renderOf(await owner.call("/renders", { body: { archiveId: archive.id, frames: "1-2" } }), 201);
+
+    await page.goto(`${network.url}/renders/${render.id}`);
+    await waitForHydration(page);
+    await page.evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+    const framesDone = () => page.getByRole("progressbar", { name: "Frames done" }).getAttribute("aria-valuenow");
+    network.setOnline(false);
+    const reconnecting = page.getByRole("status").filter({ hasText: "Reconnecting…" });
+    try {
+      await reconnecting.waitFor({ timeout: 10_000 });
+      // The farm goes on meanwhile (the agent reaches the server, the phone does not).
+      await agent.renderNext();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await framesDone()).toBe("0");
+    } finally {
+      network.setOnline(true);
+    }
+    await expect.poll(framesDone, { timeout: 15_000 }).toBe("1");
+    await expect.poll(() => reconnecting.count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
+    await agent.renderNext();
+    await expect.poll(framesDone, { timeout: 5000 }).toBe("2");
+  });
+});
+
+describe("push in the browser", () => {
+  test("a push the service worker gets shows a notification with its title, body and link, and a tap opens that page", async () => {
+    const { page, context } = browser;
+    await context.grantPermissions(["notifications"], { origin: network.url });
+    await page.goto(`${network.url}/renders`);
+    await waitForServiceWorker(page);
+    const cdp = await context.newCDPSession(page);
+    const registration = new Promise<string>((resolve) => {
+      cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }: { registrations: { registrationId: string; scopeURL: string }[] }) => {
+        const ours = registrations.find((entry) => entry.scopeURL === `${network.url}/`);
+        if (ours) resolve(ours.registrationId);
+      });
+    });
+    await cdp.send("ServiceWorker.enable");
+    const message = workerOfflineMessage({ id: 7, name: "studio-pc" }, { minutes: 2 });
+    await cdp.send("ServiceWorker.deliverPushMessage", {
+      origin: network.url,
+      registrationId: await registration,
+      data: JSON.stringify(message),
+    });
+    const shown = () =>
+      page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })),
+      );
+    await expect.poll(shown, { timeout: 5000 }).toEqual([
+      { title: "studio-pc went offline", body: message.body, tag: "worker-7", data: { url: "/workers", event: "worker-offline" } },
+    ]);
+
+    // The same tag again replaces it rather than piling up.
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin: network.url, registrationId: await registration, data: JSON.stringify(message) });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await shown()).toHaveLength(1);
+
+    // A tap (the notificationclick the browser dispatches) sends the app's window to the page it links to.
+    const worker = context.serviceWorkers().find((entry) => entry.url().startsWith(network.url))!;
+    await worker.evaluate(async () => {
+      // Runs in the service worker: its globals are not the page's types.
+      const scope = self as unknown as {
+        registration: ServiceWorkerRegistration;
+        NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
+      } & EventTarget;
+      const [notification] = await scope.registration.getNotifications();
+      scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification }));
+    });
+    await page.waitForURL(`${network.url}/workers`);
+    await page.getByRole("heading", { level: 1, name: "Workers" }).waitFor();
+    await expect.poll(async () => (await shown()).length).toBe(0);
+    await cdp.detach();
+  });
+
+  test("turning notifications on where the browser has no push service says so instead of hanging", async () => {
+    const { page, context } = browser;
+    await context.grantPermissions(["notifications"], { origin: network.url });
+    await page.goto(`${network.url}/me`);
+    await waitForHydration(page);
+    await page.getByRole("checkbox", { name: "My render finished" }).waitFor();
+    expect(await page.getByRole("checkbox").count()).toBe(6);
+    await page.getByRole("button", { name: "Turn on notifications" }).click();
+    await expect
+      .poll(() => page.getByRole("alert").textContent(), { timeout: 20_000 })
+      .toMatch(/^This browser's push service did not answer, so it cannot receive notifications here/);
+    expect(await page.getByRole("button", { name: "Turn on notifications" }).isEnabled()).toBe(true);
   });
 });
