@@ -80,8 +80,9 @@ export function ArchiveUpload({ projectId }: { projectId: number }) {
     <Card>
       <h2 className="mb-3 font-semibold">Upload a .blend or .zip</h2>
       <form ref={form} onSubmit={start} className="flex flex-col gap-3">
-        {/* No `accept` filter: phones grey out files whose type they do not know, like .blend. */}
+        {/* .blend and .zip; octet-stream too, or phones that know no type for .blend grey it out. */}
         <input
+          accept=".blend,.zip,application/zip,application/x-blender,application/octet-stream"
           ref={input}
           type="file"
           name="file"

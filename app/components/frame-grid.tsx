@@ -89,7 +89,7 @@ function FrameTile({ renderId, frame, format, onOpen }: { renderId: number; fram
       ) : (
         <img src={`${image}/thumbnail`} alt="" loading="lazy" decoding="async" className="h-full w-full object-cover" />
       )}
-      <span className="absolute right-0.5 bottom-0.5 rounded bg-black/60 px-1 text-[10px] leading-4 text-white">{frame.frame}</span>
+      <span className="absolute right-0.5 bottom-0.5 rounded bg-black/60 px-1 text-[10px] leading-4 text-neutral-50">{frame.frame}</span>
     </a>
   );
 }

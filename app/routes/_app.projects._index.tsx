@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { z } from "zod";
@@ -28,7 +28,9 @@ export async function action({ request }: ActionFunctionArgs) {
     if (intent === "create") {
       const form = parseForm(nameForm, formData);
       if (!form.ok) return invalidForm(form.fieldErrors);
-      return { ok: true as const, project: await createProject({ userId: user.id, name: form.data.name }) };
+      // A new project is empty: its page is where the upload happens next.
+      const project = await createProject({ userId: user.id, name: form.data.name });
+      return redirect(`/projects/${project.id}`);
     }
     const target = parseForm(projectForm, formData);
     if (!target.ok) return invalidForm(target.fieldErrors);

@@ -33,6 +33,10 @@ async function createProjectThroughPage(page: Page, name: string) {
   await waitForHydration(page);
   await page.getByLabel("New project").fill(name);
   await page.getByRole("button", { name: "Create project" }).click();
+  // A new project opens, ready for its first upload; the list has it too.
+  await page.waitForURL(/\/projects\/\d+$/);
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+  await page.goto(`${server.url}/projects`);
   await projectList(page).getByRole("link", { name: new RegExp(name) }).waitFor();
 }
 
