@@ -1,6 +1,8 @@
 import type { LinksFunction, MetaFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
 import { useNonce } from "./lib/nonce";
+import type { ReactNode } from "react";
+import { ErrorPage } from "./components/error-page";
 import { UpdatePrompt } from "./components/update-prompt";
 import stylesheet from "./tailwind.css";
 
@@ -12,7 +14,7 @@ export const links: LinksFunction = () => [
 
 export const meta: MetaFunction = () => [{ title: "Cactus" }];
 
-export default function App() {
+function Document({ children }: { children: ReactNode }) {
   const nonce = useNonce();
   return (
     <html lang="en">
@@ -26,11 +28,28 @@ export default function App() {
         <Links />
       </head>
       <body className="min-h-dvh bg-stone-50 text-stone-900 antialiased">
-        <Outlet />
+        {children}
         <UpdatePrompt />
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
       </body>
     </html>
+  );
+}
+
+export default function App() {
+  return (
+    <Document>
+      <Outlet />
+    </Document>
+  );
+}
+
+/** An unknown address, or a failure outside the pages' own boundaries: the app's page, in its shell. */
+export function ErrorBoundary() {
+  return (
+    <Document>
+      <ErrorPage />
+    </Document>
   );
 }

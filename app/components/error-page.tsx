@@ -5,7 +5,9 @@ import { Logo } from "./logo";
 export function ErrorPage({ home = "/" }: { home?: string }) {
   const error = useRouteError();
   const notFound = isRouteErrorResponse(error) && error.status === 404;
-  const message = isRouteErrorResponse(error)
+  const message = notFound && (typeof error.data !== "string" || /No route matches/.test(error.data))
+    ? "There is no page at this address. It may have moved, or the link was cut short."
+    : isRouteErrorResponse(error)
     ? typeof error.data === "string" && error.data !== ""
       ? error.data
       : `${error.status} ${error.statusText}`
@@ -15,7 +17,7 @@ export function ErrorPage({ home = "/" }: { home?: string }) {
       <Logo size="lg" />
       <h1 className="text-xl font-bold">{notFound ? "Not found" : "That did not work"}</h1>
       <p className="text-stone-600">{message}</p>
-      <Link to={home} className="font-semibold text-cactus-700 underline underline-offset-4">
+      <Link to={home} className="inline-flex min-h-11 items-center font-semibold text-cactus-700 underline underline-offset-4">
         Back to the start
       </Link>
     </div>
