@@ -53,6 +53,7 @@ runBench({
     const plain = await documentBytes(renderPage, cookie, "identity");
     const bundle = await clientBundle();
 
+    await fs.mkdir(path.join(runDir, "chromium"), { recursive: true });
     chrome = await chromeLauncher.launch({ chromePath: CHROMIUM_PATH, chromeFlags: CHROMIUM_ARGS, userDataDir: path.join(runDir, "chromium") });
     const scores = [];
     for (const [name, page] of [["Renders", `${url}/renders`], [`Render (${FRAMES.toLocaleString("en")} frames)`, renderPage]]) {

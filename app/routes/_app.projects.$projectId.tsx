@@ -1,7 +1,5 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { z } from "zod";
-import { frameRangeTextSchema, outputFormatSchema } from "../../contract";
 import { ArchiveCard } from "~/components/archive-card";
 import { ArchiveUpload } from "~/components/archive-upload";
 import { RenderRequestForm } from "~/components/render-request-form";
@@ -11,6 +9,7 @@ import { formIntent, invalidForm, notFoundPage, pageId, parseForm, problemAsForm
 import { listProjectArchives, toArchiveDto } from "~/models/archive.server";
 import { getProject } from "~/models/project.server";
 import { requestRender } from "~/models/render.server";
+import { renderForm } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.name ?? "Project"} · Cactus` }];
 
@@ -20,26 +19,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!project) throw notFoundPage("project");
   return { project, archives: (await listProjectArchives(project.id)).map(toArchiveDto) };
 }
-
-const renderForm = z.object({
-  archiveId: z.coerce.number().int().positive(),
-  // Empty: the scene's own range, as the CLI without --frames.
-  frames: z
-    .string()
-    .trim()
-    .transform((text) => (text === "" ? undefined : text))
-    .pipe(frameRangeTextSchema.optional()),
-  chunk: z.coerce
-    .number({ error: "Write how many frames one task renders, e.g. 1." })
-    .int("Frames per task is a whole number, e.g. 1.")
-    .min(1, "A task renders at least 1 frame.")
-    .max(1000, "A task renders at most 1000 frames."),
-  format: outputFormatSchema,
-  price: z.coerce
-    .number({ error: "Write the price in credits per work unit, e.g. 0 or 2.5." })
-    .min(0, "The price cannot be negative; 0 renders when nobody pays more.")
-    .max(1_000_000, "The price is at most 1 000 000 credits per work unit."),
-});
 
 /** "Render" on an archive: the render is requested and the page goes to it. */
 export async function action({ request, params }: ActionFunctionArgs) {

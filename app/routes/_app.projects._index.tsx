@@ -1,14 +1,14 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { z } from "zod";
-import { projectNameSchema, type ProjectDto } from "../../contract";
+import { type ProjectDto } from "../../contract";
 import { RenameForm } from "~/components/rename-form";
 import { Button, Card, Field, FormError, PageTitle } from "~/components/ui";
 import { requireUser } from "~/lib/auth.server";
 import { failureOf } from "~/lib/form";
 import { formIntent, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
 import { createProject, deleteProject, listProjects, renameProject } from "~/models/project.server";
+import { projectNameForm, projectIdForm } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Projects · Cactus" }];
 
@@ -17,26 +17,23 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { projects: await listProjects(user.id) };
 }
 
-const nameForm = z.object({ name: projectNameSchema });
-const projectForm = z.object({ projectId: z.coerce.number().int().positive() });
-
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const formData = await request.formData();
   const intent = formIntent(formData);
   try {
     if (intent === "create") {
-      const form = parseForm(nameForm, formData);
+      const form = parseForm(projectNameForm, formData);
       if (!form.ok) return invalidForm(form.fieldErrors);
       // A new project is empty: its page is where the upload happens next.
       const project = await createProject({ userId: user.id, name: form.data.name });
       return redirect(`/projects/${project.id}`);
     }
-    const target = parseForm(projectForm, formData);
+    const target = parseForm(projectIdForm, formData);
     if (!target.ok) return invalidForm(target.fieldErrors);
     const id = target.data.projectId;
     if (intent === "rename") {
-      const form = parseForm(nameForm, formData);
+      const form = parseForm(projectNameForm, formData);
       if (!form.ok) return invalidForm(form.fieldErrors);
       return { ok: true as const, project: await renameProject({ id, userId: user.id, name: form.data.name }) };
     }

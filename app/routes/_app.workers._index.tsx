@@ -1,8 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
-import { z } from "zod";
-import { workerNameSchema } from "../../contract";
 import { PageTitle } from "~/components/ui";
 import { WorkerCard } from "~/components/worker-card";
 import { WorkerCreate } from "~/components/worker-create";
@@ -10,6 +8,7 @@ import { requireUser } from "~/lib/auth.server";
 import { formIntent, invalidForm, parseForm, problemAsFormError } from "~/lib/form.server";
 import { publicOriginOrNull } from "~/lib/runtime.server";
 import { createWorker, deleteWorker, listWorkers, updateWorker } from "~/models/worker.server";
+import { workerNameForm, workerIdForm } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Workers · Cactus" }];
 
@@ -27,25 +26,22 @@ export async function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
-const nameForm = z.object({ name: workerNameSchema });
-const workerForm = z.object({ workerId: z.coerce.number().int().positive() });
-
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const formData = await request.formData();
   const intent = formIntent(formData);
   try {
     if (intent === "create") {
-      const form = parseForm(nameForm, formData);
+      const form = parseForm(workerNameForm, formData);
       if (!form.ok) return invalidForm(form.fieldErrors);
       const worker = await createWorker({ userId: user.id, name: form.data.name });
       return { ok: true as const, intent, name: worker.name, token: worker.token };
     }
-    const target = parseForm(workerForm, formData);
+    const target = parseForm(workerIdForm, formData);
     if (!target.ok) return invalidForm(target.fieldErrors);
     const id = target.data.workerId;
     if (intent === "rename") {
-      const form = parseForm(nameForm, formData);
+      const form = parseForm(workerNameForm, formData);
       if (!form.ok) return invalidForm(form.fieldErrors);
       await updateWorker({ id, userId: user.id, name: form.data.name });
       return { ok: true as const, intent };

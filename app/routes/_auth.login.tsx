@@ -1,7 +1,5 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
-import { z } from "zod";
-import { errorStatus } from "../../contract";
 import { Button, Card, Field, FormError } from "~/components/ui";
 import { createUserSession, getSessionUser } from "~/lib/auth.server";
 import { failureOf } from "~/lib/form";
@@ -9,14 +7,9 @@ import { formRefusal, invalidForm, parseForm } from "~/lib/form.server";
 import { clientIp } from "~/lib/rate-limit.server";
 import { signIn } from "~/lib/sign-in.server";
 import { countUsers } from "~/models/user.server";
+import { errorStatus, loginFormSchema } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Cactus" }];
-
-const loginFormSchema = z.object({
-  username: z.string().trim().min(1, "Enter your username."),
-  password: z.string().min(1, "Enter your password."),
-  redirectTo: z.string().optional(),
-});
 
 export async function loader({ request }: LoaderFunctionArgs) {
   if (await getSessionUser(request)) throw redirect("/projects");

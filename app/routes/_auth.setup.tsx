@@ -1,7 +1,5 @@
 import { redirect, type ActionFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation } from "@remix-run/react";
-import { z } from "zod";
-import { passwordSchema, usernameSchema } from "../../contract";
 import { NewAccountFields } from "~/components/new-account-fields";
 import { Button, Card, Field, FormError } from "~/components/ui";
 import { createUserSession } from "~/lib/auth.server";
@@ -10,14 +8,9 @@ import { formRefusal, invalidForm, parseForm, problemAsFormError } from "~/lib/f
 import { Problem } from "~/lib/problem.server";
 import { clientIp, takeSignupAttempt, tooManyAttemptsMessage } from "~/lib/rate-limit.server";
 import { countUsers, createFirstAdmin, UsernameTakenError } from "~/models/user.server";
+import { setupFormSchema } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Set up · Cactus" }];
-
-const setupFormSchema = z.object({
-  code: z.string().trim().min(1, "Paste the setup code from the server's console."),
-  username: usernameSchema,
-  password: passwordSchema,
-});
 
 /** Setup exists only until the first user does; after that, everyone signs in. */
 async function requireNoUsers() {

@@ -1,7 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { z } from "zod";
-import { passwordSchema, usernameSchema } from "../../contract";
 import { NewAccountFields } from "~/components/new-account-fields";
 import { Button, Card, FormError } from "~/components/ui";
 import { createUserSession } from "~/lib/auth.server";
@@ -10,17 +8,9 @@ import { formRefusal, invalidForm, parseForm, problemAsFormError } from "~/lib/f
 import { clientIp, takeSignupAttempt, tooManyAttemptsMessage } from "~/lib/rate-limit.server";
 import { checkInvitationCode, redeemInvitation } from "~/models/invitation.server";
 import { UsernameTakenError } from "~/models/user.server";
+import { NO_CODE, signupFormSchema } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign up · Cactus" }];
-
-const NO_CODE =
-  "Sign-up is by invitation only: open the link from your invitation, or ask someone on this farm to invite you.";
-
-const signupFormSchema = z.object({
-  code: z.string().trim().min(1, NO_CODE),
-  username: usernameSchema,
-  password: passwordSchema,
-});
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const code = new URL(request.url).searchParams.get("code")?.trim() ?? "";

@@ -1,7 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData } from "@remix-run/react";
-import { z } from "zod";
-import { changePasswordRequestSchema, createInvitationRequestSchema, tokenNameSchema } from "../../../contract";
 import { describeUserAgent } from "../../../domain/user-agent";
 import { Button, Card, PageTitle } from "~/components/ui";
 import { requireSession } from "~/lib/auth.server";
@@ -22,6 +20,7 @@ import { InvitationsSection } from "./invitations";
 import { PasswordSection } from "./password";
 import { SessionsSection } from "./sessions";
 import { TokensSection } from "./tokens";
+import { changePasswordRequestSchema, createInvitationRequestSchema, endSessionForm, revokeForm, tokenForm } from "~/lib/page-forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Me · Cactus" }];
 
@@ -49,10 +48,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     })),
   };
 }
-
-const tokenForm = z.object({ name: tokenNameSchema });
-const revokeForm = z.object({ tokenId: z.coerce.number().int().positive() });
-const endSessionForm = z.object({ sessionId: z.coerce.number().int().positive() });
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, session } = await requireSession(request);
