@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
 import { createAgent, renderOf } from "../helpers/renders";
-import { signInThroughPage, waitForHydration, waitForServiceWorker } from "./pages";
+import { serviceWorkerRegistrationId, signInThroughPage, tapNotification, waitForHydration, waitForServiceWorker } from "./pages";
 
 // The installable app: the manifest Chromium accepts, and the service worker's offline
 // shell, seen through a network that can be cut (tests/helpers/network-switch.ts).
@@ -108,13 +108,7 @@ describe("push in the browser", () => {
     await page.goto(`${network.url}/renders`);
     await waitForServiceWorker(page);
     const cdp = await context.newCDPSession(page);
-    const registration = new Promise<string>((resolve) => {
-      cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }: { registrations: { registrationId: string; scopeURL: string }[] }) => {
-        const ours = registrations.find((entry) => entry.scopeURL === `${network.url}/`);
-        if (ours) resolve(ours.registrationId);
-      });
-    });
-    await cdp.send("ServiceWorker.enable");
+    const registration = serviceWorkerRegistrationId(cdp, network.url);
     const message = workerOfflineMessage({ id: 7, name: "studio-pc" }, { minutes: 2 });
     await cdp.send("ServiceWorker.deliverPushMessage", {
       origin: network.url,
@@ -135,16 +129,7 @@ describe("push in the browser", () => {
     expect(await shown()).toHaveLength(1);
 
     // A tap (the notificationclick the browser dispatches) sends the app's window to the page it links to.
-    const worker = context.serviceWorkers().find((entry) => entry.url().startsWith(network.url))!;
-    await worker.evaluate(async () => {
-      // Runs in the service worker: its globals are not the page's types.
-      const scope = self as unknown as {
-        registration: ServiceWorkerRegistration;
-        NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
-      } & EventTarget;
-      const [notification] = await scope.registration.getNotifications();
-      scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification }));
-    });
+    await tapNotification(context, network.url);
     await page.waitForURL(`${network.url}/workers`);
     await page.getByRole("heading", { level: 1, name: "Workers" }).waitFor();
     await expect.poll(async () => (await shown()).length).toBe(0);

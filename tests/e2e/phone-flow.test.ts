@@ -7,7 +7,7 @@ import { startFarm, type Farm } from "../helpers/e2e-farm";
 import { unzip } from "../helpers/fixtures";
 import { startPushService, type FakeDevice, type PushService } from "../helpers/push-service";
 import { makeScene } from "../helpers/scenes";
-import { expectFitsPhone, signInThroughPage, waitForHydration, waitForServiceWorker } from "../browser/pages";
+import { expectFitsPhone, serviceWorkerRegistrationId, signInThroughPage, tapNotification, waitForHydration, waitForServiceWorker } from "../browser/pages";
 
 // A phone user's whole flow against the real server, a real cactus-agent and Blender, at
 // 390×844: sign in, create a project, upload a scene, request a render, watch it, get the
@@ -100,29 +100,14 @@ test("sign in, upload, request, watch, get the finished notification, download",
     .then(() => service.received.find((received) => JSON.parse(phone.decrypt(received.body)).url === `/renders/${renderId}`)!);
   await page.goto(`${farm.url}/renders`);
   cdp = await context.newCDPSession(page);
-  const registration = new Promise<string>((resolve) => {
-    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }: { registrations: { registrationId: string; scopeURL: string }[] }) => {
-      const ours = registrations.find((entry) => entry.scopeURL === `${farm.url}/`);
-      if (ours) resolve(ours.registrationId);
-    });
-  });
-  await cdp.send("ServiceWorker.enable");
-  registrationId = await registration;
+  registrationId = await serviceWorkerRegistrationId(cdp, farm.url);
   await cdp.send("ServiceWorker.deliverPushMessage", { origin: farm.url, registrationId, data: phone.decrypt(push.body) });
   const notifications = () =>
     page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })));
   await expect.poll(notifications, { timeout: 5000 }).toEqual([{ title: `Render ${renderId} is done`, body: expect.stringMatching(/^\S+\.blend: 12 frames ready to download\.$/) }]);
 
   // Tapping it opens the render; Download all brings the frames.
-  const worker = context.serviceWorkers().find((entry) => entry.url().startsWith(farm.url))!;
-  await worker.evaluate(async () => {
-    const scope = self as unknown as {
-      registration: ServiceWorkerRegistration;
-      NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
-    } & EventTarget;
-    const [notification] = await scope.registration.getNotifications();
-    scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification }));
-  });
+  await tapNotification(context, farm.url);
   await page.waitForURL(`${farm.url}/renders/${renderId}`);
   await shoot(page, "render-done-light");
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download all (zip)" }).click()]);
