@@ -4,7 +4,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "public/build/", "node_modules/", "data/", "data-demo/", "bench/.tmp/"] },
+  { ignores: ["build/", "public/build/", "public/sw.js", "test-results/", "node_modules/", "data/", "data-demo/", "bench/.tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
