@@ -119,7 +119,7 @@ describe("push in the browser", () => {
       page.evaluate(async () =>
         (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })),
       );
-    await expect.poll(shown, { timeout: 5000 }).toEqual([
+    await expect.poll(shown, { timeout: 15_000 }).toEqual([
       { title: "studio-pc went offline", body: message.body, tag: "worker-7", data: { url: "/workers", event: "worker-offline" } },
     ]);
 
@@ -132,7 +132,7 @@ describe("push in the browser", () => {
     await tapNotification(context, network.url);
     await page.waitForURL(`${network.url}/workers`);
     await page.getByRole("heading", { level: 1, name: "Workers" }).waitFor();
-    await expect.poll(async () => (await shown()).length).toBe(0);
+    await expect.poll(async () => (await shown()).length, { timeout: 10_000 }).toBe(0);
     await cdp.detach();
   });
 
