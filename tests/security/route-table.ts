@@ -114,6 +114,7 @@ export const ROUTES: RouteRow[] = [
   api("downloadRender", "api.v1.renders.$renderId.download[.]zip.ts", { others: "not-found", control: 200 }),
   // The stream is only opened by the owner's control when the render has finished; here it runs, so no control.
   api("renderEvents", "api.v1.renders.$renderId.events.ts", { others: "not-found", control: null }),
+  api("renderListEvents", "api.v1.renders.events.ts", { others: "own", control: null }),
   api("createWorker", "api.v1.workers.ts", { others: "own", body: () => ({ name: "made-by-the-matrix" }), control: null }),
   api("listWorkers", "api.v1.workers.ts", { others: "own", control: 200 }),
   api("updateWorker", "api.v1.workers.$workerId.ts", { others: "not-found", body: () => ({ name: "renamed-by-another" }), control: null }),
