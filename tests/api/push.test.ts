@@ -32,9 +32,14 @@ async function signIn(username: string, password: string): Promise<string> {
   return response.headers.get("set-cookie")!.split(";")[0];
 }
 
-/** Posts one of the Me page's forms. */
-const postMe = (fields: Record<string, string>) =>
-  fetch(`${server.url}/me`, { method: "POST", headers: { Cookie: cookie }, body: new URLSearchParams(fields), redirect: "manual" });
+/** Posts one of the Me page's forms, as the browser does from the page (decision 019: same-origin). */
+const postMe = (fields: Record<string, string> | URLSearchParams) =>
+  fetch(`${server.url}/me`, {
+    method: "POST",
+    headers: { Cookie: cookie, "Sec-Fetch-Site": "same-origin" },
+    body: new URLSearchParams(fields),
+    redirect: "manual",
+  });
 
 const subscribe = async (device: FakeDevice) =>
   expect((await postMe({ intent: "push-subscribe", subscription: JSON.stringify(device.subscription) })).status).toBe(200);
@@ -166,9 +171,9 @@ describe("pushes", () => {
 
   test("an event switched off on Me is not pushed; the others still are", async () => {
     const on = ["render-failed", "needs-credits", "quote-ready", "worker-offline", "worker-failing"];
-    const body = new URLSearchParams({ intent: "push-events" });
-    for (const event of on) body.append("event", event);
-    expect((await fetch(`${server.url}/me`, { method: "POST", headers: { Cookie: cookie }, body })).status).toBe(200);
+    const fields = new URLSearchParams({ intent: "push-events" });
+    for (const event of on) fields.append("event", event);
+    expect((await postMe(fields)).status).toBe(200);
     const before = pushesTo(phone).length;
     await finishRender();
     await new Promise((resolve) => setTimeout(resolve, 3000));
