@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize } from "sequelize";
+import type { AdvisoryLocks } from "./advisory-locks.server";
 import { startCronJob, type CronJob } from "./cron.server";
 import { FRAME_BLOB_PREFIXES } from "./results.server";
 import type { BlobStorage } from "./storage.server";
@@ -60,14 +61,22 @@ SELECT key FROM unnest($keys::text[]) AS key
 }
 
 /**
- * Sweeps once a day, at a quiet hour. Replicas sweeping at once do no harm: a blob one
- * of them removed is simply gone for the other.
+ * Sweeps once a day, at a quiet hour, on one replica: the others find its advisory lock
+ * taken and skip the day. Two sweeps at once would do no harm (a blob one removed is
+ * simply gone for the other), only walk the store twice.
  */
-export function startBlobSweep(sequelize: Sequelize, storage: BlobStorage, log: (message: string) => void): CronJob {
+export function startBlobSweep(
+  sequelize: Sequelize,
+  storage: BlobStorage,
+  locks: Pick<AdvisoryLocks, "runAlone">,
+  log: (message: string) => void,
+): CronJob {
   return startCronJob("blob-sweep", "17 4 * * *", async () => {
     try {
-      const { removed } = await sweepUnreferencedFrames(sequelize, storage);
-      if (removed > 0) log(`Removed ${removed} frame image(s) no render uses any more.`);
+      await locks.runAlone("blob-sweep", async () => {
+        const { removed } = await sweepUnreferencedFrames(sequelize, storage);
+        if (removed > 0) log(`Removed ${removed} frame image(s) no render uses any more.`);
+      });
     } catch (error) {
       log(`Could not sweep unused frame images (trying again tomorrow): ${String(error)}`);
     }

@@ -3,7 +3,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Sequelize } from "sequelize";
 import { migrate } from "../../db/migrate";
-import { countUsers, createUser } from "../models/user.server";
+import { countUsers, createUser, UsernameTakenError } from "../models/user.server";
+import { createAdvisoryLocks, type AdvisoryLocks } from "./advisory-locks.server";
 import { connectDatabase, openDatabase } from "./db.server";
 import { databaseDown, setDatabaseWatch, watchDatabase, type DatabaseWatch } from "./db-watch.server";
 import { listenToDatabase, type DatabaseEvents } from "./db-events.server";
@@ -18,7 +19,8 @@ import { hashSecret, newSecret } from "./secrets.server";
 import { configureRuntime, type ServerHooks } from "./runtime.server";
 import { settingOrCreate, writeSetting } from "./settings.server";
 import { closeEventStreams } from "./sse.server";
-import { createFileStorage } from "./storage.server";
+import { checkBucket, createS3Storage, s3Client } from "./s3-storage.server";
+import { createFileStorage, type BlobStorage } from "./storage.server";
 
 export interface RunningCactus {
   sequelize: Sequelize;
@@ -49,6 +51,8 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     statementMs: config.CACTUS_DB_STATEMENT_TIMEOUT_MS,
     connectMs: config.CACTUS_DB_CONNECT_TIMEOUT_MS,
   });
+  const locks = createAdvisoryLocks(databaseUrl, log);
+  let storage: OpenedStorage | undefined;
   let reaper: CronJob | undefined;
   let sweep: CronJob | undefined;
   let watch: DatabaseWatch | undefined;
@@ -61,6 +65,8 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     await sweep?.stop();
     await watch?.stop();
     setDatabaseWatch(undefined);
+    storage?.close();
+    await locks.close();
     await sequelize.close();
     await embedded?.stop();
   };
@@ -73,13 +79,13 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     setDatabaseWatch(watch);
     const sessionSecret =
       config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
-    const storage = createFileStorage(path.join(config.dataDir, "blobs"));
+    storage = await openStorage(config, locks, log);
     events = listenToDatabase(databaseUrl, log);
     const vapid = await loadVapidKeys(config.CACTUS_PUBLIC_URL);
-    configureRuntime({ config, sessionSecret, storage, hooks, events, vapidPublicKey: vapid.publicKey });
+    configureRuntime({ config, sessionSecret, storage: storage.blobs, hooks, events, vapidPublicKey: vapid.publicKey });
     const setupCode = await ensureFirstAdmin(config, log);
-    reaper = startLeaseReaper(sequelize, log, config.CACTUS_REAPER_SECONDS);
-    sweep = startBlobSweep(sequelize, storage, log);
+    reaper = startLeaseReaper(sequelize, locks, log, config.CACTUS_REAPER_SECONDS);
+    sweep = startBlobSweep(sequelize, storage.blobs, locks, log);
     push = startPushSender(sequelize, events, vapid, log);
     return { sequelize, setupCode, push, closeStreams: closeEventStreams, databaseDown, stop };
   } catch (error) {
@@ -88,11 +94,43 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
   }
 }
 
+interface OpenedStorage {
+  blobs: BlobStorage;
+  close(): void;
+}
+
+/** The data dir's blobs/, or the S3 bucket once it answers (decision 020). */
+async function openStorage(config: CactusConfig, locks: AdvisoryLocks, log: Log): Promise<OpenedStorage> {
+  if (!config.s3) return { blobs: createFileStorage(path.join(config.dataDir, "blobs")), close: () => undefined };
+  const client = s3Client(config.s3);
+  try {
+    await checkBucket(client, config.s3);
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  log(`Blobs are kept in the S3 bucket ${config.s3.bucket}${config.s3.endpoint ? ` at ${config.s3.endpoint}` : ""}.`);
+  const blobs = createS3Storage({
+    client,
+    bucket: config.s3.bucket,
+    prefix: config.s3.prefix,
+    // Uploads arrive here before they go to the bucket: this replica's own disk.
+    temporaryDir: path.join(config.dataDir, "uploads"),
+    locks,
+  });
+  return { blobs, close: () => client.destroy() };
+}
+
 async function ensureFirstAdmin(config: CactusConfig, log: Log): Promise<string | undefined> {
   if ((await countUsers()) > 0) return undefined;
   if (config.CACTUS_ADMIN_USER && config.CACTUS_ADMIN_PASSWORD) {
-    await createUser({ username: config.CACTUS_ADMIN_USER, password: config.CACTUS_ADMIN_PASSWORD, role: "admin" });
-    log(`Created the admin user "${config.CACTUS_ADMIN_USER}".`);
+    try {
+      await createUser({ username: config.CACTUS_ADMIN_USER, password: config.CACTUS_ADMIN_PASSWORD, role: "admin" });
+      log(`Created the admin user "${config.CACTUS_ADMIN_USER}".`);
+    } catch (error) {
+      // Replicas started together: another one created it first.
+      if (!(error instanceof UsernameTakenError)) throw error;
+    }
     return undefined;
   }
   // A fresh code each start until the admin exists; only its hash is stored.

@@ -15,6 +15,34 @@ describe("loadConfig", () => {
     expect(loadConfig({ DATABASE_URL: "", CACTUS_ADMIN_USER: " ", CACTUS_ADMIN_PASSWORD: "" }).CACTUS_ADMIN_USER).toBeUndefined();
   });
 
+  test("blobs stay in the data dir unless a bucket is set; with an endpoint the bucket goes in the path", () => {
+    expect(loadConfig({}).s3).toBeNull();
+    expect(loadConfig({ CACTUS_S3_BUCKET: "frames" }).s3).toEqual({
+      bucket: "frames",
+      prefix: "",
+      region: "us-east-1",
+      endpoint: undefined,
+      forcePathStyle: false,
+      credentials: undefined,
+    });
+    expect(
+      loadConfig({
+        CACTUS_S3_BUCKET: "frames",
+        CACTUS_S3_ENDPOINT: "http://minio:9000",
+        CACTUS_S3_PREFIX: "farm/blobs",
+        CACTUS_S3_ACCESS_KEY_ID: "cactus",
+        CACTUS_S3_SECRET_ACCESS_KEY: "secret-secret",
+      }).s3,
+    ).toEqual({
+      bucket: "frames",
+      prefix: "farm/blobs/",
+      region: "us-east-1",
+      endpoint: "http://minio:9000",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "cactus", secretAccessKey: "secret-secret" },
+    });
+  });
+
   test.each([
     [{ PORT: "http" }, /PORT/],
     [{ DATABASE_URL: "mysql://x@y/z" }, /DATABASE_URL/],
@@ -23,6 +51,12 @@ describe("loadConfig", () => {
     [{ CACTUS_ADMIN_USER: "admin" }, /Set both CACTUS_ADMIN_USER and CACTUS_ADMIN_PASSWORD/],
     [{ CACTUS_LEASE_SECONDS: "1" }, /CACTUS_LEASE_SECONDS/],
     [{ CACTUS_REAPER_SECONDS: "90" }, /CACTUS_REAPER_SECONDS/],
+    [{ CACTUS_S3_BUCKET: "My_Bucket" }, /CACTUS_S3_BUCKET: a bucket name is 3-63 lowercase/],
+    [{ CACTUS_S3_BUCKET: "frames", CACTUS_S3_ENDPOINT: "minio:9000" }, /CACTUS_S3_ENDPOINT/],
+    [{ CACTUS_S3_BUCKET: "frames", CACTUS_S3_PREFIX: "/farm" }, /CACTUS_S3_PREFIX: a prefix is like cactus\//],
+    [{ CACTUS_S3_BUCKET: "frames", CACTUS_S3_FORCE_PATH_STYLE: "maybe" }, /CACTUS_S3_FORCE_PATH_STYLE/],
+    [{ CACTUS_S3_ENDPOINT: "http://minio:9000" }, /CACTUS_S3_ENDPOINT is set but CACTUS_S3_BUCKET is not/],
+    [{ CACTUS_S3_BUCKET: "frames", CACTUS_S3_ACCESS_KEY_ID: "cactus" }, /Set both CACTUS_S3_ACCESS_KEY_ID and CACTUS_S3_SECRET_ACCESS_KEY/],
   ])("refuses %o with a message naming the setting", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

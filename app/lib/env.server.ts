@@ -53,13 +53,48 @@ export const envSchema = z.object({
   // Connections one address may hold open before any of them signed in (0: no cap).
   // Behind a proxy (CACTUS_TRUST_PROXY) every connection comes from the proxy: no cap.
   CACTUS_MAX_ANONYMOUS_CONNECTIONS: z.coerce.number().int().min(0).max(100_000).default(32),
+  // Blobs in an S3-compatible bucket instead of the data dir, so that several replicas
+  // share them (decision 020). Setting the bucket turns it on; the rest is checked in
+  // s3SettingsOf below and the bucket itself at boot.
+  CACTUS_S3_BUCKET: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a bucket name is 3-63 lowercase letters, digits, dots and hyphens")
+      .optional(),
+  ),
+  CACTUS_S3_ENDPOINT: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  CACTUS_S3_REGION: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/, "a region is like us-east-1").optional()),
+  CACTUS_S3_ACCESS_KEY_ID: optionalText,
+  CACTUS_S3_SECRET_ACCESS_KEY: optionalText,
+  CACTUS_S3_PREFIX: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/, "a prefix is like cactus/ (letters, digits, !_.*'()- and / between parts)")
+      .optional(),
+  ),
+  CACTUS_S3_FORCE_PATH_STYLE: optionalText.pipe(z.stringbool().optional()),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Where blobs go when they go to an S3-compatible store. */
+export interface S3Settings {
+  bucket: string;
+  /** "" or ending in "/". */
+  prefix: string;
+  region: string;
+  /** Unset: AWS's own endpoint for the region. */
+  endpoint?: string;
+  forcePathStyle: boolean;
+  /** Unset: the AWS SDK's own chain (AWS_ACCESS_KEY_ID, ~/.aws, an instance role…). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 export interface CactusConfig extends Env {
   /** CACTUS_DATA_DIR made absolute. */
   dataDir: string;
+  /** Null: blobs stay in the data dir. */
+  s3: S3Settings | null;
 }
 
 /** A setting that stops the start; its message says which and what to do, no stack needed. */
@@ -89,5 +124,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "Set both CACTUS_ADMIN_USER and CACTUS_ADMIN_PASSWORD, or neither (a one-time setup code is printed instead).",
     );
   }
-  return { ...config, dataDir: path.resolve(config.CACTUS_DATA_DIR) };
+  return { ...config, dataDir: path.resolve(config.CACTUS_DATA_DIR), s3: s3SettingsOf(config) };
+}
+
+function s3SettingsOf(config: Env): S3Settings | null {
+  const keyId = config.CACTUS_S3_ACCESS_KEY_ID;
+  const secret = config.CACTUS_S3_SECRET_ACCESS_KEY;
+  if (!config.CACTUS_S3_BUCKET) {
+    const set = Object.entries(config).find(([name, value]) => name.startsWith("CACTUS_S3_") && value !== undefined);
+    if (set) {
+      throw new ConfigError(`${set[0]} is set but CACTUS_S3_BUCKET is not: set the bucket to keep blobs in S3, or unset ${set[0]} to keep them in CACTUS_DATA_DIR.`);
+    }
+    return null;
+  }
+  if (Boolean(keyId) !== Boolean(secret)) {
+    throw new ConfigError(
+      "Set both CACTUS_S3_ACCESS_KEY_ID and CACTUS_S3_SECRET_ACCESS_KEY, or neither (the AWS SDK then finds credentials itself: AWS_* variables, ~/.aws, an instance role).",
+    );
+  }
+  const prefix = config.CACTUS_S3_PREFIX ?? "";
+  return {
+    bucket: config.CACTUS_S3_BUCKET,
+    prefix: prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`,
+    region: config.CACTUS_S3_REGION ?? "us-east-1",
+    endpoint: config.CACTUS_S3_ENDPOINT,
+    // MinIO and most stores other than AWS's take the bucket in the path, not the host name.
+    forcePathStyle: config.CACTUS_S3_FORCE_PATH_STYLE ?? config.CACTUS_S3_ENDPOINT !== undefined,
+    credentials: keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : undefined,
+  };
 }

@@ -57,7 +57,7 @@ export function createFileStorage(root: string): BlobStorage {
       await fs.utimes(temporaryFile, now, now);
       await fs.rename(temporaryFile, target);
     },
-    exists: (key) => fileExists(pathOf(key)),
+    exists: async (key) => fileExists(pathOf(key)),
     read: (key, range) => createReadStream(pathOf(key), range),
     size: async (key) => (await fs.stat(pathOf(key))).size,
     remove: (key) => fs.rm(pathOf(key), { force: true }),

@@ -3,47 +3,92 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Sequelize } from "sequelize";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createAdvisoryLocks, type AdvisoryLocks } from "../../app/lib/advisory-locks.server";
 import { sweepUnreferencedFrames } from "../../app/lib/blob-sweep.server";
 import { connectDatabase } from "../../app/lib/db.server";
 import { resultKey, thumbnailKey } from "../../app/lib/results.server";
+import { createS3Storage, s3Client } from "../../app/lib/s3-storage.server";
 import { archiveKey, createFileStorage, type BlobStorage } from "../../app/lib/storage.server";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
+import { startTestS3, type TestS3 } from "../helpers/s3";
 
-// The daily sweep of frame images: what no result names any more goes, once nothing has
-// committed it for an hour; what a result names, or an upload just stored, stays.
+// The daily sweep of frame images, against the file store and an S3 store alike: what no
+// result names any more goes, once nothing has committed it for an hour; what a result
+// names, or an upload just stored, stays — also when the upload races the sweep.
 
 let sequelize: Sequelize;
+let databaseUrl: string;
 let f: Farm;
 let root: string;
-let storage: BlobStorage;
+let s3: TestS3;
+const locks: AdvisoryLocks[] = [];
 
 beforeAll(async () => {
-  sequelize = connectDatabase(await createTestDatabase());
+  databaseUrl = await createTestDatabase();
+  sequelize = connectDatabase(databaseUrl);
   f = farm(sequelize);
   root = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-sweep-"));
-  storage = createFileStorage(root);
+  s3 = await startTestS3();
 });
 afterAll(async () => {
+  await Promise.all(locks.map((lock) => lock.close()));
+  await s3?.close();
   await sequelize.close();
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const HOUR = 60 * 60 * 1000;
-const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+/** An S3 store of its own replica: its own client and lock connections, the one bucket and database. */
+function s3Replica(): BlobStorage & { client: ReturnType<typeof s3Client> } {
+  const client = s3Client(s3.settings);
+  const lock = createAdvisoryLocks(databaseUrl);
+  locks.push(lock);
+  const temporaryDir = path.join(root, `replica-${locks.length}`);
+  return Object.assign(createS3Storage({ client, bucket: s3.bucket, prefix: "", temporaryDir, locks: lock }), { client });
+}
 
-/** Commits `text` under `key`, then dates it `ageMs` back, as if committed then. */
-async function blob(key: string, text: string, ageMs: number): Promise<string> {
+const stores: [string, () => BlobStorage][] = [
+  ["the file store", () => createFileStorage(path.join(root, "blobs"))],
+  ["an S3 store", s3Replica],
+];
+
+const HOUR = 60 * 60 * 1000;
+const sha = (text: string) => createHash("sha256").update(`${text} ${Math.random()}`).digest("hex");
+
+/**
+ * The start of the next whole second, once it has come. S3 dates an object to the second,
+ * so blobs committed before it are older than it in either store, and those after not.
+ */
+async function nextSecond(): Promise<Date> {
+  const next = Math.ceil((Date.now() + 1) / 1000) * 1000;
+  await new Promise((resolve) => setTimeout(resolve, next - Date.now() + 5));
+  return new Date(next);
+}
+
+/** A sweep whose hour of grace ends at `cutoff`. */
+const sweepAt = (storage: BlobStorage, cutoff: Date) => sweepUnreferencedFrames(sequelize, storage, { now: new Date(cutoff.getTime() + HOUR) });
+
+async function commit(storage: BlobStorage, key: string, text: string): Promise<string> {
   const temporary = await storage.temporaryPath();
   await fs.writeFile(temporary, text);
   await storage.commit(temporary, key);
-  const then = new Date(Date.now() - ageMs);
-  await fs.utimes(path.join(root, key), then, then);
   return key;
 }
 
-/** A render of `user` with an accepted result for frame 1 naming these keys. */
+async function text(storage: BlobStorage, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of storage.read(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+async function keys(storage: BlobStorage, wanted: string[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const prefix of ["results/", "thumbnails/", "archives/"]) for await (const { key } of storage.list(prefix)) left.push(key);
+  return left.filter((key) => wanted.includes(key)).sort();
+}
+
+/** A render of a user with an accepted result for frame 1 naming these keys. */
 async function resultNaming(imageKey: string, thumbnail: string | null): Promise<number> {
   const user = await f.user();
   const renderId = await f.render(user, { frames: "1" });
@@ -56,39 +101,100 @@ async function resultNaming(imageKey: string, thumbnail: string | null): Promise
   return renderId;
 }
 
-test("frame blobs no result names go once older than the grace; named, recent and other blobs stay", async () => {
-  const named = await blob(resultKey(sha("named")), "named", 3 * HOUR);
-  const namedThumbnail = await blob(thumbnailKey(sha("named")), "thumb", 3 * HOUR);
-  await resultNaming(named, namedThumbnail);
-  const deletedRender = await resultNaming(await blob(resultKey(sha("gone")), "gone", 3 * HOUR), await blob(thumbnailKey(sha("gone")), "t", 3 * HOUR));
-  await sequelize.query(`DELETE FROM renders WHERE id = $id`, { bind: { id: deletedRender } });
-  await blob(resultKey(sha("orphan")), "orphan", 2 * HOUR);
-  const justStored = await blob(resultKey(sha("just stored")), "just stored", 5 * 60 * 1000);
-  const archive = await blob(archiveKey(sha("archive")), "archive", 3 * HOUR);
+describe.each(stores)("%s", (_, open) => {
+  let storage: BlobStorage;
+  beforeAll(() => {
+    storage = open();
+  });
 
-  const count = await sweepUnreferencedFrames(sequelize, storage);
+  test("frame blobs no result names go once older than the grace; named, recent and other blobs stay", async () => {
+    const named = await commit(storage, resultKey(sha("named")), "named");
+    const namedThumbnail = await commit(storage, thumbnailKey(sha("named")), "thumb");
+    await resultNaming(named, namedThumbnail);
+    const goneImage = await commit(storage, resultKey(sha("gone")), "gone");
+    const goneThumbnail = await commit(storage, thumbnailKey(sha("gone")), "t");
+    const deletedRender = await resultNaming(goneImage, goneThumbnail);
+    await sequelize.query(`DELETE FROM renders WHERE id = $id`, { bind: { id: deletedRender } });
+    const orphan = await commit(storage, resultKey(sha("orphan")), "orphan");
+    const archive = await commit(storage, archiveKey(sha("archive")), "archive");
+    const cutoff = await nextSecond();
+    const justStored = await commit(storage, resultKey(sha("just stored")), "just stored");
 
-  expect(count).toEqual({ checked: 5, removed: 3 });
-  const left = [];
-  for (const prefix of ["results/", "thumbnails/", "archives/"]) for await (const { key } of storage.list(prefix)) left.push(key);
-  expect(left.sort()).toEqual([archive, justStored, named, namedThumbnail].sort());
+    const count = await sweepAt(storage, cutoff);
+
+    // Other tests' blobs share the store: only these are counted here.
+    expect(count.removed).toBeGreaterThanOrEqual(3);
+    expect(await keys(storage, [named, namedThumbnail, goneImage, goneThumbnail, orphan, archive, justStored])).toEqual(
+      [archive, justStored, named, namedThumbnail].sort(),
+    );
+  });
+
+  test("a blob committed again before its removal stays: the commit wins", async () => {
+    const key = await commit(storage, resultKey(sha("again")), "again");
+    const cutoff = await nextSecond();
+    // Another upload of the same bytes commits between the sweep's listing and its removal.
+    await commit(storage, key, "again");
+
+    expect(await storage.removeIfOlderThan(key, cutoff)).toBe(false);
+    expect(await text(storage, key)).toBe("again");
+    const old = await commit(storage, resultKey(sha("old")), "old");
+    const later = await nextSecond();
+    expect(await storage.removeIfOlderThan(old, later)).toBe(true);
+    expect(await storage.exists(old)).toBe(false);
+    expect(await storage.removeIfOlderThan(old, later)).toBe(false);
+  });
 });
 
-test("a blob committed again while it is being removed stays: the commit wins", async () => {
-  const key = await blob(resultKey(sha("again")), "again", 3 * HOUR);
-  const cutoff = new Date(Date.now() - HOUR);
-  // Another upload of the same bytes commits between the sweep's look and its removal.
-  await blob(key, "again", 0);
+test("S3: an upload landing between the sweep's look and its removal is stored again, on another replica", async () => {
+  const sweeper = s3Replica();
+  const uploader = s3Replica();
+  const key = resultKey(sha("raced"));
+  await commit(sweeper, key, "raced");
+  const cutoff = await nextSecond();
 
-  expect(await storage.removeIfOlderThan(key, cutoff)).toBe(false);
-  expect(await fs.readFile(path.join(root, key), "utf8")).toBe("again");
-  const old = await blob(resultKey(sha("old")), "old", 3 * HOUR);
-  expect(await storage.removeIfOlderThan(old, cutoff)).toBe(true);
-  expect(await storage.exists(old)).toBe(false);
-  expect(await storage.removeIfOlderThan(old, cutoff)).toBe(false);
+  // The sweeper has looked (the object is old) and is about to remove it when the
+  // uploader's bytes land: its removal takes them with it.
+  let racing: Promise<string> | undefined;
+  let uploads = 0;
+  let uploaded = () => undefined as void;
+  const landed = new Promise<void>((resolve) => (uploaded = resolve));
+  uploader.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const output = await next(args);
+      if (context.commandName === "PutObjectCommand" && (uploads += 1) === 1) uploaded();
+      return output;
+    },
+    { step: "initialize", name: "countUploads" },
+  );
+  sweeper.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "DeleteObjectCommand") {
+        racing = commit(uploader, key, "raced");
+        await landed;
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "raceTheRemoval" },
+  );
+
+  expect(await sweeper.removeIfOlderThan(key, cutoff)).toBe(true);
+  await racing;
+  // The uploader saw, under the key's lock, that its object was gone, and sent it again.
+  expect(uploads).toBe(2);
+  expect(await text(uploader, key)).toBe("raced");
+  expect(await sweeper.removeIfOlderThan(key, cutoff)).toBe(false);
 });
 
 test("an empty store, or one without frames yet, is swept without error", async () => {
   const empty = createFileStorage(await fs.mkdtemp(path.join(os.tmpdir(), "cactus-sweep-empty-")));
   expect(await sweepUnreferencedFrames(sequelize, empty)).toEqual({ checked: 0, removed: 0 });
+  const emptyBucket = await startTestS3("empty");
+  try {
+    const lock = createAdvisoryLocks(databaseUrl);
+    locks.push(lock);
+    const storage = createS3Storage({ client: emptyBucket.client, bucket: "empty", prefix: "", temporaryDir: root, locks: lock });
+    expect(await sweepUnreferencedFrames(sequelize, storage)).toEqual({ checked: 0, removed: 0 });
+  } finally {
+    await emptyBucket.close();
+  }
 });

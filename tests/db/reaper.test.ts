@@ -1,5 +1,6 @@
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { createAdvisoryLocks, type AdvisoryLocks } from "../../app/lib/advisory-locks.server";
 import { connectDatabase } from "../../app/lib/db.server";
 import { startLeaseReaper } from "../../app/lib/reaper.server";
 import { claimTask } from "../../db/sql/queue";
@@ -7,11 +8,17 @@ import { createTestDatabase } from "../helpers/db";
 import { farm } from "../helpers/farm";
 
 let sequelize: Sequelize;
+let locks: AdvisoryLocks;
 
 beforeAll(async () => {
-  sequelize = connectDatabase(await createTestDatabase());
+  const url = await createTestDatabase();
+  sequelize = connectDatabase(url);
+  locks = createAdvisoryLocks(url);
 });
-afterAll(() => sequelize.close());
+afterAll(async () => {
+  await locks.close();
+  await sequelize.close();
+});
 
 test("the server's reaper re-queues an expired lease within one 10 s tick", async () => {
   const f = farm(sequelize);
@@ -23,7 +30,7 @@ test("the server's reaper re-queues an expired lease within one 10 s tick", asyn
     bind: { id: task.id },
   });
   const logged: string[] = [];
-  const reaper = startLeaseReaper(sequelize, (message) => logged.push(message));
+  const reaper = startLeaseReaper(sequelize, locks, (message) => logged.push(message));
   try {
     const deadline = Date.now() + 12_000;
     let status = "leased";
