@@ -65,8 +65,22 @@ describe("agent client", () => {
     expect(waits).toEqual([5, 20, 20, 40, 30]);
   });
 
+  test("an answer cut off mid-body (a replica killed as it answered) is asked again, not the agent's end", async () => {
+    const retried: string[] = [];
+    const agent = await client({ onRetry: (_what, error) => retried.push(error.message) });
+    let calls = 0;
+    farm.intercept = () => ((calls += 1) === 1 ? "cut mid-answer" : undefined);
+    expect(await agent.heartbeat(3, { ...lease, progress: 0.5 })).toMatchObject({ keepRunning: true });
+    expect(calls).toBe(2);
+    expect(retried).toEqual([expect.stringMatching(/^heartbeat of task 3: the answer from http:\/\/127\.0\.0\.1:\d+ was cut off \(\S+\)$/)]);
+    const task = renderTask(Buffer.from("scene"));
+    farm.queue.push(task);
+    farm.intercept = () => ((calls += 1) === 3 ? "cut mid-answer" : undefined);
+    expect(await agent.claim()).toEqual(task);
+  });
+
   test("a server that stays away ends in ServerUnreachable once the retries run out", async () => {
-    const agent = await client({ retry: { initialMs: 10, maxMs: 20, giveUpAfterMs: 100 } });
+    const agent = await client({ retry: { initialMs: 10, maxMs: 20, giveUpAfterMs: 600 } });
     farm.intercept = () => problem(502, "internal", "Bad gateway.");
     await expect(agent.hello({ blenderVersion: "3.4.1", capabilities: { denoiser: false, threads: 2 } })).rejects.toThrow(ServerUnreachable);
     expect(farm.heard.length).toBeGreaterThan(2);

@@ -114,12 +114,9 @@ export class AgentClient {
    */
   async claim(options: CallOptions = {}): Promise<ClaimedTask | null> {
     const request: Send = { what: "claim", method: "POST", path: "/agent/claim", json: {}, ...options, abortInFlight: false };
-    const response = await this.send(request);
-    if (response.status === 204) {
-      await response.body?.cancel();
-      return null;
-    }
-    return (await this.parse(response, claimResponseSchema, "claim")).task;
+    const { status, text } = await this.sendForText(request);
+    if (status === 204) return null;
+    return this.parse(status, text, claimResponseSchema, "claim").task;
   }
 
   async heartbeat(taskId: number, body: HeartbeatRequest, options: CallOptions = {}): Promise<HeartbeatResponse> {
@@ -225,20 +222,36 @@ export class AgentClient {
   }
 
   private async json<S extends z.ZodType>(schema: S, request: Send): Promise<z.infer<S>> {
-    return this.parse(await this.send(request), schema, request.what);
+    const { status, text } = await this.sendForText(request);
+    return this.parse(status, text, schema, request.what);
   }
 
-  private async parse<S extends z.ZodType>(response: Response, schema: S, what: string): Promise<z.infer<S>> {
-    const text = await response.text();
+  /**
+   * `send`, with the answer's body read inside the retried attempt: a connection cut
+   * mid-answer (the server, or one of its replicas, killed) is retried like one cut before it.
+   */
+  private sendForText(request: Send): Promise<{ status: number; text: string }> {
+    return this.withRetry(request.what, request.signal, async () => {
+      const response = await this.fetchOnce(request);
+      await this.check(response, request.what);
+      try {
+        return { status: response.status, text: await response.text() };
+      } catch (error) {
+        throw new Transient(`${request.what}: the answer from ${this.server} was cut off (${message(error)})`);
+      }
+    });
+  }
+
+  private parse<S extends z.ZodType>(status: number, text: string, schema: S, what: string): z.infer<S> {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ServerRefused(response.status, `The ${what} answered something that is not JSON; is ${this.server} a Cactus server?`);
+      throw new ServerRefused(status, `The ${what} answered something that is not JSON; is ${this.server} a Cactus server?`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new ServerRefused(response.status, `The ${what} answered in a shape this agent does not know; update the agent or the server.`);
+      throw new ServerRefused(status, `The ${what} answered in a shape this agent does not know; update the agent or the server.`);
     }
     return parsed.data;
   }

@@ -18,7 +18,8 @@ export interface Heard {
   headers: http.IncomingHttpHeaders;
 }
 
-export type Answer = { status: number; json?: unknown } | "cut";
+/** "cut": the socket closes before an answer; "cut mid-answer": after its headers and part of its body. */
+export type Answer = { status: number; json?: unknown } | "cut" | "cut mid-answer";
 export type Intercept = (request: Heard) => Answer | undefined | Promise<Answer | undefined>;
 
 export const WORKER_TOKEN = "ccw_test-token";
@@ -73,6 +74,11 @@ export async function startFakeFarm(): Promise<FakeFarm> {
     const answer = (await farm.intercept?.(heard)) ?? route(farm, heard, request, response);
     if (answer === "cut") {
       request.socket.destroy();
+      return;
+    }
+    if (answer === "cut mid-answer") {
+      response.writeHead(200, { "Content-Type": "application/json", "Content-Length": "100" });
+      response.write('{"cancel": fal', () => setTimeout(() => request.socket.destroy(), 20));
       return;
     }
     if (answer === null) return; // answered by the route (archive bytes)

@@ -137,6 +137,7 @@ export async function inspectStoredZip(
     }
   })();
   const size = await storage.size(key);
+  if (size === null) throw new Problem("not_found", "The server's copy of this zip is missing from its storage; upload the file again.");
   return inspectZip(await openZip(() => yauzl.fromRandomAccessReaderPromise(reader, size, ZIP_OPTIONS)), options);
 }
 

@@ -110,10 +110,9 @@ export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }:
       stream.once("close", () => abort.abort());
       return stream;
     },
-    async size(key) {
+    size: async (key) => {
       const found = await head(key);
-      if (!found) throw new Error(`No blob ${key} in the bucket ${bucket}.`);
-      return found.ContentLength ?? 0;
+      return found ? (found.ContentLength ?? 0) : null;
     },
     async remove(key) {
       await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) }));

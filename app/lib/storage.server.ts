@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 /**
  * Where blobs live. Keys are relative paths such as `archives/ab/abcd…`; the file
  * store below keeps them under the data dir, and an S3-compatible store can take its
- * place when one machine is not enough (DESIGN §7).
+ * place when one machine is not enough (app/lib/s3-storage.server.ts, decision 020).
  */
 export interface BlobStorage {
   /** A fresh path for an upload in progress, on the same disk as the blobs. */
@@ -18,9 +18,11 @@ export interface BlobStorage {
    * removeIfOlderThan), even when those bytes were there long before.
    */
   commit(temporaryFile: string, key: string): Promise<void>;
+  /** Whether `key` is there; a store that cannot answer (S3 unreachable) throws rather than say no. */
   exists(key: string): Promise<boolean>;
   read(key: string, range?: { start: number; end: number }): Readable;
-  size(key: string): Promise<number>;
+  /** The blob's size in bytes; null when there is no such blob, and throws when the store cannot answer. */
+  size(key: string): Promise<number | null>;
   remove(key: string): Promise<void>;
   /** The blobs under `prefix` (a folder such as `results/`), with when each was last committed. */
   list(prefix: string): AsyncIterable<{ key: string; committedAt: Date }>;
@@ -59,7 +61,14 @@ export function createFileStorage(root: string): BlobStorage {
     },
     exists: async (key) => fileExists(pathOf(key)),
     read: (key, range) => createReadStream(pathOf(key), range),
-    size: async (key) => (await fs.stat(pathOf(key))).size,
+    async size(key) {
+      try {
+        return (await fs.stat(pathOf(key))).size;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw error;
+      }
+    },
     remove: (key) => fs.rm(pathOf(key), { force: true }),
     async *list(prefix) {
       for await (const file of walkFiles(pathOf(prefix))) {

@@ -221,7 +221,9 @@ export async function openArchiveForWorker(worker: Worker, hash: string): Promis
   if (!(await workerHoldsArchive(db(), worker.id, hash))) throw missing();
   const { storage } = getRuntime();
   const key = archiveKey(hash);
-  const size = await storage.size(key).catch(() => null);
+  // Only a blob that is not there is "missing": a store that cannot answer now throws (a
+  // 5xx the agent retries), as a 404 would make it fail the task and blame itself.
+  const size = await storage.size(key);
   if (size === null) throw missing();
   return { size, read: (range) => storage.read(key, range) };
 }

@@ -54,7 +54,7 @@ async function imageSizes(images: { image_key: string | null; image_bytes: numbe
   const worker = async () => {
     for (let index = next++; index < images.length; index = next++) {
       const key = images[index].image_key;
-      if (key && sizes[index] === null) sizes[index] = await storage.size(key).catch(() => null);
+      if (key && sizes[index] === null) sizes[index] = await storage.size(key);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -158,9 +158,9 @@ export async function frameFile({
   const key = thumbnail ? result.thumbnail_key : result.image_key;
   if (!key) throw new Problem("not_found", `Frame ${frame} of render ${id} has no thumbnail; download the frame itself.`);
   const { storage } = getRuntime();
-  const size = await storage.size(key).catch(() => {
-    throw new Problem("not_found", `The image of frame ${frame} of render ${id} is missing from the server's storage.`);
-  });
+  // Missing is a 404; a store that cannot answer now is an error to retry, not a verdict.
+  const size = await storage.size(key);
+  if (size === null) throw new Problem("not_found", `The image of frame ${frame} of render ${id} is missing from the server's storage.`);
   const filename = frameFilename(render.base, frame, render.format);
   return {
     stream: storage.read(key),

@@ -85,7 +85,7 @@ describe.each(stores)("%s", (name, open) => {
     await storage.remove(key);
     await storage.remove(key);
     expect(await storage.exists(key)).toBe(false);
-    await expect(storage.size(key)).rejects.toThrow();
+    expect(await storage.size(key)).toBeNull();
     await expect(bytesOf(storage.read(key))).rejects.toThrow();
     const empty = [];
     for await (const blob of storage.list("nothing-here/")) empty.push(blob);
@@ -116,4 +116,17 @@ describe.each(stores)("%s", (name, open) => {
 test("S3: keys live under the prefix, so the farm can share a bucket", async () => {
   expect((await s3.keys()).filter((key) => !key.startsWith("farm/"))).toEqual([]);
   expect(await s3.keys("farm/results/")).toContain("farm/results/ab/abc");
+});
+
+test("S3: a store that does not answer is an error, never a missing blob", async () => {
+  const down = await startTestS3("down");
+  await down.stop();
+  const storage = createS3Storage({ client: down.client, bucket: "down", prefix: "", temporaryDir: path.join(root, "uploads"), locks });
+  try {
+    await expect(storage.exists("archives/ab/abc")).rejects.toThrow(/ECONNREFUSED/);
+    await expect(storage.size("archives/ab/abc")).rejects.toThrow(/ECONNREFUSED/);
+    await expect(bytesOf(storage.read("archives/ab/abc"))).rejects.toThrow(/ECONNREFUSED/);
+  } finally {
+    await down.close();
+  }
 });

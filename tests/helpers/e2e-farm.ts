@@ -26,9 +26,14 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const AGENT_BIN = path.join(ROOT, "agent/bin/cactus-agent.js");
 const POLL_MS = 100;
 
+/** What the farm needs of its server: the in-process test server, or a replica's process. */
+export type FarmServer = Pick<TestServer, "url" | "port" | "databaseUrl" | "close">;
+
 export interface FarmOptions {
   /** Server settings, e.g. CACTUS_LEASE_SECONDS. */
   env?: Record<string, string>;
+  /** Starts the farm's server in its place; by default the test server in this process. */
+  server?: (place: ServerPlace) => Promise<FarmServer>;
   /** The database and data dir; by default a fresh test database and a dir under the farm's. */
   place?: Partial<ServerPlace>;
   username?: string;
@@ -39,6 +44,8 @@ export interface AgentOptions {
   name?: string;
   /** Extra environment of the agent process. */
   env?: Record<string, string>;
+  /** The server it talks to; the farm's by default (another replica's, say). */
+  server?: string;
   /** Wait until the agent said hello (default); false returns as soon as it is spawned. */
   waitForHello?: boolean;
 }
@@ -70,7 +77,7 @@ export class Farm {
   private readonly started = Date.now();
 
   private constructor(
-    public server: TestServer,
+    public server: FarmServer,
     readonly token: string,
     readonly userId: number,
     /** The farm's temp dir: agents, downloads, the server's data (unless placed elsewhere). */
@@ -79,14 +86,14 @@ export class Farm {
     private readonly env: Record<string, string>,
   ) {}
 
-  static async start({ env = {}, place = {}, username = "farmer" }: FarmOptions = {}): Promise<Farm> {
+  static async start({ env = {}, place = {}, username = "farmer", server: startServer }: FarmOptions = {}): Promise<Farm> {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-e2e-"));
     const fullPlace: ServerPlace = {
       // ./db needs the vitest runner; a script gives its own database.
       databaseUrl: place.databaseUrl ?? (await (await import("./db")).createTestDatabase()),
       dataDir: place.dataDir ?? path.join(root, "server"),
     };
-    const server = await startTestServer(env, fullPlace);
+    const server = await (startServer ?? ((at) => startTestServer(env, at)))(fullPlace);
     const { user, token } = await createUserWithToken(server, username);
     const farm = new Farm(server, token, user.id, root, fullPlace, env);
     process.once("exit", farm.killEverythingNow);
@@ -125,7 +132,7 @@ export class Farm {
   }
 
   /** A worker made through the API and its `cactus-agent run` process, one Blender thread. */
-  async addAgent({ name = `agent-${this.agents.length + 1}`, env = {}, waitForHello = true }: AgentOptions = {}): Promise<FarmAgent> {
+  async addAgent({ name = `agent-${this.agents.length + 1}`, env = {}, waitForHello = true, server = this.url }: AgentOptions = {}): Promise<FarmAgent> {
     const worker = createdWorkerSchema.parse(await this.json("/workers", { body: { name } }, 201));
     const dir = path.join(this.root, "agents", name);
     const cacheDir = path.join(dir, "cache");
@@ -141,7 +148,7 @@ export class Farm {
         HOME: path.join(dir, "home"),
         TMPDIR: path.join(dir, "tmp"),
         NO_COLOR: "1",
-        CACTUS_SERVER: this.url,
+        CACTUS_SERVER: server,
         CACTUS_WORKER_TOKEN: worker.token,
         CACTUS_AGENT_CACHE: cacheDir,
         CACTUS_AGENT_CONFIG: path.join(dir, "agent.json"),

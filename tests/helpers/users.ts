@@ -11,7 +11,7 @@ let connection: Sequelize | undefined;
  * The test's own connection to the server's database, for arranging data that has no
  * API of its own yet and for checking what was (not) stored.
  */
-export function testDatabase(server: TestServer): Sequelize {
+export function testDatabase(server: Pick<TestServer, "databaseUrl">): Sequelize {
   connection ??= connectDatabase(server.databaseUrl);
   return connection;
 }
@@ -23,7 +23,7 @@ export async function closeTestDatabase(): Promise<void> {
 
 /** A user straight in the database, with an API token for the API calls of a test. */
 export async function createUserWithToken(
-  server: TestServer,
+  server: Pick<TestServer, "databaseUrl">,
   username: string,
   role: Role = "user",
 ): Promise<{ user: User; token: string; password: string }> {
