@@ -102,7 +102,7 @@ interface OpenedStorage {
 /** The data dir's blobs/, or the S3 bucket once it answers (decision 020). */
 async function openStorage(config: CactusConfig, locks: AdvisoryLocks, log: Log): Promise<OpenedStorage> {
   if (!config.s3) return { blobs: createFileStorage(path.join(config.dataDir, "blobs")), close: () => undefined };
-  const client = s3Client(config.s3);
+  const client = await s3Client(config.s3);
   try {
     await checkBucket(client, config.s3);
   } catch (error) {

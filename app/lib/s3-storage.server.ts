@@ -3,17 +3,8 @@ import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  paginateListObjectsV2,
-  type HeadObjectCommandOutput,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type * as Sdk from "@aws-sdk/client-s3";
+import type { HeadObjectCommandOutput, S3Client } from "@aws-sdk/client-s3";
 import type { KeyLocks } from "./advisory-locks.server";
 import { ConfigError, type S3Settings } from "./env.server";
 import type { BlobStorage } from "./storage.server";
@@ -21,11 +12,15 @@ import type { BlobStorage } from "./storage.server";
 // Blobs in an S3-compatible store (AWS S3, MinIO, …), shared by every server replica
 // (decision 020). Uploads still arrive in a temporary file on the replica's own disk,
 // where they are hashed and checked as with the file store; a commit then streams the
-// file to the bucket in parts.
+// file to the bucket, each request's body read from the file as it goes out.
 
-/** Parts of a multipart upload, and how many go at once: what one commit holds in memory, whatever the file's size. */
-const PART_BYTES = 8 * 1024 * 1024;
-const PARTS_AT_ONCE = 2;
+/** Above this a file goes in parts (S3 takes at most 5 GiB in one PUT, and a part can be tried again alone). */
+const PART_BYTES = 16 * 1024 * 1024;
+/** S3's limit on the parts of one object; a larger file gets larger parts. */
+const MAX_PARTS = 10_000;
+const PARTS_AT_ONCE = 4;
+/** Tries of a request that streams from the file (the SDK does not send a stream twice). */
+const FILE_REQUEST_TRIES = 3;
 /** Tries of a commit whose object a sweep removed right after it landed (see commit). */
 const COMMIT_TRIES = 3;
 
@@ -40,8 +35,15 @@ export interface S3StorageOptions {
   locks: KeyLocks;
 }
 
-export function s3Client(settings: S3Settings): S3Client {
-  return new S3Client({
+let sdk: typeof Sdk | undefined;
+
+/**
+ * A client for the store. The AWS SDK is loaded with the first one: a farm that keeps its
+ * blobs on disk does not carry its ~25 MB (decision 010).
+ */
+export async function s3Client(settings: S3Settings): Promise<S3Client> {
+  sdk ??= await import("@aws-sdk/client-s3");
+  return new sdk.S3Client({
     region: settings.region,
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
@@ -56,7 +58,14 @@ export function s3Client(settings: S3Settings): S3Client {
   });
 }
 
+/** The SDK's commands, loaded by s3Client() before there can be a client to send them with. */
+function commands(): typeof Sdk {
+  if (!sdk) throw new Error("s3Client() loads the AWS SDK before anything is sent.");
+  return sdk;
+}
+
 export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }: S3StorageOptions): BlobStorage {
+  const { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2 } = commands();
   const Bucket = bucket;
   const keyOf = (key: string) => {
     if (key.startsWith("/") || key.split("/").some((part) => part === "" || part === "." || part === ".."))
@@ -71,13 +80,14 @@ export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }:
       throw error;
     }
   };
-  const upload = (file: string, key: string) =>
-    new Upload({
-      client,
-      params: { Bucket, Key: keyOf(key), Body: createReadStream(file) },
-      partSize: PART_BYTES,
-      queueSize: PARTS_AT_ONCE,
-    }).done();
+  const upload = async (file: string, key: string) => {
+    const { size } = await fs.stat(file);
+    if (size <= PART_BYTES) {
+      await fromFile(() => client.send(new PutObjectCommand({ Bucket, Key: keyOf(key), Body: createReadStream(file), ContentLength: size })));
+    } else {
+      await uploadInParts(client, { Bucket, Key: keyOf(key) }, file, size);
+    }
+  };
 
   return {
     async temporaryPath() {
@@ -137,10 +147,69 @@ export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }:
 }
 
 /**
+ * A multipart upload whose parts stream from their range of the file, a few at once: the
+ * memory it takes is a few read buffers, whatever the file's size. A failed one is
+ * aborted, so the store keeps no orphan parts.
+ */
+async function uploadInParts(client: S3Client, object: { Bucket: string; Key: string }, file: string, size: number): Promise<void> {
+  const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } = commands();
+  const partBytes = Math.max(PART_BYTES, Math.ceil(size / MAX_PARTS));
+  const count = Math.ceil(size / partBytes);
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand(object));
+  try {
+    const parts: { ETag?: string; PartNumber: number }[] = [];
+    let next = 0;
+    const sendParts = async () => {
+      for (let index = next++; index < count; index = next++) {
+        const start = index * partBytes;
+        const end = Math.min(size, start + partBytes);
+        const { ETag } = await fromFile(() =>
+          client.send(
+            new UploadPartCommand({
+              ...object,
+              UploadId,
+              PartNumber: index + 1,
+              Body: createReadStream(file, { start, end: end - 1 }),
+              ContentLength: end - start,
+            }),
+          ),
+        );
+        parts[index] = { ETag, PartNumber: index + 1 };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARTS_AT_ONCE, count) }, sendParts));
+    await client.send(new CompleteMultipartUploadCommand({ ...object, UploadId, MultipartUpload: { Parts: parts } }));
+  } catch (error) {
+    await client.send(new AbortMultipartUploadCommand({ ...object, UploadId })).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Sends a request whose body streams from a file, and again from a new stream when it
+ * failed on the way or the store answered 5xx: the SDK retries other requests itself,
+ * but cannot send a stream it has read once.
+ */
+async function fromFile<T>(send: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await send();
+    } catch (error) {
+      const status = statusOf(error);
+      if (tries === FILE_REQUEST_TRIES || (status !== undefined && status < 500)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
+    }
+  }
+}
+
+const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+/**
  * At boot: the bucket is there and these credentials may write, read and remove in it,
  * else a ConfigError that says what to fix (rather than a 500 at the first upload).
  */
 export async function checkBucket(client: S3Client, settings: S3Settings): Promise<void> {
+  const { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand } = commands();
   const where = `the S3 store ${settings.endpoint ?? `of region ${settings.region}`}`;
   const probe = `${settings.prefix}.cactus-probe/${randomUUID()}`;
   try {
@@ -149,7 +218,7 @@ export async function checkBucket(client: S3Client, settings: S3Settings): Promi
     await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: probe }));
     await client.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: probe }));
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = statusOf(error);
     const name = error instanceof Error ? error.name : String(error);
     if (isNotFound(error)) {
       throw new ConfigError(
@@ -173,7 +242,7 @@ export async function checkBucket(client: S3Client, settings: S3Settings): Promi
 
 function isNotFound(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = statusOf(error);
   return status === 404 || error.name === "NotFound" || error.name === "NoSuchKey" || error.name === "NoSuchBucket";
 }
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAdvisoryLocks, type AdvisoryLocks } from "../../app/lib/advisory-locks.server";
-import { createS3Storage } from "../../app/lib/s3-storage.server";
+import { createS3Storage, s3Client } from "../../app/lib/s3-storage.server";
 import { createFileStorage, type BlobStorage } from "../../app/lib/storage.server";
 import { createTestDatabase } from "../helpers/db";
 import { startTestS3, type TestS3 } from "../helpers/s3";
@@ -105,12 +105,37 @@ describe.each(stores)("%s", (name, open) => {
     const key = await stored(`archives/${sha256(bytes).slice(0, 2)}/${sha256(bytes)}`, bytes);
     expect(sha256(await bytesOf(storage.read(key)))).toBe(sha256(bytes));
     if (name === "an S3 store") {
-      // Multipart: never the whole file in memory, whatever its size (8 MiB parts).
-      expect(sent.filter((command) => command === "UploadPartCommand")).toHaveLength(3);
+      // Multipart (16 MiB parts), each part streamed from its range of the file.
+      expect(sent.filter((command) => command === "UploadPartCommand")).toHaveLength(2);
       expect(sent).toContain("CompleteMultipartUploadCommand");
       expect(sent).not.toContain("PutObjectCommand");
     }
   });
+});
+
+test("S3: a part cut off on its way is sent again from the file, and the object is whole", async () => {
+  const client = await s3Client(s3.settings);
+  const storage = createS3Storage({ client, bucket: s3.bucket, prefix: "farm/", temporaryDir: path.join(root, "uploads"), locks });
+  let parts = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "UploadPartCommand" && (parts += 1) === 2) {
+        // Half of the part read, then the connection breaks.
+        const body = (args.request as { body: NodeJS.ReadableStream }).body;
+        for await (const chunk of body) if (chunk) break;
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      }
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "cutOnePart" },
+  );
+  const bytes = randomBytes(40 * 1024 * 1024);
+  const temporary = await storage.temporaryPath();
+  await fs.writeFile(temporary, bytes);
+  await storage.commit(temporary, "archives/cut/part");
+  expect(parts).toBe(4);
+  expect(sha256(await bytesOf(storage.read("archives/cut/part")))).toBe(sha256(bytes));
+  client.destroy();
 });
 
 test("S3: keys live under the prefix, so the farm can share a bucket", async () => {

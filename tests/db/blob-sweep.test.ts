@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAdvisoryLocks, type AdvisoryLocks } from "../../app/lib/advisory-locks.server";
@@ -40,15 +41,15 @@ afterAll(async () => {
 });
 
 /** An S3 store of its own replica: its own client and lock connections, the one bucket and database. */
-function s3Replica(): BlobStorage & { client: ReturnType<typeof s3Client> } {
-  const client = s3Client(s3.settings);
+async function s3Replica(): Promise<BlobStorage & { client: S3Client }> {
+  const client = await s3Client(s3.settings);
   const lock = createAdvisoryLocks(databaseUrl);
   locks.push(lock);
   const temporaryDir = path.join(root, `replica-${locks.length}`);
   return Object.assign(createS3Storage({ client, bucket: s3.bucket, prefix: "", temporaryDir, locks: lock }), { client });
 }
 
-const stores: [string, () => BlobStorage][] = [
+const stores: [string, () => BlobStorage | Promise<BlobStorage>][] = [
   ["the file store", () => createFileStorage(path.join(root, "blobs"))],
   ["an S3 store", s3Replica],
 ];
@@ -103,8 +104,8 @@ async function resultNaming(imageKey: string, thumbnail: string | null): Promise
 
 describe.each(stores)("%s", (_, open) => {
   let storage: BlobStorage;
-  beforeAll(() => {
-    storage = open();
+  beforeAll(async () => {
+    storage = await open();
   });
 
   test("frame blobs no result names go once older than the grace; named, recent and other blobs stay", async () => {
@@ -146,8 +147,8 @@ describe.each(stores)("%s", (_, open) => {
 });
 
 test("S3: an upload landing between the sweep's look and its removal is stored again, on another replica", async () => {
-  const sweeper = s3Replica();
-  const uploader = s3Replica();
+  const sweeper = await s3Replica();
+  const uploader = await s3Replica();
   const key = resultKey(sha("raced"));
   await commit(sweeper, key, "raced");
   const cutoff = await nextSecond();

@@ -38,7 +38,7 @@ export async function startTestS3(bucket = "cactus"): Promise<TestS3> {
   await start();
   const endpoint = `http://127.0.0.1:${port}`;
   const settings: S3Settings = { bucket, prefix: "", region: "us-east-1", endpoint, forcePathStyle: true, credentials: CREDENTIALS };
-  const client = s3Client(settings);
+  const client = await s3Client(settings);
   const stop = async () => {
     await server?.close();
     server = undefined;
