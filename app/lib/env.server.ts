@@ -62,7 +62,7 @@ export const envSchema = z.object({
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a bucket name is 3-63 lowercase letters, digits, dots and hyphens")
       .optional(),
   ),
-  CACTUS_S3_ENDPOINT: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  CACTUS_S3_ENDPOINT: optionalText.pipe(z.url({ protocol: /^https?$/, error: "the store's URL, like http://minio:9000" }).optional()),
   CACTUS_S3_REGION: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/, "a region is like us-east-1").optional()),
   CACTUS_S3_ACCESS_KEY_ID: optionalText,
   CACTUS_S3_SECRET_ACCESS_KEY: optionalText,

@@ -134,7 +134,8 @@ describe("a render from request to cancel", () => {
 
     await renderTask(task);
     await expect.poll(() => framesDone(page), LIVE).toBe("1");
-    expect(await page.getByTestId("frame-counts").textContent()).toBe("1 / 12 frames · 11 queued");
+    // The frame is done when it is uploaded, the task once completed: a poll may show the moment between.
+    await expect.poll(() => page.getByTestId("frame-counts").textContent(), LIVE).toBe("1 / 12 frames · 11 queued");
     const thumbnail = tile(page, /^Frame 1: open/).locator("img");
     await thumbnail.waitFor(LIVE);
     await expect.poll(() => thumbnail.evaluate((image) => (image as HTMLImageElement).naturalWidth), LIVE).toBeGreaterThan(0);
