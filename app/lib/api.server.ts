@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { errorStatus, type ApiError, type ErrorCode } from "../../contract";
 import { isDatabaseUnavailable } from "./db.server";
 import { Problem } from "./problem.server";
+import { isStorageUnavailable } from "./s3-storage.server";
 
 /** A JSON response of the API. */
 export function apiJson(data: unknown, status = 200, headers?: HeadersInit): Response {
@@ -37,14 +38,24 @@ export function databaseUnavailableResponse(): Response {
   );
 }
 
+/** The 503 of a request the blob store (S3) could not serve (decision 020). */
+export function storageUnavailableResponse(error: unknown): Response {
+  console.error(`Answered 503: ${error instanceof Error ? error.message : String(error)}`);
+  return apiErrorResponse(
+    "unavailable",
+    `The farm's file store is not answering right now; nothing was stored. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+    { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
+  );
+}
+
 /** One line saying the database failed a request, instead of a stack trace of the pool's. */
 export function logDatabaseUnavailable(error: unknown): void {
   console.error(`Answered 503: the database did not answer (${error instanceof Error ? error.message : String(error)}).`);
 }
 
 /**
- * Runs a resource route's handler: thrown responses pass through, a database that does
- * not answer is a 503 to retry, anything else is logged and answered as a 500 in the
+ * Runs a resource route's handler: thrown responses pass through, a database or blob
+ * store that does not answer is a 503 to retry, anything else is logged and answered as a 500 in the
  * API's shape, never with a stack trace.
  */
 export async function handleApi(run: () => Promise<Response>): Promise<Response> {
@@ -53,6 +64,8 @@ export async function handleApi(run: () => Promise<Response>): Promise<Response>
   } catch (error) {
     if (error instanceof Response) return error;
     if (error instanceof Problem) return apiErrorResponse(error.code, error.message);
+    // First: the store's connection errors (ECONNREFUSED…) would pass for the database's.
+    if (isStorageUnavailable(error)) return storageUnavailableResponse(error);
     if (isDatabaseUnavailable(error)) {
       logDatabaseUnavailable(error);
       return databaseUnavailableResponse();

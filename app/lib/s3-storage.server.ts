@@ -43,7 +43,7 @@ let sdk: typeof Sdk | undefined;
  */
 export async function s3Client(settings: S3Settings): Promise<S3Client> {
   sdk ??= await import("@aws-sdk/client-s3");
-  return new sdk.S3Client({
+  const client = new sdk.S3Client({
     region: settings.region,
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
@@ -56,6 +56,43 @@ export async function s3Client(settings: S3Settings): Promise<S3Client> {
     // An unreachable store fails the request (the agent retries it) instead of hanging it.
     requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
   });
+  // Outermost, so after the SDK's own retries: a store that did not answer becomes one
+  // error the API answers 503, whichever request it was.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw isStoreDown(error) ? new StorageUnavailableError(error as Error) : error;
+      }
+    },
+    { step: "initialize", name: "cactusStorageUnavailable" },
+  );
+  return client;
+}
+
+/** The store did not answer, or said it failed (5xx): try again shortly (the API's 503). */
+export class StorageUnavailableError extends Error {
+  override name = "StorageUnavailableError";
+  readonly code: string | undefined;
+  constructor(cause: Error) {
+    super(`The blob store did not answer: ${cause.message}`, { cause });
+    this.code = (cause as { code?: string }).code ?? cause.name;
+  }
+}
+
+/** By name, not instanceof: like ConfigError, it crosses the server's two bundles. */
+export function isStorageUnavailable(error: unknown): boolean {
+  return error instanceof Error && error.name === "StorageUnavailableError";
+}
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+function isStoreDown(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = statusOf(error);
+  if (status !== undefined) return status >= 500;
+  return NETWORK_CODES.has((error as { code?: string }).code ?? "") || error.name === "TimeoutError";
 }
 
 /** The SDK's commands, loaded by s3Client() before there can be a client to send them with. */
@@ -217,7 +254,8 @@ export async function checkBucket(client: S3Client, settings: S3Settings): Promi
     await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: probe, Body: "cactus" }));
     await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: probe }));
     await client.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: probe }));
-  } catch (error) {
+  } catch (thrown) {
+    const error = isStorageUnavailable(thrown) ? (thrown as Error).cause : thrown;
     const status = statusOf(error);
     const name = error instanceof Error ? error.name : String(error);
     if (isNotFound(error)) {
