@@ -53,9 +53,11 @@ export async function buildOwnerFarm(server: TestServer): Promise<OwnerFarm> {
   const otherWorker = await createWorkerWithToken(server, other.user.id, { name: "other-worker" });
 
   // The owner's worker holds a lease on the archive's inspection and on a render task, one frame delivered.
+  // Leases of an hour: the tests on this farm run past the default minute on a loaded machine, and
+  // the reaper taking a lease back would change the rows they compare before and after each call.
   const leases: Record<string, { id: number; token: string; frame: number | null }> = {};
   for (let round = 0; round < 3 && !(leases.render && leases.inspect); round++) {
-    const task = await claimTask(sequelize, { workerId: ownerWorker.worker.id });
+    const task = await claimTask(sequelize, { workerId: ownerWorker.worker.id, leaseSeconds: 3600 });
     if (!task) break;
     leases[task.frameStart === null ? "inspect" : "render"] ??= { id: task.id, token: task.leaseToken, frame: task.frameStart };
   }
