@@ -43,7 +43,7 @@ export function storageUnavailableResponse(error: unknown): Response {
   console.error(`Answered 503: ${error instanceof Error ? error.message : String(error)}`);
   return apiErrorResponse(
     "unavailable",
-    `The farm's file store is not answering right now; nothing was stored. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+    `The farm's file store is not answering right now; nothing was changed. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
     { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
   );
 }

@@ -11,6 +11,7 @@ import { listenToDatabase, type DatabaseEvents } from "./db-events.server";
 import { startPushSender, type PushSender } from "./push/sender.server";
 import { loadVapidKeys } from "./push/vapid.server";
 import { startEmbeddedPostgres, type RunningPostgres } from "./embedded-postgres.server";
+import { warnOfMissingBlobs } from "./blob-check.server";
 import { startBlobSweep } from "./blob-sweep.server";
 import type { CronJob } from "./cron.server";
 import { startLeaseReaper } from "./reaper.server";
@@ -80,6 +81,7 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     const sessionSecret =
       config.CACTUS_SESSION_SECRET ?? (await settingOrCreate("session_secret", () => randomBytes(32).toString("hex")));
     storage = await openStorage(config, locks, log);
+    await warnOfMissingBlobs(storage.blobs, config, log);
     events = listenToDatabase(databaseUrl, log);
     const vapid = await loadVapidKeys(config.CACTUS_PUBLIC_URL);
     configureRuntime({ config, sessionSecret, storage: storage.blobs, hooks, events, vapidPublicKey: vapid.publicKey });

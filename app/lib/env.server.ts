@@ -62,7 +62,14 @@ export const envSchema = z.object({
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a bucket name is 3-63 lowercase letters, digits, dots and hyphens")
       .optional(),
   ),
-  CACTUS_S3_ENDPOINT: optionalText.pipe(z.url({ protocol: /^https?$/, error: "the store's URL, like http://minio:9000" }).optional()),
+  CACTUS_S3_ENDPOINT: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: "the store's URL, like http://minio:9000" })
+      // A bucket in the path would be taken for part of every key's address: the bucket
+      // then "does not exist", which sends the user to the wrong setting.
+      .refine((url) => /^https?:\/\/[^/?#]+\/?$/.test(url), "the store's address without a path, like http://minio:9000 (the bucket goes in CACTUS_S3_BUCKET)")
+      .optional(),
+  ),
   CACTUS_S3_REGION: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/, "a region is like us-east-1").optional()),
   CACTUS_S3_ACCESS_KEY_ID: optionalText,
   CACTUS_S3_SECRET_ACCESS_KEY: optionalText,

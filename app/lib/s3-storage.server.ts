@@ -55,15 +55,18 @@ export async function s3Client(settings: S3Settings): Promise<S3Client> {
     responseChecksumValidation: "WHEN_REQUIRED",
     // An unreachable store fails the request (the agent retries it) instead of hanging it.
     requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+    logger: quietLogger,
   });
-  // Outermost, so after the SDK's own retries: a store that did not answer becomes one
-  // error the API answers 503, whichever request it was.
+  // Outermost, so after the SDK's own retries: a store that cannot serve the farm becomes
+  // one error the API answers 503, whichever request it was.
   client.middlewareStack.add(
     (next) => async (args) => {
       try {
         return await next(args);
       } catch (error) {
-        throw isStoreDown(error) ? new StorageUnavailableError(error as Error) : error;
+        // The request's bucket: a client may serve more than the farm's (the tests' do).
+        const fault = storeFault(error, settings, (args.input as { Bucket?: string }).Bucket ?? settings.bucket);
+        throw fault ? new StorageUnavailableError(error as Error, fault) : error;
       }
     },
     { step: "initialize", name: "cactusStorageUnavailable" },
@@ -71,12 +74,30 @@ export async function s3Client(settings: S3Settings): Promise<S3Client> {
   return client;
 }
 
-/** The store did not answer, or said it failed (5xx): try again shortly (the API's 503). */
+/**
+ * The SDK's warnings, less one: it warns of every failed request whose body is a stream,
+ * which it cannot send twice (fromFile below sends those again itself). Its errors are
+ * every failed request, a blob not there included: the API logs what matters, once.
+ */
+const quietLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: unknown) => {
+    if (!/non-retryable streaming request/.test(String(message))) console.warn(message);
+  },
+  error: () => undefined,
+};
+
+/**
+ * The store cannot serve the farm now: it did not answer, failed (5xx), or refused the
+ * farm's bucket or credentials. Requests get a 503 to try again (an agent keeps its
+ * frame and retries, rather than failing the task), and the log says what to fix.
+ */
 export class StorageUnavailableError extends Error {
   override name = "StorageUnavailableError";
   readonly code: string | undefined;
-  constructor(cause: Error) {
-    super(`The blob store did not answer: ${cause.message}`, { cause });
+  constructor(cause: Error, what: string) {
+    super(`The blob store ${what}`, { cause });
     this.code = (cause as { code?: string }).code ?? cause.name;
   }
 }
@@ -88,12 +109,41 @@ export function isStorageUnavailable(error: unknown): boolean {
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
-function isStoreDown(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+/**
+ * What keeps the store from serving the farm, said for the log; undefined for an answer
+ * about one object (not there, a range past its end…), which the caller handles.
+ */
+function storeFault(error: unknown, settings: S3Settings, bucket: string): string | undefined {
+  if (!(error instanceof Error)) return undefined;
   const status = statusOf(error);
-  if (status !== undefined) return status >= 500;
-  return NETWORK_CODES.has((error as { code?: string }).code ?? "") || error.name === "TimeoutError";
+  // Its credentials and bucket are the farm's own, whoever made the request: their
+  // refusal is the operator's to fix, not the request's fault.
+  if (error.name === "NoSuchBucket") return noBucket(bucket);
+  if (error.name === "CredentialsProviderError") return `cannot be used: the server found no credentials for it (${error.message}).`;
+  if (status === 403) return `refused the farm's credentials (${errorName(error)}): check CACTUS_S3_ACCESS_KEY_ID and CACTUS_S3_SECRET_ACCESS_KEY, and the server's clock.`;
+  if (status === 301 || (status === 400 && bucketRegion(error))) {
+    return `says the bucket "${bucket}" is not in region ${settings.region}${regionHint(error)}.`;
+  }
+  if (status !== undefined) return status >= 500 ? `failed (${status} ${errorName(error)}): ${error.message}` : undefined;
+  if (NETWORK_CODES.has((error as { code?: string }).code ?? "") || error.name === "TimeoutError") return `did not answer: ${error.message}`;
+  return undefined;
 }
+
+const noBucket = (bucket: string) => `has no bucket "${bucket}" (CACTUS_S3_BUCKET): it was removed, or it is in another store.`;
+
+/** The name of an S3 error; an answer without a body (HEAD) has none but its status. */
+const errorName = (error: Error) => (error.name === "Unknown" || /^\d+$/.test(error.name) ? `HTTP ${statusOf(error)}` : error.name);
+
+/** AWS names the bucket's region in a header of its refusal. */
+function bucketRegion(error: unknown): string | undefined {
+  const headers = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers;
+  return headers?.["x-amz-bucket-region"];
+}
+
+const regionHint = (error: unknown) => {
+  const region = bucketRegion(error);
+  return region ? `: it is in ${region} (set CACTUS_S3_REGION=${region})` : " (CACTUS_S3_REGION)";
+};
 
 /** The SDK's commands, loaded by s3Client() before there can be a client to send them with. */
 function commands(): typeof Sdk {
@@ -102,7 +152,7 @@ function commands(): typeof Sdk {
 }
 
 export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }: S3StorageOptions): BlobStorage {
-  const { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2 } = commands();
+  const { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2 } = commands();
   const Bucket = bucket;
   const keyOf = (key: string) => {
     if (key.startsWith("/") || key.split("/").some((part) => part === "" || part === "." || part === ".."))
@@ -115,6 +165,14 @@ export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }:
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
+    }
+  };
+  const ensureBucket = async () => {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      throw new StorageUnavailableError(error as Error, noBucket(bucket));
     }
   };
   const upload = async (file: string, key: string) => {
@@ -159,7 +217,12 @@ export function createS3Storage({ client, bucket, prefix, temporaryDir, locks }:
     },
     size: async (key) => {
       const found = await head(key);
-      return found ? (found.ContentLength ?? 0) : null;
+      if (found) return found.ContentLength ?? 0;
+      // An answer to HEAD has no body to tell a missing object from a missing bucket: asked
+      // once more, so that a removed bucket is the operator's 503, not a frame "missing"
+      // (or an archive whose agent then fails its task).
+      await ensureBucket();
+      return null;
     },
     async remove(key) {
       await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) }));
@@ -232,8 +295,12 @@ async function fromFile<T>(send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      const status = statusOf(error);
-      if (tries === FILE_REQUEST_TRIES || (status !== undefined && status < 500)) throw error;
+      // Sent again: a stream cut on its way, a store that failed or did not answer. Not a
+      // refusal (of the bucket, the credentials, the request), which would only repeat.
+      const cause = isStorageUnavailable(error) ? (error as Error).cause : error;
+      const status = statusOf(cause);
+      const refused = (status !== undefined && status < 500) || (cause as Error).name === "CredentialsProviderError";
+      if (tries === FILE_REQUEST_TRIES || refused) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
     }
   }
@@ -255,9 +322,22 @@ export async function checkBucket(client: S3Client, settings: S3Settings): Promi
     await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: probe }));
     await client.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: probe }));
   } catch (thrown) {
-    const error = isStorageUnavailable(thrown) ? (thrown as Error).cause : thrown;
+    const error = (isStorageUnavailable(thrown) ? (thrown as Error).cause : thrown) as Error;
     const status = statusOf(error);
-    const name = error instanceof Error ? error.name : String(error);
+    const name = errorName(error);
+    if (error.name === "CredentialsProviderError") {
+      throw new ConfigError(
+        `The server found no credentials for ${where}. Set CACTUS_S3_ACCESS_KEY_ID and CACTUS_S3_SECRET_ACCESS_KEY ` +
+          "(or give it AWS's own: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).",
+      );
+    }
+    const region = bucketRegion(error);
+    if (status === 301 || (status === 400 && region)) {
+      throw new ConfigError(
+        `The bucket "${settings.bucket}" is not in region ${settings.region} of ${where}` +
+          (region ? `: it is in ${region}. Set CACTUS_S3_REGION=${region}.` : ". Set CACTUS_S3_REGION to the bucket's region."),
+      );
+    }
     if (isNotFound(error)) {
       throw new ConfigError(
         `The bucket "${settings.bucket}" does not exist in ${where}. Create it (MinIO: mc mb ALIAS/${settings.bucket}; ` +
@@ -271,9 +351,11 @@ export async function checkBucket(client: S3Client, settings: S3Settings): Promi
       );
     }
     const code = (error as { code?: string }).code ?? name;
+    // OpenSSL's reasons run over several lines; the first says enough.
+    const message = String(error.message).split("\n")[0].trim();
+    const tls = code === "EPROTO" || /wrong version number|SSL/.test(message) ? " Does it speak http:// where https:// is set, or the other way round?" : "";
     throw new ConfigError(
-      `Cannot use ${where} (${code}: ${error instanceof Error ? error.message : String(error)}). ` +
-        "Check CACTUS_S3_ENDPOINT and CACTUS_S3_REGION, and that the store is running.",
+      `Cannot use ${where} (${code}: ${message}).${tls} Check CACTUS_S3_ENDPOINT and CACTUS_S3_REGION, and that the store is running.`,
     );
   }
 }

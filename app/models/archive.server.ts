@@ -163,6 +163,12 @@ export function noSuchBytes(hash: string): Problem {
   return new Problem("not_found", `The server has no file with sha256 ${hash} of yours; upload the bytes.`);
 }
 
+/** The keys of the newest archives' blobs, newest first: what a server looks for at start (app/lib/blob-check.server.ts). */
+export async function newestArchiveBlobs(limit: number): Promise<{ id: number; key: string }[]> {
+  const rows = await Archive.findAll({ attributes: ["id", "storageKey"], order: [["id", "DESC"]], limit });
+  return rows.map((row) => ({ id: row.id, key: row.storageKey }));
+}
+
 /** Removes the blobs of these hashes that no archive row refers to any more. */
 export async function removeUnreferencedBlobs(hashes: string[]): Promise<void> {
   const { storage } = getRuntime();

@@ -157,3 +157,41 @@ test("S3: a store that does not answer is an error, never a missing blob", async
     await down.close();
   }
 });
+
+test("S3: a bucket removed under a running farm is a store that cannot serve (the API's 503), not a missing blob, and is not sent again", async () => {
+  const { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+  await s3.client.send(new CreateBucketCommand({ Bucket: "removed" }));
+  const storage = createS3Storage({ client: s3.client, bucket: "removed", prefix: "", temporaryDir: path.join(root, "uploads"), locks });
+  const temporary = await storage.temporaryPath();
+  await fs.writeFile(temporary, "frame");
+  await storage.commit(temporary, "results/ab/abc");
+  await s3.client.send(new DeleteObjectCommand({ Bucket: "removed", Key: "results/ab/abc" }));
+  await s3.client.send(new DeleteBucketCommand({ Bucket: "removed" }));
+
+  const noBucket = /^The blob store has no bucket "removed" \(CACTUS_S3_BUCKET\): it was removed, or it is in another store\.$/;
+  const sizeError = await storage.size("results/ab/abc").catch((error: unknown) => error);
+  expect(isStorageUnavailable(sizeError)).toBe(true);
+  expect((sizeError as Error).message).toMatch(noBucket);
+  await expect(bytesOf(storage.read("results/ab/abc"))).rejects.toThrow(noBucket);
+  const again = await storage.temporaryPath();
+  await fs.writeFile(again, "frame");
+  sent.length = 0;
+  await expect(storage.commit(again, "results/ab/abc")).rejects.toThrow(noBucket);
+  expect(sent.filter((command) => command === "PutObjectCommand")).toHaveLength(1);
+});
+
+test("S3: credentials the store refuses at run time are a store that cannot serve, with what to check", async () => {
+  const client = await s3Client({ ...s3.settings, credentials: { accessKeyId: "revoked", secretAccessKey: "revoked-secret" } });
+  const storage = createS3Storage({ client, bucket: s3.bucket, prefix: "farm/", temporaryDir: path.join(root, "uploads"), locks });
+  try {
+    const error = await storage.size("results/ab/abc").catch((thrown: unknown) => thrown);
+    expect(isStorageUnavailable(error)).toBe(true);
+    // A HEAD's refusal has no body: its status names it.
+    expect((error as Error).message).toBe(
+      "The blob store refused the farm's credentials (HTTP 403): check CACTUS_S3_ACCESS_KEY_ID and CACTUS_S3_SECRET_ACCESS_KEY, and the server's clock.",
+    );
+    await expect(bytesOf(storage.read("results/ab/abc"))).rejects.toThrow(/^The blob store refused the farm's credentials \(InvalidAccessKeyId\)/);
+  } finally {
+    client.destroy();
+  }
+});
