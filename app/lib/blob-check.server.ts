@@ -41,7 +41,9 @@ export async function warnOfMissingBlobs(
         : ` A farm moved to S3 needs its old CACTUS_DATA_DIR/blobs copied to the bucket (README, "Several machines").`;
     }
     log(
-      `Warning: none of the farm's ${newest.length} newest archives (${missing.join(", ")}) has its file in ${store}. ` +
+      (newest.length === 1
+        ? `Warning: the farm's archive ${missing[0]} has no file in ${store}. `
+        : `Warning: none of the farm's ${newest.length} newest archives (${missing.join(", ")}) has its file in ${store}. `) +
         `Every server replica of a farm keeps its blobs in one place: ${fix}`,
     );
   } catch (error) {

@@ -111,7 +111,8 @@ async function openStorage(config: CactusConfig, locks: AdvisoryLocks, log: Log)
     client.destroy();
     throw error;
   }
-  log(`Blobs are kept in the S3 bucket ${config.s3.bucket}${config.s3.endpoint ? ` at ${config.s3.endpoint}` : ""}.`);
+  const { bucket, prefix, endpoint } = config.s3;
+  log(`Blobs are kept in the S3 bucket ${bucket}${prefix ? ` under ${prefix}` : ""}${endpoint ? ` at ${endpoint}` : ""}.`);
   const blobs = createS3Storage({
     client,
     bucket: config.s3.bucket,

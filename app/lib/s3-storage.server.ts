@@ -351,8 +351,8 @@ export async function checkBucket(client: S3Client, settings: S3Settings): Promi
       );
     }
     const code = (error as { code?: string }).code ?? name;
-    // OpenSSL's reasons run over several lines; the first says enough.
-    const message = String(error.message).split("\n")[0].trim();
+    // OpenSSL's reasons run over several lines of its source's places; its reason says enough.
+    const message = /SSL routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? String(error.message).split("\n")[0].trim();
     const tls = code === "EPROTO" || /wrong version number|SSL/.test(message) ? " Does it speak http:// where https:// is set, or the other way round?" : "";
     throw new ConfigError(
       `Cannot use ${where} (${code}: ${message}).${tls} Check CACTUS_S3_ENDPOINT and CACTUS_S3_REGION, and that the store is running.`,

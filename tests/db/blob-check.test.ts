@@ -93,3 +93,19 @@ test("a store that cannot answer is said in one line, and the start goes on", as
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^Could not check that this server's store holds the farm's newest archives: StorageUnavailableError: The blob store did not answer/);
 });
+
+test("a farm of one archive names it", async () => {
+  const databaseUrl = await createTestDatabase();
+  const single = connectDatabase(databaseUrl);
+  try {
+    const f = farm(single);
+    const id = await f.archive(await f.user());
+    const dataDir = path.join(root, "single");
+    expect(await warnings(createFileStorage(path.join(dataDir, "blobs")), { s3: null, dataDir })).toEqual([
+      `Warning: the farm's archive ${id} has no file in ${dataDir}/blobs. Every server replica of a farm keeps its blobs in one place: ` +
+        "start this one with the same CACTUS_S3_* settings as the others (on one machine: the CACTUS_DATA_DIR that holds them).",
+    ]);
+  } finally {
+    await single.close();
+  }
+});
