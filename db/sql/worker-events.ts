@@ -8,7 +8,8 @@ const NOTIFY = `SELECT pg_notify('cactus_worker_events', json_build_object('work
 
 /**
  * Enabled workers whose agent has been silent longer than `offlineAfterMs` (and was heard
- * in the last day) went offline: one event per silence. Run by the lease reaper's pass.
+ * in the last day) went offline: one event per silence. Run by each replica's push sender
+ * every sweep (app/lib/push/sender.server.ts); the NOT EXISTS keeps replicas from doubling it.
  */
 export async function noteWorkersOffline(sequelize: Sequelize, offlineAfterMs: number): Promise<number> {
   const rows = await select(
