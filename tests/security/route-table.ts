@@ -43,6 +43,8 @@ export interface RouteRow {
   query?: (ids: Ids) => Record<string, string>;
   /** The status the owner gets (the control cell); null where calling it would change the farm under the other rows. */
   control: number | null;
+  /** The owner's answer shows the owner's things: so the others' answers are seen to be able to show a leak. */
+  controlShowsOwner?: boolean;
 }
 
 /** Pathless layouts: they answer no URL of their own. */
@@ -112,9 +114,10 @@ export const ROUTES: RouteRow[] = [
   api("getRenderFrame", "api.v1.renders.$renderId.frames.$frame.ts", { others: "not-found", control: 200 }),
   api("getRenderFrameThumbnail", "api.v1.renders.$renderId.frames.$frame.thumbnail.ts", { others: "not-found", control: 200 }),
   api("downloadRender", "api.v1.renders.$renderId.download[.]zip.ts", { others: "not-found", control: 200 }),
-  // The stream is only opened by the owner's control when the render has finished; here it runs, so no control.
-  api("renderEvents", "api.v1.renders.$renderId.events.ts", { others: "not-found", control: null }),
-  api("renderListEvents", "api.v1.renders.events.ts", { others: "own", control: null }),
+  // Event streams: the matrix reads what they send in their first moments (the state they follow), then closes them.
+  api("renderEvents", "api.v1.renders.$renderId.events.ts", { others: "not-found", control: 200, controlShowsOwner: true }),
+  // Another user's stream follows their own renders: what it sends at once must not show the owner's.
+  api("renderListEvents", "api.v1.renders.events.ts", { others: "own", control: 200, controlShowsOwner: true }),
   api("createWorker", "api.v1.workers.ts", { others: "own", body: () => ({ name: "made-by-the-matrix" }), control: null }),
   api("listWorkers", "api.v1.workers.ts", { others: "own", control: 200 }),
   api("updateWorker", "api.v1.workers.$workerId.ts", { others: "not-found", body: () => ({ name: "renamed-by-another" }), control: null }),
