@@ -73,6 +73,13 @@ runBench({
         `  first contentful paint ${audit("first-contentful-paint")}, largest ${audit("largest-contentful-paint")}, ` +
           `blocking ${audit("total-blocking-time")}, layout shift ${audit("cumulative-layout-shift")}, transferred ${audit("total-byte-weight")}`,
       );
+      // Where a slow score comes from: the main thread's work and the scripts that cost most.
+      const bootup = (lhr.audits["bootup-time"]?.details as { items?: { url: string; scripting: number }[] } | undefined)?.items ?? [];
+      const costly = bootup
+        .slice(0, 3)
+        .map((item) => `${item.url.replace(url, "") || "(page)"} ${Math.round(item.scripting)} ms`)
+        .join(", ");
+      console.log(`  main thread ${audit("mainthread-work-breakdown")}; scripting: ${costly || "–"}`);
       for (const failed of Object.values(lhr.audits).filter((entry) => entry.score === 0 && lhr.categories.accessibility.auditRefs.some((ref) => ref.id === entry.id))) {
         console.log(`  accessibility: ${failed.title}`);
       }
