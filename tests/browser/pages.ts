@@ -26,16 +26,53 @@ export async function waitForServiceWorker(page: Page) {
   await page.waitForFunction(() => navigator.serviceWorker?.controller?.state === "activated", undefined, { timeout: 15_000 });
 }
 
-/** The id CDP knows the origin's service worker registration by (for ServiceWorker.deliverPushMessage). */
-export async function serviceWorkerRegistrationId(cdp: CDPSession, origin: string): Promise<string> {
-  const registration = new Promise<string>((resolve) => {
-    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }: { registrations: { registrationId: string; scopeURL: string }[] }) => {
-      const ours = registrations.find((entry) => entry.scopeURL === `${origin}/`);
-      if (ours) resolve(ours.registrationId);
-    });
+interface WorkerVersion {
+  registrationId: string;
+  runningStatus: "stopped" | "starting" | "running" | "stopping";
+  status: "new" | "installing" | "installed" | "activating" | "activated" | "redundant";
+}
+
+export interface PushDeliverer {
+  /** Sends `data` as the push service would, once the origin's service worker is seen running. */
+  deliver(data: string): Promise<void>;
+  /** What CDP said of the service worker: its versions and the errors it reported (for a failing test's message). */
+  report(): string;
+}
+
+/**
+ * Pushes to the origin's service worker through CDP (ServiceWorker.deliverPushMessage), as
+ * its push service would. CDP drops a push whose worker does not start, without a word, so
+ * the worker is started first and seen running; its errors are kept for the test's message.
+ */
+export async function pushDeliverer(cdp: CDPSession, origin: string): Promise<PushDeliverer> {
+  const scopeURL = `${origin}/`;
+  let registrationId: string | undefined;
+  const versions = new Map<string, WorkerVersion>();
+  const errors: string[] = [];
+  cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }: { registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] }) => {
+    const ours = registrations.find((entry) => entry.scopeURL === scopeURL && !entry.isDeleted);
+    if (ours) registrationId = ours.registrationId;
+  });
+  cdp.on("ServiceWorker.workerVersionUpdated", ({ versions: updated }: { versions: (WorkerVersion & { versionId: string })[] }) => {
+    for (const version of updated) versions.set(version.versionId, version);
+  });
+  cdp.on("ServiceWorker.workerErrorReported", ({ errorMessage }: { errorMessage: { errorMessage: string; sourceURL: string; lineNumber: number } }) => {
+    errors.push(`${errorMessage.errorMessage} (${errorMessage.sourceURL}:${errorMessage.lineNumber})`);
   });
   await cdp.send("ServiceWorker.enable");
-  return registration;
+  const running = () =>
+    [...versions.values()].some((version) => version.registrationId === registrationId && version.status === "activated" && version.runningStatus === "running");
+  const report = () =>
+    `registration ${registrationId ?? "not seen"}; versions ${JSON.stringify([...versions.values()])}; errors ${JSON.stringify(errors)}`;
+  return {
+    report,
+    async deliver(data) {
+      await expect.poll(() => registrationId, { timeout: 30_000, message: "the origin's service worker registration" }).toBeDefined();
+      await cdp.send("ServiceWorker.startWorker", { scopeURL });
+      await expect.poll(running, { timeout: 30_000, message: `the service worker running: ${report()}` }).toBe(true);
+      await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId: registrationId!, data });
+    },
+  };
 }
 
 /** Taps the origin's first notification: its service worker gets the notificationclick a tap gives. */

@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
 import { createAgent, renderOf } from "../helpers/renders";
-import { serviceWorkerRegistrationId, signInThroughPage, tapNotification, waitForHydration, waitForServiceWorker } from "./pages";
+import { pushDeliverer, signInThroughPage, tapNotification, waitForHydration, waitForServiceWorker } from "./pages";
 
 // The installable app: the manifest Chromium accepts, and the service worker's offline
 // shell, seen through a network that can be cut (tests/helpers/network-switch.ts).
@@ -108,25 +108,26 @@ describe("push in the browser", () => {
     await page.goto(`${network.url}/renders`);
     await waitForServiceWorker(page);
     const cdp = await context.newCDPSession(page);
-    const registration = serviceWorkerRegistrationId(cdp, network.url);
+    const pushes = await pushDeliverer(cdp, network.url);
     const message = workerOfflineMessage({ id: 7, name: "studio-pc" }, { minutes: 2 });
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: network.url,
-      registrationId: await registration,
-      data: JSON.stringify(message),
-    });
+    await pushes.deliver(JSON.stringify(message));
     const shown = () =>
       page.evaluate(async () =>
         (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })),
       );
-    await expect.poll(shown, { timeout: 15_000 }).toEqual([
-      { title: "studio-pc went offline", body: message.body, tag: "worker-7", data: { url: "/workers", event: "worker-offline" } },
-    ]);
+    try {
+      await expect
+        .poll(shown, { timeout: 30_000 })
+        .toEqual([{ title: "studio-pc went offline", body: message.body, tag: "worker-7", data: { url: "/workers", event: "worker-offline" } }]);
+    } catch (error) {
+      (error as Error).message += `\nThe service worker, as CDP saw it: ${pushes.report()}`;
+      throw error;
+    }
 
-    // The same tag again replaces it rather than piling up.
-    await cdp.send("ServiceWorker.deliverPushMessage", { origin: network.url, registrationId: await registration, data: JSON.stringify(message) });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await shown()).toHaveLength(1);
+    // Another push under the same tag replaces it rather than piling up.
+    const again = workerOfflineMessage({ id: 7, name: "studio-pc" }, { minutes: 5 });
+    await pushes.deliver(JSON.stringify(again));
+    await expect.poll(async () => (await shown()).map((shownNow) => shownNow.body), { timeout: 30_000 }).toEqual([again.body]);
 
     // A tap (the notificationclick the browser dispatches) sends the app's window to the page it links to.
     await tapNotification(context, network.url);

@@ -7,7 +7,7 @@ import { startFarm, type Farm } from "../helpers/e2e-farm";
 import { unzip } from "../helpers/fixtures";
 import { startPushService, type FakeDevice, type PushService } from "../helpers/push-service";
 import { makeScene } from "../helpers/scenes";
-import { expectFitsPhone, serviceWorkerRegistrationId, signInThroughPage, tapNotification, waitForHydration, waitForServiceWorker } from "../browser/pages";
+import { expectFitsPhone, pushDeliverer, signInThroughPage, tapNotification, waitForHydration, waitForServiceWorker } from "../browser/pages";
 
 // A phone user's whole flow against the real server, a real cactus-agent and Blender, at
 // 390×844: sign in, create a project, upload a scene, request a render, watch it, get the
@@ -21,7 +21,6 @@ let browser: Browser;
 let service: PushService;
 let phone: FakeDevice;
 let cdp: CDPSession;
-let registrationId: string;
 let renderId: number;
 let projectUrl: string;
 
@@ -101,8 +100,7 @@ test("sign in, upload, request, watch, get the finished notification, download",
     .then(() => service.received.find((received) => JSON.parse(phone.decrypt(received.body)).url === `/renders/${renderId}`)!);
   await page.goto(`${farm.url}/renders`);
   cdp = await context.newCDPSession(page);
-  registrationId = await serviceWorkerRegistrationId(cdp, farm.url);
-  await cdp.send("ServiceWorker.deliverPushMessage", { origin: farm.url, registrationId, data: phone.decrypt(push.body) });
+  await (await pushDeliverer(cdp, farm.url)).deliver(phone.decrypt(push.body));
   const notifications = () =>
     page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })));
   await expect.poll(notifications, { timeout: 5000 }).toEqual([{ title: `Render ${renderId} is done`, body: expect.stringMatching(/^\S+\.blend: 12 frames ready to download\.$/) }]);
