@@ -1,4 +1,5 @@
-import { useFetcher } from "@remix-run/react";
+import { useFetcher, type FetcherWithComponents } from "@remix-run/react";
+import { useState } from "react";
 import type { WorkerDto } from "../../contract";
 import type { SandboxMode } from "../../domain/sandbox";
 import { failureOf } from "~/lib/form";
@@ -71,16 +72,42 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
         <summary className="min-h-11 cursor-pointer content-center text-sm font-medium text-stone-600">Rename or remove</summary>
         <div className="flex flex-col gap-4 pt-2 pb-3">
           <RenameForm fetcher={rename} idField="workerId" id={worker.id} name={worker.name} fieldId={`worker-${worker.id}-name`} />
-          <remove.Form method="post" className="flex flex-col gap-2">
-            <input type="hidden" name="intent" value="remove" />
-            <input type="hidden" name="workerId" value={worker.id} />
-            <p className="text-sm text-stone-600">Its token stops working at once; a frame it is rendering goes to another worker.</p>
-            <Button variant="danger" disabled={remove.state !== "idle"}>
-              Remove {worker.name}
-            </Button>
-          </remove.Form>
+          <RemoveForm fetcher={remove} worker={worker} />
         </div>
       </details>
     </li>
+  );
+}
+
+/** Removing cannot be undone (the token dies with it): it asks first. */
+function RemoveForm({ fetcher, worker }: { fetcher: FetcherWithComponents<unknown>; worker: WorkerDto }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <div className="flex flex-col gap-2">
+        <p className="text-sm text-stone-600">Its token stops working at once; a frame it is rendering goes to another worker.</p>
+        <Button type="button" variant="danger" onClick={() => setConfirming(true)}>
+          Remove {worker.name}
+        </Button>
+      </div>
+    );
+  }
+  return (
+    <fetcher.Form method="post" className="flex flex-col gap-2 rounded-lg border border-red-200 bg-red-50 p-3">
+      <input type="hidden" name="intent" value="remove" />
+      <input type="hidden" name="workerId" value={worker.id} />
+      <p className="text-sm text-red-900">
+        Remove {worker.name}? Its agent stops getting work at once; to render on that machine again you create a new worker and
+        give its agent the new token.
+      </p>
+      <div className="grid grid-cols-2 gap-2">
+        <Button type="button" variant="secondary" onClick={() => setConfirming(false)}>
+          Keep it
+        </Button>
+        <Button variant="danger" disabled={fetcher.state !== "idle"}>
+          Yes, remove it
+        </Button>
+      </div>
+    </fetcher.Form>
   );
 }

@@ -58,7 +58,7 @@ function NewWorkerToken({ name, token, serverUrl }: { name: string; token: strin
         Worker “{name}” created. Copy its token now: it is shown only this once.
       </p>
       <CopyField label="Worker token" value={token} />
-      <CopyField label="Run on the machine" value={`CACTUS_SERVER=${serverUrl} CACTUS_WORKER_TOKEN=${token} npx cactus-agent`} />
+      <CopyField label="Run on the machine" multiline value={`CACTUS_SERVER=${serverUrl} CACTUS_WORKER_TOKEN=${token} npx cactus-agent`} />
       <p className="text-sm text-stone-700">
         <code>npx cactus-agent doctor</code> with the same settings checks Blender, the server and the token first. To run it
         as a systemd service, put these lines in <code>/etc/cactus/agent.env</code> (see “As a systemd service” in the README):

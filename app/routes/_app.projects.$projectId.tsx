@@ -43,7 +43,7 @@ export default function ProjectPage() {
   const { project, archives } = useLoaderData<typeof loader>();
   return (
     <>
-      <Link to="/projects" className="mb-1 inline-block text-sm text-stone-500 hover:text-stone-800">
+      <Link to="/projects" className="-ml-2 mb-1 inline-flex min-h-11 items-center px-2 text-sm text-stone-600 hover:text-stone-900">
         ← Projects
       </Link>
       <PageTitle>

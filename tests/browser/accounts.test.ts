@@ -142,6 +142,29 @@ describe("/me", () => {
 });
 
 describe("invitations", () => {
+  test("where the phone has a share sheet, the sign-up link goes through it", async () => {
+    const page = await browser.context.newPage();
+    try {
+      // A phone's navigator.share, standing in: it keeps what it was asked to share.
+      await page.addInitScript(() => {
+        Object.defineProperty(navigator, "share", {
+          value: async (data: ShareData) => void ((window as unknown as { shared: ShareData[] }).shared ??= []).push(data),
+        });
+      });
+      await page.goto(`${server.url}/me`);
+      await waitForHydration(page);
+      await page.getByLabel("Their email").fill("sharer@example.com");
+      await page.getByRole("button", { name: "Create invitation" }).click();
+      const url = await page.getByLabel("Sign-up link").inputValue();
+      await page.getByRole("button", { name: "Share" }).click();
+      await expect
+        .poll(() => page.evaluate(() => (window as unknown as { shared?: ShareData[] }).shared))
+        .toEqual([{ title: "Join our Cactus render farm", url }]);
+    } finally {
+      await page.close();
+    }
+  });
+
   test("an invitation made on /me signs a new person up through its link, once", async () => {
     const { page } = browser;
     await page.goto(`${server.url}/me`);
@@ -152,9 +175,12 @@ describe("invitations", () => {
     await link.waitFor();
     const url = await link.inputValue();
     expect(url).toMatch(new RegExp(`^${server.url}/signup\\?code=cci_`));
+    // Nothing is emailed, and the page says so; Linux Chromium has no share sheet, so no Share button.
+    expect(await page.getByRole("status").textContent()).toMatch(/Cactus sends no email: share this link with friend@example\.com yourself/);
+    expect(await page.getByRole("button", { name: "Share" }).count()).toBe(0);
     await page.getByRole("button", { name: "Copy" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Copied" }).count()).toBe(1);
-    expect(await page.getByRole("list", { name: "Invitations" }).textContent()).toMatch(/friend@example\.com.*open until/);
+    expect(await page.getByRole("list", { name: "Invitations" }).textContent()).toMatch(/friend@example\.com\s*created .*open until/);
     await expectFitsPhone(page);
 
     const guest = await openBrowser();

@@ -70,6 +70,19 @@ describe("workers page", () => {
     expect(await page.getByLabel("Run on the machine").inputValue()).toBe(
       `CACTUS_SERVER=${server.url} CACTUS_WORKER_TOKEN=${token} npx cactus-agent`,
     );
+    // The whole command shows on a phone: it wraps, nothing cut off at the side or the bottom.
+    const command = await page.getByLabel("Run on the machine").evaluate((field) => {
+      const style = getComputedStyle(field);
+      const text = field.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+      return {
+        sideways: field.scrollWidth - field.clientWidth,
+        hidden: field.scrollHeight - field.clientHeight,
+        lines: Math.floor(text / parseFloat(style.lineHeight)),
+      };
+    });
+    expect(command.sideways).toBe(0);
+    expect(command.hidden).toBeLessThanOrEqual(0);
+    expect(command.lines).toBeGreaterThan(1);
     expect(await page.getByLabel("agent.env").textContent()).toBe(`CACTUS_SERVER=${server.url}\nCACTUS_WORKER_TOKEN=${token}`);
     expect(await page.getByLabel("Worker name").inputValue()).toBe("");
 
@@ -144,7 +157,13 @@ describe("workers page", () => {
     if (!(await renamed.locator("details").evaluate((details) => (details as HTMLDetailsElement).open))) {
       await renamed.getByText("Rename or remove").click();
     }
+    // Removing asks first; "Keep it" changes nothing.
     await renamed.getByRole("button", { name: "Remove render-laptop" }).click();
+    await renamed.getByText("Remove render-laptop? Its agent stops getting work at once").waitFor();
+    await renamed.getByRole("button", { name: "Keep it" }).click();
+    expect((await new AgentApi(server, token).hello()).status).toBe(200);
+    await renamed.getByRole("button", { name: "Remove render-laptop" }).click();
+    await renamed.getByRole("button", { name: "Yes, remove it" }).click();
     await expect.poll(() => workerCard(page, "render-laptop").count()).toBe(0);
     expect((await new AgentApi(server, token).hello()).status).toBe(401);
     await expectFitsPhone(page);

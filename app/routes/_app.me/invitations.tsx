@@ -30,9 +30,10 @@ export function InvitationsSection({ invitations }: { invitations: InvitationRow
       {created ? (
         <div role="status" className="mt-3 flex flex-col gap-2 rounded-lg border border-cactus-200 bg-cactus-50 p-3">
           <p className="text-sm text-cactus-900">
-            Send this link to {created.email}. It is shown only now; the invitation is in the list below.
+            Cactus sends no email: share this link with {created.email} yourself (a message, a chat). It is shown only now; the
+            invitation is in the list below.
           </p>
-          <CopyField label="Sign-up link" value={created.url} />
+          <CopyField label="Sign-up link" value={created.url} share={{ title: "Join our Cactus render farm" }} />
         </div>
       ) : null}
       {invitations.length > 0 ? (
@@ -41,7 +42,7 @@ export function InvitationsSection({ invitations }: { invitations: InvitationRow
             <li key={invitation.id} className="py-2">
               <p className="font-medium wrap-anywhere">{invitation.email}</p>
               <p className="flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-stone-500">
-                sent {day(invitation.createdAt)}
+                created {day(invitation.createdAt)}
                 <StatusBadge invitation={invitation} />
               </p>
             </li>
