@@ -246,7 +246,7 @@ describe("invitations", () => {
 });
 
 describe("install", () => {
-  test("the page links a web app manifest whose icons (one maskable) are served", async () => {
+  test("the page links a web app manifest whose icons (one maskable) and install-sheet screenshots are served", async () => {
     const { page } = browser;
     await page.goto(`${server.url}/login`);
     const href = await page.locator('link[rel="manifest"]').getAttribute("href");
@@ -259,6 +259,7 @@ describe("install", () => {
       display: string;
       theme_color: string;
       icons: { src: string; sizes: string; purpose: string }[];
+      screenshots: { src: string; sizes: string; form_factor: string; label: string }[];
     };
     expect(manifest).toMatchObject({ short_name: "Cactus", start_url: "/", display: "standalone", theme_color: "#256530" });
     expect(manifest.icons.some((icon) => icon.purpose === "maskable" && icon.sizes === "512x512")).toBe(true);
@@ -266,6 +267,20 @@ describe("install", () => {
     for (const icon of manifest.icons) {
       const served = await fetch(new URL(icon.src, server.url));
       expect(served.status, icon.src).toBe(200);
+    }
+    // The install sheet's screenshots: phone-shaped, served, and as large as the manifest says.
+    expect(manifest.screenshots.filter((shot) => shot.form_factor === "narrow").length).toBeGreaterThan(0);
+    for (const shot of manifest.screenshots) {
+      const served = await fetch(new URL(shot.src, server.url));
+      expect(served.status, shot.src).toBe(200);
+      const png = Buffer.from(await served.arrayBuffer());
+      // A PNG's size stands in its header (IHDR): width, then height.
+      const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+      expect(`${width}x${height}`, shot.src).toBe(shot.sizes);
+      // Chromium shows no screenshot longer than 2.3 times its width, nor under 320 px.
+      expect(Math.max(width, height) / Math.min(width, height)).toBeLessThanOrEqual(2.3);
+      expect(Math.min(width, height)).toBeGreaterThanOrEqual(320);
+      expect(shot.label.length).toBeGreaterThan(0);
     }
   });
 });
