@@ -3,7 +3,8 @@ import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from "react
 // The few building blocks every page shares, so forms look and behave the same.
 
 const buttonStyles = {
-  primary: "bg-cactus-700 text-white hover:bg-cactus-800 disabled:bg-cactus-300",
+  // Dark mode turns the palette over: there a disabled primary would be a vivid green, so it is a muted one.
+  primary: "bg-cactus-700 text-white hover:bg-cactus-800 disabled:bg-cactus-300 dark:disabled:bg-cactus-100 dark:disabled:text-stone-500",
   secondary: "border border-stone-300 bg-white text-stone-800 hover:bg-stone-100 disabled:text-stone-400",
   danger: "border border-red-300 bg-white text-red-700 hover:bg-red-50 disabled:text-red-300",
 } as const;

@@ -28,7 +28,7 @@ export function WorkerCreate({ serverUrl }: { serverUrl: string }) {
     <Card>
       <h2 className="mb-1 font-semibold">Add a machine</h2>
       <p className="mb-3 text-sm text-stone-600">
-        Each machine that renders runs <code>cactus-agent</code> with its own worker token.
+        Each machine that renders runs <code className="whitespace-nowrap">cactus-agent</code> with its own worker token.
       </p>
       <create.Form ref={form} method="post" className="flex flex-col gap-3">
         <input type="hidden" name="intent" value="create" />

@@ -39,9 +39,10 @@ afterAll(async () => {
   await service?.close();
 });
 
-async function shoot(page: Page, name: string) {
+/** The whole page; or, for a dialog over it (fixed to the screen), what the screen shows. */
+async function shoot(page: Page, name: string, { fullPage = true } = {}) {
   await expectFitsPhone(page);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
 test("sign in, upload, request, watch, get the finished notification, download", { timeout: 420_000 }, async () => {
@@ -134,6 +135,18 @@ test("every page at 390×844, light and dark, as screenshots", { timeout: 120_00
       expect(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme)).toMatch(/light dark|normal/);
       await shoot(page, `${name}-${scheme}`);
     }
+    // States a page shows after a tap: a new worker's token and agent command, a frame full size.
+    await page.goto(`${farm.url}/workers`);
+    await waitForHydration(page);
+    await page.getByLabel("Worker name").fill(`studio-pc-${scheme}`);
+    await page.getByRole("button", { name: "Create worker" }).click();
+    await page.getByLabel("Run on the machine").waitFor();
+    await shoot(page, `workers-new-${scheme}`);
+    await page.goto(`${farm.url}/renders/${renderId}`);
+    await waitForHydration(page);
+    await page.getByRole("link", { name: /^Frame 1: open / }).click();
+    await page.getByRole("dialog", { name: "Frame 1" }).getByRole("img").evaluate((image) => (image as HTMLImageElement).decode());
+    await shoot(page, `render-frame-${scheme}`, { fullPage: false });
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     if (scheme === "dark") expect(background).not.toMatch(/^rgb\(2[0-9]{2}, 2[0-9]{2}, 2[0-9]{2}\)$|oklch\(0\.9/);
   }
@@ -147,5 +160,5 @@ test("every page at 390×844, light and dark, as screenshots", { timeout: 120_00
     }
   }
   const written = await fs.readdir(SHOTS);
-  expect(written.filter((file) => file.endsWith("-dark.png"))).toHaveLength(pages.length + 2);
+  expect(written.filter((file) => file.endsWith("-dark.png"))).toHaveLength(pages.length + 4);
 });
