@@ -50,6 +50,16 @@ function subscribe(response: Response) {
         else buffer += read.value;
       }
     },
+    /** Events until one matches, within the timeout: that one and those before it. */
+    async until(matches: (render: RenderDto) => boolean, timeoutMs = 5000): Promise<{ render: RenderDto; before: RenderDto[] }> {
+      const deadline = Date.now() + timeoutMs;
+      const before: RenderDto[] = [];
+      for (;;) {
+        const render = await this.next(Math.max(1, deadline - Date.now()));
+        if (matches(render)) return { render, before };
+        before.push(render);
+      }
+    },
     async end(timeoutMs = 5000): Promise<string> {
       const deadline = Date.now() + timeoutMs;
       while (!ended) {
@@ -74,7 +84,12 @@ test("sends the render now, again when an agent finishes a task, and its end whe
 
   const { agent } = await createAgent(api, "studio-pc");
   const task = await agent.claim();
-  expect(await events.next()).toMatchObject({ status: "rendering", frames: { rendering: 1, queued: 2 }, workers: [{ name: "studio-pc", rendering: true }] });
+  // The worker's creation, its hello and the claim each wake the stream; on a busy machine it
+  // may send the render between them: still queued (no longer waiting for a worker, or its
+  // task out a moment before the render turns 'rendering' in the next transaction).
+  const { render: rendering, before } = await events.until((sent) => sent.status === "rendering");
+  expect(rendering).toMatchObject({ frames: { rendering: 1, queued: 2 }, workers: [{ name: "studio-pc", rendering: true }] });
+  for (const sent of before) expect(sent).toMatchObject({ status: "queued", frames: { done: 0, failed: 0 } });
   await agent.upload(task, task.frames[0]);
   await agent.complete(task);
   const afterTask = await events.next();

@@ -102,7 +102,8 @@ describe("a live page when the network drops", () => {
 });
 
 describe("push in the browser", () => {
-  test("a push the service worker gets shows a notification with its title, body and link, and a tap opens that page", async () => {
+  // Its waits are long enough for a loaded machine (the full suite runs Blender beside it), and they say what they saw.
+  test("a push the service worker gets shows a notification with its title, body and link, and a tap opens that page", { timeout: 180_000 }, async () => {
     const { page, context } = browser;
     await context.grantPermissions(["notifications"], { origin: network.url });
     await page.goto(`${network.url}/renders`);
