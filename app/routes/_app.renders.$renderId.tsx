@@ -44,7 +44,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return { render, frames, failures, page };
 }
 
-const CHANGES: readonly string[] = ["cancel", "pause", "resume"] satisfies RenderChange[];
+const CHANGES: readonly string[] = ["cancel", "pause", "resume", "confirm"] satisfies RenderChange[];
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
