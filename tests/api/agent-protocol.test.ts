@@ -56,7 +56,7 @@ describe("hello", () => {
   test("records the agent's Blender, threads, denoiser, version and sandbox; sleeping when it says so", async () => {
     const { worker, agent } = await owner("cai");
     const answer = helloResponseSchema.parse(await expectJson(await agent.hello(), 200));
-    expect(answer).toEqual({ worker: { id: worker.id, name: "cai-pc", enabled: true }, leaseSeconds: 60 });
+    expect(answer).toEqual({ worker: { id: worker.id, name: "cai-pc", enabled: true }, leaseSeconds: 60, benchmark: null });
     await worker.reload();
     expect(worker.blenderVersion).toBe("3.4.1");
     expect(worker.capabilities).toEqual({ denoiser: false, threads: 4, agentVersion: "0.1.0", sandbox: "bwrap" });
