@@ -217,8 +217,8 @@ async function quoteRender(sequelize: Sequelize, renderId: number, transaction: 
 
 /**
  * Confirms a quoted render: its other frames are queued (the lifecycle's effect) and it
- * renders on. A render whose every frame was a sample frame is done there and then.
- * Null when the render is not quoted. The one place a quote is accepted: the credits
+ * renders on. A render whose every frame was a sample frame is done there and then (the
+ * transition returned is that last one). Null when the render is not quoted. The one place a quote is accepted: the credits
  * issue adds the escrow of the quote's upper bound here.
  */
 export async function confirmRender(
@@ -229,8 +229,14 @@ export async function confirmRender(
   const confirm = async (t: Transaction) => {
     const change = await applyRenderEvent(sequelize, renderId, "confirmed", { transaction: t });
     if (!change) return null;
-    const status = await settleRenderFromTasks(sequelize, renderId, { transaction: t });
-    return { ...change, to: status };
+    const [open] = await select<{ any: boolean }>(
+      sequelize,
+      `SELECT EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status <> 'done') AS any`,
+      { renderId },
+      t,
+    );
+    if (open.any) return change;
+    return (await applyRenderEvent(sequelize, renderId, "finished", { transaction: t })) ?? change;
   };
   return transaction ? confirm(transaction) : sequelize.transaction(confirm);
 }
