@@ -7,10 +7,12 @@ import { IMAGE_CONTENT_TYPES, type ImageFormat } from "../domain/image";
 import {
   API_PREFIX,
   apiErrorSchema,
+  benchmarkResponseSchema,
   claimResponseSchema,
   frameResultSchema,
   heartbeatResponseSchema,
   helloResponseSchema,
+  type BenchmarkRequest,
   type ClaimedTask,
   type HeartbeatResponse,
   type SceneFacts,
@@ -106,6 +108,11 @@ export class AgentClient {
 
   async hello(body: HelloRequest, options: CallOptions = {}): Promise<HelloResponse> {
     return this.json(helloResponseSchema, { what: "hello", method: "POST", path: "/agent/hello", json: body, ...options });
+  }
+
+  /** Records what this worker's benchmark measured. */
+  async benchmark(body: BenchmarkRequest, options: CallOptions = {}): Promise<z.infer<typeof benchmarkResponseSchema>> {
+    return this.json(benchmarkResponseSchema, { what: "benchmark", method: "POST", path: "/agent/benchmark", json: body, ...options });
   }
 
   /**

@@ -3,7 +3,6 @@ import type { OutputFormat } from "../../domain/output-format";
 import {
   eventFromTasks,
   transition,
-  type LifecycleContext,
   type RenderEvent,
   type RenderStatus,
   type TaskTally,
