@@ -81,6 +81,40 @@ describe("hello", () => {
   });
 });
 
+describe("benchmark", () => {
+  const RUN = { blenderVersion: "3.4.1", cpuModel: "Test CPU 3000", threads: 4, wupm: 6, seconds: 10, renders: 5, spread: 0.04, wallSeconds: 53 };
+
+  test("each run is kept; the last is the worker's WUPM, shown in the worker list with when it ran, and said in hello", async () => {
+    const { worker, agent, userToken } = await owner("bob");
+    const first = await expectJson(await agent.call("POST", "/agent/benchmark", RUN), 201);
+    expect(first).toEqual({ wupm: 6, measuredAt: expect.any(String) });
+    const second = (await expectJson(await agent.call("POST", "/agent/benchmark", { ...RUN, threads: 8, wupm: 11.5 }), 201)) as {
+      measuredAt: string;
+    };
+    expect((await worker.reload()).wupm).toBe(11.5);
+    const history = await f.all<{ wupm: number; hardware: unknown; seconds: number; renders: number; spread: number; wall_seconds: number }>(
+      `SELECT wupm, hardware, seconds, renders, spread, wall_seconds FROM worker_benchmarks WHERE worker_id = $id ORDER BY id`,
+      { id: worker.id },
+    );
+    expect(history).toEqual([
+      { wupm: 6, hardware: { cpuModel: "Test CPU 3000", threads: 4 }, seconds: 10, renders: 5, spread: 0.04, wall_seconds: 53 },
+      { wupm: 11.5, hardware: { cpuModel: "Test CPU 3000", threads: 8 }, seconds: 10, renders: 5, spread: 0.04, wall_seconds: 53 },
+    ]);
+    const hello = helloResponseSchema.parse(await expectJson(await agent.hello(), 200));
+    expect(hello.benchmark).toEqual({ wupm: 11.5, blenderVersion: "3.4.1", cpuModel: "Test CPU 3000", threads: 8, measuredAt: second.measuredAt });
+    const list = (await expectJson(
+      await fetch(`${server.url}/api/v1/workers`, { headers: { Authorization: `Bearer ${userToken}` } }),
+      200,
+    )) as { workers: { wupm: number; wupmMeasuredAt: string }[] };
+    expect(list.workers).toEqual([expect.objectContaining({ wupm: 11.5, wupmMeasuredAt: second.measuredAt })]);
+  });
+
+  test("a WUPM that is not a positive number is a 400 naming the field", async () => {
+    const { agent } = await owner("bud");
+    await expectApiError(await agent.call("POST", "/agent/benchmark", { ...RUN, wupm: 0 }), 400, "bad_request", /wupm/);
+  });
+});
+
 describe("claim", () => {
   test("leases the owner's task with its archive, format, expected size and lease; another user's worker gets 204", async () => {
     const { user, worker, agent } = await owner("eve");
