@@ -11,7 +11,8 @@ function changesFor(status: RenderDto["status"]): RenderChange[] {
   if (isRenderFinished(status)) return [];
   if (status === "paused") return ["resume", "cancel"];
   if (status === "queued" || status === "rendering") return ["pause", "cancel"];
-  if (status === "quoted") return ["confirm", "cancel"];
+  // Confirm is on the quote card, next to what it confirms.
+  if (status === "quoted") return ["cancel"];
   if (status === "estimating") return ["pause", "cancel"];
   return ["cancel"];
 }

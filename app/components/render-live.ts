@@ -1,6 +1,6 @@
-import { useRevalidator } from "@remix-run/react";
+import { useFetcher, useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import type { FrameDto, RenderDto } from "../../contract";
+import type { FrameDto, RenderDto, RenderEstimateDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
 
 // Renders as they are now, kept current by the server's event streams
@@ -121,11 +121,43 @@ export function useLiveRender(loaded: RenderDto, loadedFrames: FrameDto[], windo
   const connection = useEventStream(url, active, {
     render: (data) => setRender(() => data as RenderDto),
     frames: (data) => {
-      const changed = new Map((data as { frames: FrameDto[] }).frames.map((frame) => [frame.frame, frame]));
-      setFrames((current) => current.map((frame) => changed.get(frame.frame) ?? frame));
+      // New frames too: a confirmed quote queues the frames that were not sampled.
+      const changed = (data as { frames: FrameDto[] }).frames;
+      setFrames((current) => {
+        const byFrame = new Map(current.map((frame) => [frame.frame, frame]));
+        for (const frame of changed) byFrame.set(frame.frame, frame);
+        return [...byFrame.values()].sort((a, b) => a.frame - b.frame);
+      });
     },
   });
   return { render, frames, connection };
+}
+
+/**
+ * A render's estimate with its curve (the loader's), loaded again when the render's event
+ * says it was made again (after each accepted frame) or its status changed: the event
+ * carries the summary, not the curve, which for a long render is 200 points.
+ */
+export function useLiveEstimate(render: RenderDto, loaded: RenderEstimateDto): RenderEstimateDto {
+  const [estimate, setEstimate] = useLoaded(loaded);
+  const fetcher = useFetcher<RenderEstimateDto>();
+  const key = `${render.status}|${render.estimate?.updatedAt ?? ""}`;
+  const seen = useRef(key);
+  const load = useRef(fetcher.load);
+  useEffect(() => {
+    load.current = fetcher.load;
+  });
+  useEffect(() => {
+    if (seen.current === key) return;
+    seen.current = key;
+    load.current(`/api/v1/renders/${render.id}/estimate`);
+  }, [key, render.id]);
+  useEffect(() => {
+    const fetched = fetcher.data;
+    if (fetched && "curve" in fetched) setEstimate(() => fetched);
+    // Only a new answer replaces what is shown; the loader's wins when it reloads (useLoaded).
+  }, [fetcher.data]);
+  return estimate;
 }
 
 /** The user's renders (the loader's), each updated by the list's event stream; new ones on top. */

@@ -3,6 +3,7 @@ import type { WorkerDto } from "../../contract";
 import type { SandboxMode } from "../../domain/sandbox";
 import { failureOf } from "~/lib/form";
 import { RenameForm } from "./rename-form";
+import { minute } from "./render-details";
 import { Button, FormError } from "./ui";
 import { seenAgo, WorkerStatusBadge } from "./worker-status";
 
@@ -25,7 +26,12 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
     ["Threads", capabilities.threads !== undefined ? String(capabilities.threads) : null],
     ["Denoiser", capabilities.denoiser !== undefined ? (capabilities.denoiser ? "yes" : "no") : null],
     ["Sandbox", capabilities.sandbox ? SANDBOX_LABELS[capabilities.sandbox] : null],
-    ["WUPM", worker.wupm !== null ? worker.wupm.toLocaleString("en") : null],
+    [
+      "WUPM",
+      worker.wupm !== null
+        ? `${worker.wupm.toFixed(2)}${worker.wupmMeasuredAt ? ` (benchmarked ${minute(worker.wupmMeasuredAt)})` : ""}`
+        : null,
+    ],
     ["Agent", capabilities.agentVersion ?? null],
   ];
   const known = facts.filter((fact): fact is [string, string] => fact[1] !== null);
