@@ -16,7 +16,9 @@ import { frameAt, indexOf } from "./sampling";
 // are predicted from it. The band adds, for each frame predicted, how far the curve
 // could be wrong there: half the difference between the two measured points around it
 // (a step between them could be anywhere), and the noise of those points (the spread of
-// close frames' WU, shrinking with the frames measured there).
+// close frames' WU, shrinking with the frames measured there) — summed over a stretch
+// between two measured points, whose frames are wrong together, and in quadrature over
+// stretches, which are wrong independently.
 
 export const MAX_BINS = 200;
 /** How many standard deviations of noise the band allows either way. */
@@ -124,7 +126,9 @@ export function estimate({ range, bins, sample, closeFrames = [] }: EstimateInpu
 
   let doneWu = 0;
   let predicted = 0;
-  let spread = 0;
+  // Uncertainty by stretch between two measured points: the frames of one stretch are
+  // wrong together (added up), different stretches independently (added in quadrature).
+  const spreadByStretch = new Map<number, number>();
   let framesMeasured = 0;
   const curve: CurvePoint[] = bins.map((bin, b) => {
     const first = b * width;
@@ -134,7 +138,7 @@ export function estimate({ range, bins, sample, closeFrames = [] }: EstimateInpu
     doneWu += bin.wu;
     framesMeasured += bin.measured;
     predicted += remaining * at.wu;
-    spread += remaining * at.uncertainty;
+    spreadByStretch.set(at.stretch, (spreadByStretch.get(at.stretch) ?? 0) + remaining * at.uncertainty);
     const wu = bin.measured > 0 ? bin.wu / bin.measured : at.wu;
     const done = remaining === 0;
     return {
@@ -147,6 +151,7 @@ export function estimate({ range, bins, sample, closeFrames = [] }: EstimateInpu
     };
   });
   const totalWu = doneWu + predicted;
+  const spread = Math.hypot(...spreadByStretch.values());
   return {
     totalWu,
     band: { low: doneWu + Math.max(0, predicted - spread), high: totalWu + spread },
@@ -163,7 +168,7 @@ export function estimate({ range, bins, sample, closeFrames = [] }: EstimateInpu
  * the first and the last. Its uncertainty: half the rise between those points (where
  * between them a change happens is not known) plus their noise.
  */
-function curveAt(knots: readonly Knot[], index: number, noise: number): { wu: number; uncertainty: number } {
+function curveAt(knots: readonly Knot[], index: number, noise: number): { wu: number; uncertainty: number; stretch: number } {
   const knotNoise = (knot: Knot) => (BAND_SIGMAS * noise * knot.wu) / Math.sqrt(knot.count);
   let right = knots.findIndex((knot) => knot.index >= index);
   if (right === -1) right = knots.length;
@@ -173,13 +178,13 @@ function curveAt(knots: readonly Knot[], index: number, noise: number): { wu: nu
     const only = (before ?? after)!;
     // Past the last measured point nothing says where the curve goes: as much again as its noise.
     const past = Math.abs(index - only.index) > 0 ? only.wu * noise * BAND_SIGMAS : 0;
-    return { wu: only.wu, uncertainty: knotNoise(only) + past };
+    return { wu: only.wu, uncertainty: knotNoise(only) + past, stretch: right };
   }
   const share = (index - before.index) / (after.index - before.index);
   const wu = before.wu + share * (after.wu - before.wu);
   const interpolation = Math.abs(after.wu - before.wu) / 2;
   const measurement = Math.hypot((1 - share) * knotNoise(before), share * knotNoise(after));
-  return { wu, uncertainty: interpolation + measurement };
+  return { wu, uncertainty: interpolation + measurement, stretch: right };
 }
 
 /**
