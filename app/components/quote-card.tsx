@@ -1,5 +1,6 @@
 import { useFetcher } from "@remix-run/react";
 import type { RenderDto, RenderEstimateDto } from "../../contract";
+import { isRenderFinished } from "../../domain/render-lifecycle";
 import { formatCredits, formatDuration, formatWu } from "../../domain/work-units";
 import { failureOf } from "~/lib/form";
 import { Button, Card, FormError } from "./ui";
@@ -12,6 +13,7 @@ import { WuGraph } from "./wu-graph";
 function Headline({ render }: { render: RenderDto }) {
   if (render.status === "estimating") return <>Quote — sampling</>;
   if (render.status === "quoted") return <>Quote</>;
+  if (render.status === "done") return <>What it took</>;
   return <>Estimate</>;
 }
 
@@ -54,14 +56,16 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
               <span className="text-stone-600">none at price 0</span>
             )}
           </dd>
-          <dt className="text-stone-500">{render.status === "quoted" ? "Takes" : "Done in"}</dt>
-          <dd>
-            {summary.etaSeconds === null
-              ? "— no worker of yours is online to render it"
-              : render.status === "done"
-                ? "done"
-                : `about ${formatDuration(summary.etaSeconds)}${render.status === "quoted" ? " once confirmed" : ""}`}
-          </dd>
+          {isRenderFinished(render.status) ? null : (
+            <>
+              <dt className="text-stone-500">{render.status === "quoted" ? "Takes" : "Done in"}</dt>
+              <dd>
+                {summary.etaSeconds === null
+                  ? "— no worker of yours is online to render it"
+                  : `about ${formatDuration(summary.etaSeconds)}${render.status === "quoted" ? " once confirmed" : ""}`}
+              </dd>
+            </>
+          )}
           <dt className="text-stone-500">From</dt>
           <dd className="text-stone-600">
             {summary.framesMeasured} of {estimate.frames} frames rendered

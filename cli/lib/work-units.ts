@@ -11,7 +11,8 @@ export function describeEstimate(estimate: RenderEstimateSummaryDto, price: numb
     const { low, mid, high } = estimate.credits;
     parts.push(`${formatCredits(mid)} credits (${formatCredits(low)}–${formatCredits(high)})`);
   }
-  parts.push(estimate.etaSeconds === null ? "ETA: no worker online" : `ETA ${formatDuration(estimate.etaSeconds)}`);
+  if (estimate.etaSeconds === null) parts.push("ETA: no worker online");
+  else if (estimate.etaSeconds > 0) parts.push(`ETA ${formatDuration(estimate.etaSeconds)}`);
   return parts.join(" · ");
 }
 
