@@ -105,7 +105,7 @@ const problem = (status: number, code: string, message: string): Answer => ({ st
 function route(farm: FakeFarm, heard: Heard, request: http.IncomingMessage, response: http.ServerResponse): Answer | null {
   const { method, path } = heard;
   if (method === "GET" && path === "/api/v1/health") return { status: 200, json: { ok: true } };
-  if (request.headers.authorization !== `Bearer ${WORKER_TOKEN}`) return problem(401, "unauthorized", "Unknown worker token.");
+  if (request.headers.authorization !== `Bearer ${WORKER_TOKEN}`) return problem(401, "unauthorized", "This worker token is not valid (the worker may have been removed). Create a worker with `cactus worker create NAME` and give its agent the new token.");
   if (method === "POST" && path === "/api/v1/agent/hello") {
     return {
       status: 200,
