@@ -8,7 +8,7 @@ import { WuGraph } from "./wu-graph";
 
 // A render's quote and live estimate (docs/design.md §3): total work units with their
 // band, what that costs at its price, when it should be done, and the WU-per-frame graph.
-// While quoted, Confirm renders the rest. A line says what a WU is.
+// While quoted, Confirm renders the rest. What a WU is: the Details card (PriceExplained).
 
 function Headline({ render }: { render: RenderDto }) {
   if (render.status === "estimating") return <>Quote — sampling</>;
@@ -73,10 +73,6 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
         </dl>
       ) : null}
       <WuGraph curve={estimate.curve} frameStart={render.frameStart} frameEnd={render.frameEnd} />
-      <p className="mt-2 text-xs text-stone-500">
-        A work unit (WU) is the work of rendering the farm&apos;s reference frame once; every worker measures how many it renders a
-        minute (WUPM), so a frame&apos;s WU is its minutes × its worker&apos;s WUPM, whichever machine rendered it.
-      </p>
       {render.status === "quoted" ? (
         <confirm.Form method="post" className="mt-3 flex flex-col gap-2">
           <Button name="intent" value="confirm" disabled={confirm.state !== "idle"}>

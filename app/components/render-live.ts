@@ -1,4 +1,4 @@
-import { useFetcher, useRevalidator } from "@remix-run/react";
+import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { FrameDto, RenderDto, RenderEstimateDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
@@ -139,25 +139,28 @@ export function useLiveRender(loaded: RenderDto, loadedFrames: FrameDto[], windo
  * carries the summary, not the curve, which for a long render is 200 points.
  */
 export function useLiveEstimate(render: RenderDto, loaded: RenderEstimateDto): RenderEstimateDto {
-  const [estimate, setEstimate] = useLoaded(loaded);
-  const fetcher = useFetcher<RenderEstimateDto>();
+  const [fetched, setFetched] = useState<RenderEstimateDto>();
+  // Prefer what arrived later: a new answer, or the loader's data when it is reloaded.
+  const [shown, setShown] = useState({ loaded, fetched, current: loaded });
+  let current = shown.current;
+  if (shown.loaded !== loaded || shown.fetched !== fetched) {
+    current = shown.loaded !== loaded ? loaded : (fetched ?? loaded);
+    setShown({ loaded, fetched, current });
+  }
   const key = `${render.status}|${render.estimate?.updatedAt ?? ""}`;
   const seen = useRef(key);
-  const load = useRef(fetcher.load);
-  useEffect(() => {
-    load.current = fetcher.load;
-  });
   useEffect(() => {
     if (seen.current === key) return;
     seen.current = key;
-    load.current(`/api/v1/renders/${render.id}/estimate`);
+    // A newer change cancels the answer to an older one.
+    const controller = new AbortController();
+    fetch(`/api/v1/renders/${render.id}/estimate`, { signal: controller.signal, headers: { Accept: "application/json" } })
+      .then(async (response) => (response.ok ? setFetched((await response.json()) as RenderEstimateDto) : undefined))
+      // The next change tries again; until then the graph shows what it had.
+      .catch(() => undefined);
+    return () => controller.abort();
   }, [key, render.id]);
-  useEffect(() => {
-    const fetched = fetcher.data;
-    if (fetched && "curve" in fetched) setEstimate(() => fetched);
-    // Only a new answer replaces what is shown; the loader's wins when it reloads (useLoaded).
-  }, [fetcher.data]);
-  return estimate;
+  return current;
 }
 
 /** The user's renders (the loader's), each updated by the list's event stream; new ones on top. */
