@@ -71,6 +71,9 @@ test("effects and notices", () => {
   expect(transition("rendering", "failed")).toMatchObject({ effects: ["stamp-finished", "cancel-open-tasks"], notice: "render-failed" });
   expect(transition("rendering", "finished")).toMatchObject({ effects: ["stamp-finished"], notice: "render-finished" });
   expect(transition("estimating", "sampled")?.notice).toBe("quote-ready");
+  expect(transition("estimating", "sampled", { estimateOnly: true })?.notice).toBe("quote-ready");
+  // Confirmed in the same breath: nobody needs telling.
+  expect(transition("estimating", "sampled", { estimateOnly: false })).toMatchObject({ to: "quoted", notice: null });
   expect(transition("quoted", "confirmed")?.effects).toEqual(["queue-unsampled-frames"]);
   expect(transition("rendering", "ran-out-of-credits")?.notice).toBe("needs-credits");
   expect(transition("rendering", "paused")).toMatchObject({ effects: [], notice: null });

@@ -78,13 +78,15 @@ export interface LifecycleContext {
   pausedFrom?: RenderStatus | null;
   /** A task of it was ever handed out (started_at is set). */
   started?: boolean;
+  /** Its owner confirms the quote (estimate-only); otherwise the quote is confirmed as it is made. */
+  estimateOnly?: boolean;
 }
 
 interface Rule {
   from: readonly (RenderStatus | null)[];
   to: RenderStatus | ((context: LifecycleContext) => RenderStatus);
   effects?: readonly RenderEffect[];
-  notice?: RenderNotice;
+  notice?: RenderNotice | ((context: LifecycleContext) => RenderNotice | null);
 }
 
 const PAUSABLE = ["estimating", "queued", "rendering", "needs-credits"] as const;
@@ -92,7 +94,8 @@ const UNFINISHED = UNFINISHED_RENDER_STATUSES;
 
 const RULES: Record<RenderEvent, Rule> = {
   requested: { from: [null], to: ({ skipsSampling }) => (skipsSampling ? "queued" : "estimating") },
-  sampled: { from: ["estimating"], to: "quoted", notice: "quote-ready" },
+  // Only a quote that waits for its owner is news; one confirmed as it is made is not.
+  sampled: { from: ["estimating"], to: "quoted", notice: ({ estimateOnly }) => (estimateOnly === false ? null : "quote-ready") },
   confirmed: { from: ["quoted"], to: ({ started }) => (started ? "rendering" : "queued"), effects: ["queue-unsampled-frames"] },
   started: { from: ["queued"], to: "rendering", effects: ["stamp-started"] },
   paused: { from: PAUSABLE, to: "paused" },
@@ -134,7 +137,8 @@ export function transition(
   const rule = RULES[event];
   if (!rule.from.includes(status)) return null;
   const to = typeof rule.to === "function" ? rule.to(context) : rule.to;
-  return { from: status, to, event, effects: rule.effects ?? [], notice: rule.notice ?? null };
+  const notice = typeof rule.notice === "function" ? rule.notice(context) : (rule.notice ?? null);
+  return { from: status, to, event, effects: rule.effects ?? [], notice };
 }
 
 /** The events that may happen to a render in this status: what the pages offer. */

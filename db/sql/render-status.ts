@@ -79,10 +79,10 @@ export async function applyRenderEvent(
   { transaction, detail = null }: { transaction?: Transaction; detail?: EventDetail | null } = {},
 ): Promise<Transition | null> {
   const apply = async (t: Transaction) => {
-    const [render] = await select<{ status: RenderStatus; started: boolean; paused_from: RenderStatus | null }>(
+    const [render] = await select<{ status: RenderStatus; started: boolean; estimate_only: boolean; paused_from: RenderStatus | null }>(
       sequelize,
       /* sql */ `
-SELECT r.status, r.started_at IS NOT NULL AS started,
+SELECT r.status, r.started_at IS NOT NULL AS started, r.estimate_only,
        (SELECT e.from_status FROM render_events e
          WHERE e.render_id = r.id AND e.event = 'paused' ORDER BY e.id DESC LIMIT 1) AS paused_from
   FROM renders r WHERE r.id = $renderId FOR UPDATE OF r`,
@@ -90,7 +90,11 @@ SELECT r.status, r.started_at IS NOT NULL AS started,
       t,
     );
     if (!render) return null;
-    const change = transition(render.status, event, { started: render.started, pausedFrom: render.paused_from });
+    const change = transition(render.status, event, {
+      started: render.started,
+      pausedFrom: render.paused_from,
+      estimateOnly: render.estimate_only,
+    });
     if (!change) return null;
     const has = (effect: Transition["effects"][number]) => change.effects.includes(effect);
     await select(

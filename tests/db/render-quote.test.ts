@@ -214,7 +214,8 @@ test("without --estimate-only, the last sample frame quotes and confirms it in o
   );
   expect(events).toEqual([
     { event: "requested", to_status: "estimating", notice: null },
-    { event: "sampled", to_status: "quoted", notice: "quote-ready" },
+    // Nobody waits for this quote: no "quote ready" push.
+    { event: "sampled", to_status: "quoted", notice: null },
     { event: "confirmed", to_status: "queued", notice: null },
   ]);
   expect((await f.one<{ count: number }>(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id`, { id: requested.id })).count).toBe(20);
@@ -225,6 +226,10 @@ test("a render whose every frame is a sample frame is done when its quote is con
   const worker = await benchmarked(user, 2);
   const requested = await request(user, "5", { workers: 1, estimateOnly: true });
   expect(requested.sample).toEqual([5]);
-  expect(await render((await claimTask(sequelize, { workerId: worker }))!, worker, 2)).toEqual({ ok: true, renderStatus: "quoted" });
+  expect(await render((await claimTask(sequelize, { workerId: worker }))!, worker, 2)).toMatchObject({ ok: true, renderStatus: "quoted" });
+  // It waits for its owner, who is told.
+  expect(
+    await f.one<{ notice: string | null }>(`SELECT notice FROM render_events WHERE render_id = $id AND event = 'sampled'`, { id: requested.id }),
+  ).toEqual({ notice: "quote-ready" });
   expect((await confirmRender(sequelize, requested.id))?.to).toBe("done");
 });

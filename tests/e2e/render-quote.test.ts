@@ -17,6 +17,8 @@ beforeAll(async () => {
   farm = await startFarm();
   // Each starts with this machine's benchmark (measured once by the real agent: tests/helpers/e2e-farm.ts).
   agents = await Promise.all([farm.addAgent({ name: "alpha" }), farm.addAgent({ name: "bravo" })]);
+  // After its hello, an agent sends the benchmark it kept before it asks for work.
+  await Promise.all(agents.map((agent) => farm.waitForLog(agent, /Benchmark: /)));
 }, 300_000);
 afterAll(() => farm?.stop());
 
