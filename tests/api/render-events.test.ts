@@ -50,6 +50,18 @@ function subscribe(response: Response) {
         else buffer += read.value;
       }
     },
+    /**
+     * The next render event that `shows` — skipping those sent on the way there: the
+     * stream sends each change as it loads it, and a busy machine may load between two
+     * changes the test made in a row (a worker's hello, then its claim).
+     */
+    async until(shows: (render: RenderDto) => boolean, timeoutMs = 5000): Promise<RenderDto> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const render = await this.next(Math.max(1, deadline - Date.now()));
+        if (shows(render)) return render;
+      }
+    },
     async end(timeoutMs = 5000): Promise<string> {
       const deadline = Date.now() + timeoutMs;
       while (!ended) {
@@ -74,10 +86,12 @@ test("sends the render now, again when an agent finishes a task, and its end whe
 
   const { agent } = await createAgent(api, "studio-pc");
   const task = await agent.claim();
-  expect(await events.next()).toMatchObject({ status: "rendering", frames: { rendering: 1, queued: 2 }, workers: [{ name: "studio-pc", rendering: true }] });
+  const claimed = await events.until((sent) => sent.status === "rendering");
+  expect(claimed).toMatchObject({ frames: { rendering: 1, queued: 2 }, workers: [{ name: "studio-pc", rendering: true }] });
   await agent.upload(task, task.frames[0]);
   await agent.complete(task);
-  const afterTask = await events.next();
+  // The frame is done at its upload, the task at complete: the event after both.
+  const afterTask = await events.until((sent) => sent.frames.rendering === 0);
   expect(afterTask.frames).toEqual({ total: 3, done: 1, failed: 0, rendering: 0, queued: 2 });
   expect(afterTask.workers).toEqual([{ id: expect.any(Number), name: "studio-pc", framesDone: 1, rendering: false }]);
 
