@@ -36,7 +36,9 @@ export type BlenderEvent =
   /** A `CACTUS_FACTS {json}` line from agent/scripts/inspect.py, unchecked. */
   | { kind: "facts"; facts: unknown }
   /** A `CACTUS_BLENDER {json}` line from agent/scripts/detect.py, unchecked. */
-  | { kind: "blender"; info: unknown };
+  | { kind: "blender"; info: unknown }
+  /** A `CACTUS_BENCHMARK {json}` line from agent/scripts/benchmark.py, unchecked. */
+  | { kind: "benchmark"; run: unknown };
 
 export interface RenderSettings {
   scene: string;
@@ -58,7 +60,7 @@ const EEVEE_SAMPLES = /\bRendering (\d+) \/ (\d+) samples/;
 const SAVED = /^Saved: '(.*)'$/;
 const FRAME_TIME = new RegExp(String.raw`^ Time: (${CLOCK}) `);
 const ERROR = /^Error: (.*)$/;
-const JSON_LINE = /^(CACTUS|CACTUS_FACTS|CACTUS_BLENDER) (\{.*\})$/;
+const JSON_LINE = /^(CACTUS|CACTUS_FACTS|CACTUS_BLENDER|CACTUS_BENCHMARK) (\{.*\})$/;
 
 export function parseBlenderLine(line: string): BlenderEvent | null {
   const text = line.replace(/\r$/, "");
@@ -94,6 +96,7 @@ export function parseBlenderLine(line: string): BlenderEvent | null {
     }
     if (json[1] === "CACTUS_FACTS") return { kind: "facts", facts: value };
     if (json[1] === "CACTUS_BLENDER") return { kind: "blender", info: value };
+    if (json[1] === "CACTUS_BENCHMARK") return { kind: "benchmark", run: value };
     return { kind: "settings", settings: value as RenderSettings };
   }
   return null;

@@ -16,6 +16,7 @@ export const scripts = {
   render: readScript("output_size.py") + readScript("render.py"),
   inspect: readScript("output_size.py") + readScript("inspect.py"),
   detect: readScript("detect.py"),
+  benchmark: readScript("benchmark.py"),
 } as const;
 
 /** Blender on its factory settings, with the file's embedded scripts and drivers off. */
@@ -64,6 +65,12 @@ export function blenderArgv(job: RenderJob): string[] {
     String(threads),
     ...frames,
   ];
+}
+
+/** The command line of the benchmark (agent/scripts/benchmark.py): -t first, so its renders use those threads. */
+export function benchmarkArgv(threads: number): string[] {
+  if (!Number.isInteger(threads) || threads < 0) throw new Error(`Threads must be a whole number ≥ 0, not ${threads}.`);
+  return [...SAFE_START, "-t", String(threads), "--python-expr", scripts.benchmark];
 }
 
 /** The command line that prints a file's scene facts (agent/scripts/inspect.py) and quits. */
@@ -131,6 +138,7 @@ export interface BlenderResult {
   settings: RenderSettings | null;
   facts: unknown;
   blenderInfo: unknown;
+  benchmark: unknown;
 }
 
 export const LOG_TAIL_LINES = 200;
@@ -150,6 +158,7 @@ export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
     settings: null,
     facts: null,
     blenderInfo: null,
+    benchmark: null,
   };
   if (signal?.aborted) return { ...result, cancelled: true, errors: ["Cancelled before Blender started."] };
 
@@ -213,6 +222,7 @@ function record(result: BlenderResult, event: BlenderEvent) {
   else if (event.kind === "settings") result.settings = event.settings;
   else if (event.kind === "facts") result.facts = event.facts;
   else if (event.kind === "blender") result.blenderInfo = event.info;
+  else if (event.kind === "benchmark") result.benchmark = event.run;
 }
 
 function whyItFailed(result: BlenderResult, missing: string[]): string[] {

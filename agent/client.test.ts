@@ -42,6 +42,15 @@ describe("agent client", () => {
     const agent = await client({ token: "ccw_nope" });
     await expect(agent.claim()).rejects.toThrow(WorkerUnauthorized);
     await expect(agent.claim()).rejects.toThrow(/cactus worker create/);
+    // The server's answer already says what to do: said once, not twice.
+    const told = await agent.claim().then(
+      () => "",
+      (error: Error) => error.message,
+    );
+    expect(told.match(/cactus worker create/g)).toHaveLength(1);
+    // A proxy in front of the farm answering with an empty body says nothing useful: the agent adds the advice.
+    farm.intercept = () => ({ status: 401 });
+    await expect(agent.claim()).rejects.toThrow(/HTTP 401 — the worker token is not valid; create one with `cactus worker create`/);
     farm.intercept = () => problem(403, "forbidden", "This worker is disabled.");
     await expect(agent.claim()).rejects.toThrow(WorkerDisabled);
     await expect(agent.claim()).rejects.toThrow(/This worker is disabled\. — enable the worker with `cactus worker enable`/);

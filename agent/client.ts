@@ -7,10 +7,12 @@ import { IMAGE_CONTENT_TYPES, type ImageFormat } from "../domain/image";
 import {
   API_PREFIX,
   apiErrorSchema,
+  benchmarkResponseSchema,
   claimResponseSchema,
   frameResultSchema,
   heartbeatResponseSchema,
   helloResponseSchema,
+  type BenchmarkRequest,
   type ClaimedTask,
   type HeartbeatResponse,
   type SceneFacts,
@@ -106,6 +108,11 @@ export class AgentClient {
 
   async hello(body: HelloRequest, options: CallOptions = {}): Promise<HelloResponse> {
     return this.json(helloResponseSchema, { what: "hello", method: "POST", path: "/agent/hello", json: body, ...options });
+  }
+
+  /** Records what this worker's benchmark measured. */
+  async benchmark(body: BenchmarkRequest, options: CallOptions = {}): Promise<z.infer<typeof benchmarkResponseSchema>> {
+    return this.json(benchmarkResponseSchema, { what: "benchmark", method: "POST", path: "/agent/benchmark", json: body, ...options });
   }
 
   /**
@@ -317,9 +324,10 @@ export class AgentClient {
     if (response.ok) return;
     const text = await response.text().catch(() => "");
     let reason = `HTTP ${response.status}`;
+    let explained = false;
     try {
       const parsed = apiErrorSchema.safeParse(JSON.parse(text));
-      if (parsed.success) reason = parsed.data.error.message;
+      if (parsed.success) [reason, explained] = [parsed.data.error.message, true];
     } catch {
       // Not the API's error shape (a proxy's page): the status says enough.
     }
@@ -327,10 +335,9 @@ export class AgentClient {
     const refused = `The ${what} was refused: ${reason}`;
     if (status >= 500 || status === 429 || status === 408) throw new Transient(`The ${what} failed on the server: ${reason}`);
     if (status === 401) {
-      throw new WorkerUnauthorized(
-        status,
-        `${refused} — the worker token is not valid; create one with \`cactus worker create\` and set CACTUS_WORKER_TOKEN.`,
-      );
+      // The server's own answer already says what to do; a proxy's page does not.
+      const hint = explained ? "" : " — the worker token is not valid; create one with `cactus worker create` and set CACTUS_WORKER_TOKEN.";
+      throw new WorkerUnauthorized(status, `${refused}${hint}`);
     }
     if (status === 403) throw new WorkerDisabled(status, `${refused} — enable the worker with \`cactus worker enable\`.`);
     if (status === 409) throw new StaleLease(status, refused);

@@ -66,10 +66,14 @@ describe("cactus-agent", () => {
     const blender = fakeBlender();
     const { io: agentIo, err } = io({ CACTUS_THREADS: "3" });
     expect(await main(["--once"], agentIo, { runner: blender.runner })).toBe(0);
-    expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "render"]);
-    expect(blender.runs[1].argv).toContain("3"); // -t 3
+    // First start: the benchmark before the first claim.
+    expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "benchmark", "render"]);
+    expect(blender.runs[1].argv.slice(3, 5)).toEqual(["-t", "3"]);
+    expect(blender.runs[2].argv).toContain("3"); // -t 3
     expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
     expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no\), sandbox bwrap, 3 threads/);
+    expect(err()).toMatch(/No benchmark of this worker yet: measuring its WUPM/);
+    expect(err()).toMatch(/Benchmark: 30\.00 WUPM \(one render of the reference frame 2\.00 s/);
   });
 
   test("task folders an earlier run left are removed at start, and each task's goes when it ends", async () => {
@@ -103,6 +107,59 @@ describe("cactus-agent", () => {
     expect(await main(["--once"], strict.io, { runner: fakeBlender().runner })).toBe(1);
     expect(strict.err()).toMatch(/cactus-agent: Blender cannot run in a sandbox here: bwrap is not installed .* --sandbox off/);
     expect(farm.to("POST", /\/hello$/)).toHaveLength(1);
+  });
+
+  describe("the benchmark", () => {
+    const start = async (env: Record<string, string> = {}) => {
+      const blender = fakeBlender(() => ({ benchmarkSeconds: [3, 4, 5, 4, 4] }));
+      const { io: agentIo, err } = io(env);
+      expect(await main(["--once"], agentIo, { runner: blender.runner })).toBe(0);
+      return { kinds: blender.runs.map((run) => run.kind), err: err() };
+    };
+
+    test("sent on first start (WUPM from the median render), not measured again while the machine stays the same", async () => {
+      expect((await start({ CACTUS_THREADS: "2" })).kinds).toEqual(["detect", "benchmark"]);
+      expect(farm.to("POST", /\/agent\/benchmark$/).map((call) => call.body)).toEqual([
+        expect.objectContaining({ wupm: 15, seconds: 4, renders: 5, spread: 0.5, threads: 2, blenderVersion: "3.4.1" }),
+      ]);
+      expect((await start({ CACTUS_THREADS: "2" })).kinds).toEqual(["detect"]);
+      expect(farm.to("POST", /\/agent\/benchmark$/)).toHaveLength(1);
+    });
+
+    test("another thread count measures again; back to the first, the run kept on the machine is sent instead", async () => {
+      await start({ CACTUS_THREADS: "2" });
+      const changed = await start({ CACTUS_THREADS: "1" });
+      expect(changed.kinds).toEqual(["detect", "benchmark"]);
+      expect(changed.err).toMatch(/This machine changed since its last benchmark \(Blender 3\.4\.1, 2 threads/);
+      // The server now holds the 1-thread run; this machine's saved run is the 1-thread one too.
+      expect((await start({ CACTUS_THREADS: "1" })).kinds).toEqual(["detect"]);
+      const back = await start({ CACTUS_THREADS: "2" });
+      expect(back.kinds).toEqual(["detect", "benchmark"]);
+      expect(farm.to("POST", /\/agent\/benchmark$/).map((call) => (call.body as { threads: number }).threads)).toEqual([2, 1, 2]);
+    });
+
+    test("a benchmark that fails is logged and the agent renders on", async () => {
+      const scene = Buffer.from("BLENDER-v304 benchmark fails");
+      const task = renderTask(scene);
+      farm.archives.set(task.archive.hash, scene);
+      farm.queue.push(task);
+      const blender = fakeBlender((run) => (run.kind === "benchmark" ? { exitCode: 3, lines: ["Error: cactus benchmark: no Cycles"] } : {}));
+      const { io: agentIo, err } = io();
+      expect(await main(["--once"], agentIo, { runner: blender.runner })).toBe(0);
+      expect(err()).toMatch(/The benchmark did not run: cactus benchmark: no Cycles.*Rendering on without a new WUPM/);
+      expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
+    });
+
+    test("`cactus-agent benchmark` measures every time, prints the WUPM and sends it", async () => {
+      const blender = fakeBlender(() => ({ benchmarkSeconds: [6, 6, 6] }));
+      const { io: agentIo, out, err } = io({ CACTUS_THREADS: "4" });
+      expect(await main(["benchmark"], agentIo, { runner: blender.runner })).toBe(0);
+      expect(await main(["benchmark"], agentIo, { runner: blender.runner })).toBe(0);
+      expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "benchmark", "detect", "benchmark"]);
+      expect(out()).toMatch(/^10\.00 WUPM \(one render of the reference frame 6\.00 s, spread 0\.0 % over 3 renders/);
+      expect(err()).toMatch(/Sent to http:\/\/127\.0\.0\.1:\d+: this worker's WUPM is 10\.00 from now on/);
+      expect(farm.to("POST", /\/agent\/benchmark$/)).toHaveLength(2);
+    });
   });
 
   test("CACTUS_AGENT_TIMINGS: each task's claim, Blender start and exit, upload and completion, in order", async () => {

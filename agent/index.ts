@@ -2,6 +2,7 @@ import path from "node:path";
 import yargs, { type Argv } from "yargs";
 import pkg from "../package.json" with { type: "json" };
 import { ArchiveCache } from "./archive-cache";
+import { describeBenchmark, ensureBenchmark, machineOf, runBenchmark, saveBenchmark } from "./benchmark";
 import { type BlenderRunner, detectBlender } from "./blender";
 import { AgentClient, WorkerUnauthorized } from "./client";
 import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig } from "./config";
@@ -70,6 +71,14 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
         const checks = await runDoctor(config, { runner: deps.runner, env: io.env });
         io.stdout.write(`cactus-agent doctor\n${formatChecks(checks)}\n`);
         result.code = checks.some((check) => check.status === "fail") ? EXIT.error : EXIT.ok;
+      },
+    )
+    .command(
+      "benchmark",
+      "Measure this machine's WUPM: renders the reference frame several times, keeps the result and sends it to the server",
+      (y: Argv) => y,
+      async (args) => {
+        result.code = await benchmark(args as ConfigFlags, io, deps);
       },
     )
     .version(pkg.version)
@@ -141,6 +150,18 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     workDir,
     once: flags.once,
     schedule,
+    benchmark: (last, signal) =>
+      ensureBenchmark({
+        blender: config.blender,
+        cacheDir: config.cacheDir,
+        machine: machineOf(blenderInfo.version, config.threads),
+        server: last,
+        send: (run) => client.benchmark(run, { signal }),
+        // In the sandbox, as its renders: the same Blender the WU is measured with.
+        runner,
+        signal,
+        log,
+      }),
     log,
     observe: timings?.observe,
   });
@@ -161,6 +182,25 @@ export function sandboxWarning(sandbox: Sandbox): string {
     `Warning: Blender runs without a sandbox (${sandbox.reason}): a .blend it renders can read any file this user can ` +
     `and reach the network. Keep this worker to renders you trust.`
   );
+}
+
+/** `cactus-agent benchmark`: a new run every time; sent to the server when one and a token are set. */
+async function benchmark(flags: ConfigFlags, io: AgentIo, deps: AgentDeps): Promise<number> {
+  const config = await loadConfig(flags, io.env);
+  const log = (message: string) => void io.stderr.write(`${message}\n`);
+  const blenderInfo = await detectBlender(config.blender, { runner: deps.runner });
+  log(`Measuring WUPM with Blender ${blenderInfo.version} on ${config.threads} threads (a few renders of the reference frame)…`);
+  const run = await runBenchmark({ blender: config.blender, machine: machineOf(blenderInfo.version, config.threads), runner: deps.runner });
+  await saveBenchmark(config.cacheDir, run);
+  io.stdout.write(`${describeBenchmark(run)}\n`);
+  if (!config.server || !config.token) {
+    log("Kept on this machine; no server or token set, so not sent (the agent sends it when it starts).");
+    return EXIT.ok;
+  }
+  const { measuredAt: _measuredAt, ...request } = run;
+  await new AgentClient({ server: config.server, token: config.token }).benchmark(request);
+  log(`Sent to ${config.server}: this worker's WUPM is ${run.wupm.toFixed(2)} from now on.`);
+  return EXIT.ok;
 }
 
 function requireServer(config: AgentConfig): { server: string; token: string } {

@@ -2,7 +2,7 @@ import type { ClaimedTask } from "../contract";
 import type { SandboxMode } from "../domain/sandbox";
 import type { ArchiveCache } from "./archive-cache";
 import { type BlenderInfo, type BlenderRunner, detectBlender } from "./blender";
-import { type AgentClient, ServerRefused, ServerUnreachable, WorkerDisabled, WorkerUnauthorized } from "./client";
+import { type AgentClient, type HelloResponse, ServerRefused, ServerUnreachable, WorkerDisabled, WorkerUnauthorized } from "./client";
 import type { AwakeSchedule } from "./schedule";
 import { type LoopEvent, TaskRun, releaseTask } from "./task-run";
 import { delay, doubled, jittered } from "./timing";
@@ -30,6 +30,11 @@ export interface LoopOptions {
   /** Stop (resolve run()) at the first claim that finds no task. */
   once?: boolean;
   schedule?: AwakeSchedule | null;
+  /**
+   * After the first hello: makes sure the server has this machine's benchmark (measuring
+   * it when needed, agent/benchmark.ts), given the one the server holds.
+   */
+  benchmark?: (server: HelloResponse["benchmark"], signal: AbortSignal) => Promise<void>;
   /** Where each task gets its own output dir. */
   workDir?: string;
   heartbeatMs?: number;
@@ -56,6 +61,7 @@ export class AgentLoop {
   private ahead: Promise<ClaimedTask | null | undefined> | null = null;
   private graceTimer: NodeJS.Timeout | undefined;
   private finished: Promise<void> = Promise.resolve();
+  private benchmarked = false;
   private blenderInfo: BlenderInfo | undefined;
   private heartbeatMs: number;
   private readonly idle: { initialMs: number; maxMs: number };
@@ -124,7 +130,12 @@ export class AgentLoop {
         continue;
       }
       if (!ahead && !greeted) {
-        greeted = await this.patiently(() => this.hello("idle")).then((answer) => answer !== undefined);
+        const answer = await this.patiently(() => this.hello("idle"));
+        greeted = answer !== undefined;
+        if (answer && !this.benchmarked) {
+          this.benchmarked = true;
+          await this.benchmark(answer.benchmark);
+        }
         continue;
       }
       const task = await (ahead ?? this.patiently(() => client.claim({ signal: this.wake.signal })));
@@ -168,6 +179,18 @@ export class AgentLoop {
   private async releaseAhead(): Promise<void> {
     const task = await this.takeAhead()?.catch(() => undefined);
     if (task) await releaseTask(this.options.client, task, this.log);
+  }
+
+  /** Measures WUPM before the first claim; a benchmark that fails leaves the worker rendering without a new one. */
+  private async benchmark(server: HelloResponse["benchmark"]): Promise<void> {
+    if (!this.options.benchmark) return;
+    try {
+      await this.options.benchmark(server, this.wake.signal);
+    } catch (error) {
+      if (error instanceof WorkerUnauthorized) throw error;
+      if (this.stopping) return;
+      this.log(`${(error as Error).message} Rendering on without a new WUPM; \`cactus-agent benchmark\` tries again.`);
+    }
   }
 
   private async hello(status: "idle" | "sleeping") {

@@ -12,8 +12,9 @@ import { projectCreate } from "./commands/project/create";
 import { projectList } from "./commands/project/list";
 import { projectRename } from "./commands/project/rename";
 import { projectRm } from "./commands/project/rm";
-import { renderCancel, renderPause, renderResume } from "./commands/render/change";
+import { renderCancel, renderConfirm, renderPause, renderResume } from "./commands/render/change";
 import { renderDownload } from "./commands/render/download";
+import { renderEstimate } from "./commands/render/estimate";
 import { renderFailures } from "./commands/render/failures";
 import { renderList } from "./commands/render/list";
 import { renderRequest } from "./commands/render/request";
@@ -39,8 +40,19 @@ const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
   { noun: "archive", describe: "Upload .blend / .zip archives into a project and list them", verbs: [archiveUpload, archiveList] },
   {
     noun: "render",
-    describe: "Request renders, follow them, see why frames failed, stop them, download their frames",
-    verbs: [renderRequest, renderList, renderStatus, renderFailures, renderCancel, renderPause, renderResume, renderDownload],
+    describe: "Request renders, see their quote and confirm it, follow them, see why frames failed, stop them, download their frames",
+    verbs: [
+      renderRequest,
+      renderList,
+      renderStatus,
+      renderEstimate,
+      renderConfirm,
+      renderFailures,
+      renderCancel,
+      renderPause,
+      renderResume,
+      renderDownload,
+    ],
   },
   {
     noun: "worker",

@@ -13,9 +13,33 @@ export const helloRequestSchema = z.object({
     .optional()
     .describe("sleeping: outside the agent's --schedule, it claims nothing and says hello about once a minute; idle (default): awake."),
 });
+/** The machine a benchmark ran on: another Blender, CPU or thread count means measuring again. */
+export const benchmarkMachineSchema = z.object({
+  blenderVersion: z.string().min(1).max(40),
+  cpuModel: z.string().max(200),
+  threads: z.number().int().positive(),
+});
+export type BenchmarkMachine = z.infer<typeof benchmarkMachineSchema>;
+
+/** What `cactus-agent benchmark` measured: one WU is one render of the reference frame. */
+export const benchmarkRequestSchema = benchmarkMachineSchema.extend({
+  wupm: z.number().positive().max(1_000_000).describe("Renders of the reference frame per minute: 60 ÷ seconds."),
+  seconds: z.number().positive().describe("One render of the reference frame: the median of the renders in the run."),
+  renders: z.number().int().positive(),
+  spread: z.number().min(0).describe("(slowest − fastest) ÷ median of the run's renders."),
+  wallSeconds: z.number().positive().describe("The whole run, Blender's start included."),
+});
+export type BenchmarkRequest = z.infer<typeof benchmarkRequestSchema>;
+export const benchmarkResponseSchema = z.object({ wupm: z.number(), measuredAt: z.iso.datetime() });
+
 export const helloResponseSchema = z.object({
   worker: z.object({ id: z.number().int(), name: z.string(), enabled: z.boolean() }),
   leaseSeconds: z.number().int(),
+  benchmark: benchmarkMachineSchema
+    .extend({ wupm: z.number(), measuredAt: z.iso.datetime() })
+    .nullable()
+    .default(null)
+    .describe("The worker's last benchmark and the machine it ran on; the agent measures again when this one differs."),
 });
 
 export const taskKindSchema = z.enum(["render", "inspect"]);

@@ -232,6 +232,15 @@ export const endpoints = {
     response: agent.releaseResponseSchema,
     status: 200,
   },
+  agentBenchmark: {
+    method: "post",
+    path: "/agent/benchmark",
+    summary: "Record what this worker's benchmark measured: its WUPM from now on, kept in its history.",
+    auth: "worker",
+    request: agent.benchmarkRequestSchema,
+    response: agent.benchmarkResponseSchema,
+    status: 201,
+  },
   agentInspection: {
     method: "post",
     path: taskPath("inspection"),
@@ -256,8 +265,9 @@ export const endpoints = {
     method: "post",
     path: "/renders",
     summary:
-      "Request a render of one of my archives: its frames become queued tasks. Without frames, the scene's own " +
-      "range (422 until the archive is inspected).",
+      "Request a render of one of my archives. It starts `estimating`: its sample frames, spread across the timeline, " +
+      "render first, then it is `quoted` and, unless estimateOnly, queued on its own (a render too short to sample is " +
+      "queued at once). Without frames, the scene's own range (422 until the archive is inspected).",
     auth: "user",
     request: renders.renderRequestSchema,
     response: renders.renderSchema,
@@ -277,6 +287,24 @@ export const endpoints = {
     method: "post",
     path: "/renders/{renderId}/cancel",
     summary: "Cancel a render that has not finished; its agents stop at their next heartbeat.",
+    auth: "user",
+    response: renders.renderSchema,
+    status: 200,
+  },
+  getRenderEstimate: {
+    method: "get",
+    path: "/renders/{renderId}/estimate",
+    summary:
+      "A render's estimate: total WU with a band, credits, ETA and the WU-per-frame curve, made again after every accepted frame; " +
+        "and the quote it had when its sample frames were in.",
+    auth: "user",
+    response: renders.renderEstimateSchema,
+    status: 200,
+  },
+  confirmRender: {
+    method: "post",
+    path: "/renders/{renderId}/confirm",
+    summary: "Accept a quoted render's quote: its other frames are queued (409 unless it is quoted).",
     auth: "user",
     response: renders.renderSchema,
     status: 200,

@@ -23,6 +23,10 @@ export const renderRequestSchema = z
     chunk: z.number().int().min(1).max(1000).optional().describe("Consecutive frames per task (default 1)."),
     format: outputFormatSchema.default("PNG"),
     price: z.number().min(0).max(1_000_000).default(0).describe("Credits per work unit: the render's priority."),
+    estimateOnly: z
+      .boolean()
+      .default(false)
+      .describe("Stop at the quote: only the sample frames are rendered until POST /renders/{renderId}/confirm."),
   })
   .refine((value) => (value.archiveId === undefined) !== (value.archiveHash === undefined), {
     message: "Name the archive by archiveId or by archiveHash (one of them).",
@@ -44,6 +48,26 @@ export const renderWorkerSchema = z.object({
   framesDone: z.number().int(),
   rendering: z.boolean(),
 });
+
+/** A range of WU: where the total (or a frame's WU) is likely to fall. */
+export const wuBandSchema = z.object({ low: z.number(), high: z.number() });
+export const creditsRangeSchema = z
+  .object({ low: z.number(), mid: z.number(), high: z.number() })
+  .describe("WU × the render's price: the band's low end, the estimate, the band's high end.");
+
+export const renderEstimateSummarySchema = z.object({
+  totalWu: z.number().describe("Work units the whole render is estimated to take: the frames done plus those predicted."),
+  band: wuBandSchema,
+  credits: creditsRangeSchema,
+  etaSeconds: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Remaining WU ÷ the summed WUPM of the owner's workers that may render it and are online now; null when none is."),
+  framesMeasured: z.number().int().describe("Frames with a result and a WU: what the estimate is made from."),
+  updatedAt: z.iso.datetime(),
+});
+export type RenderEstimateSummaryDto = z.infer<typeof renderEstimateSummarySchema>;
 
 export const renderSchema = z.object({
   id: z.number().int(),
@@ -71,11 +95,42 @@ export const renderSchema = z.object({
       "Why its queued frames wait for good unless the owner acts: none of their workers is enabled, or the scene " +
         "denoises and no enabled worker's Blender has a denoiser. Null while some worker can take them.",
     ),
+  estimateOnly: z.boolean().describe("Its owner confirms the quote before more than the sample frames are rendered."),
+  sample: z.object({
+    frames: z.number().int().describe("Sample frames it renders first for its quote; 0 when it was too short to sample."),
+    done: z.number().int(),
+  }),
+  estimate: renderEstimateSummarySchema.nullable().describe("Null until a frame has a WU."),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
 });
 export type RenderDto = z.infer<typeof renderSchema>;
+
+export const curvePointSchema = z.object({
+  frame: z.number().int().describe("A frame; past 200 frames a point stands for a run of frames, and this is its middle one."),
+  wu: z.number().describe("WU per frame there: measured where frames have results, else read off the curve."),
+  low: z.number().describe("The band there: where the curve could be, given what was measured around it."),
+  high: z.number(),
+  sampled: z.boolean().describe("A sample frame is among its frames."),
+  done: z.boolean().describe("All its frames have a result."),
+});
+export type CurvePointDto = z.infer<typeof curvePointSchema>;
+
+export const renderEstimateSchema = z.object({
+  renderId: z.number().int(),
+  status: renderStatusSchema,
+  sample: z.object({ frames: z.number().int(), done: z.number().int() }),
+  frames: z.number().int(),
+  price: z.number().describe("Credits per WU."),
+  estimate: renderEstimateSummarySchema.nullable().describe("Null until a frame has a WU."),
+  quote: z
+    .object({ totalWu: z.number(), band: wuBandSchema, quotedAt: z.iso.datetime() })
+    .nullable()
+    .describe("The estimate when the sample frames were in, as it was quoted; null for a render that skipped sampling."),
+  curve: z.array(curvePointSchema).describe("WU per frame across the timeline: one point per frame up to 200 frames."),
+});
+export type RenderEstimateDto = z.infer<typeof renderEstimateSchema>;
 
 export const renderListSchema = z.object({ renders: z.array(renderSchema) });
 

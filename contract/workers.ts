@@ -30,6 +30,7 @@ export const workerSchema = z.object({
   blenderVersion: z.string().nullable(),
   capabilities: workerCapabilitiesSchema.partial(),
   wupm: z.number().nullable().describe("Work units per minute from the benchmark; null until benchmarked."),
+  wupmMeasuredAt: z.iso.datetime().nullable().describe("When the benchmark behind wupm ran."),
   createdAt: z.iso.datetime(),
 });
 export type WorkerDto = z.infer<typeof workerSchema>;

@@ -6,6 +6,7 @@ import { migration as resultImageBytes } from "./migrations/0004-result-image-by
 import { migration as taskChecks } from "./migrations/0005-task-checks";
 import { migration as resultBlobKeys } from "./migrations/0006-result-blob-keys";
 import { migration as renderEvents } from "./migrations/0007-render-events";
+import { migration as workUnits } from "./migrations/0008-work-units";
 import { migration as sessions } from "./migrations/0012-sessions";
 import { migration as push } from "./migrations/0015-push";
 
@@ -23,6 +24,7 @@ export const migrations: readonly Migration[] = [
   taskChecks,
   resultBlobKeys,
   renderEvents,
+  workUnits,
   sessions,
   push,
 ];

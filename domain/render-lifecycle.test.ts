@@ -27,7 +27,7 @@ const ALLOWED: Record<string, RenderStatus> = {
       [`${s} failed`, "failed"],
     ]),
   ),
-  ...Object.fromEntries(["estimating", "queued", "rendering"].map((s) => [`${s} finished`, "done"])),
+  ...Object.fromEntries(["queued", "rendering"].map((s) => [`${s} finished`, "done"])),
   "queued ran-out-of-credits": "needs-credits",
   "rendering ran-out-of-credits": "needs-credits",
   "needs-credits credited": "queued",
@@ -71,6 +71,10 @@ test("effects and notices", () => {
   expect(transition("rendering", "failed")).toMatchObject({ effects: ["stamp-finished", "cancel-open-tasks"], notice: "render-failed" });
   expect(transition("rendering", "finished")).toMatchObject({ effects: ["stamp-finished"], notice: "render-finished" });
   expect(transition("estimating", "sampled")?.notice).toBe("quote-ready");
+  expect(transition("estimating", "sampled", { estimateOnly: true })?.notice).toBe("quote-ready");
+  // Confirmed in the same breath: nobody needs telling.
+  expect(transition("estimating", "sampled", { estimateOnly: false })).toMatchObject({ to: "quoted", notice: null });
+  expect(transition("quoted", "confirmed")?.effects).toEqual(["queue-unsampled-frames"]);
   expect(transition("rendering", "ran-out-of-credits")?.notice).toBe("needs-credits");
   expect(transition("rendering", "paused")).toMatchObject({ effects: [], notice: null });
 });
@@ -89,6 +93,9 @@ describe("eventFromTasks", () => {
     ["paused", { done: 12 }, null],
     ["needs-credits", { done: 12 }, null],
     ["estimating", { leased: 2, queued: 10 }, null],
+    // An estimating render's tasks are its sample frames: all done ends the sampling.
+    ["estimating", { done: 10 }, "sampled"],
+    ["estimating", { done: 9, failed: 1 }, "failed"],
     ["rendering", { done: 11, leased: 1 }, null],
     ["cancelled", { done: 12 }, null],
     ["failed", { done: 12 }, null],

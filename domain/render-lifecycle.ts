@@ -63,7 +63,9 @@ export type RenderEffect =
   | "stamp-started"
   | "stamp-finished"
   /** Its tasks still queued or leased are cancelled (leased ones hear "stop" on their next heartbeat). */
-  | "cancel-open-tasks";
+  | "cancel-open-tasks"
+  /** The frames not sampled become tasks: until the quote is confirmed only the sample frames exist (decision 014). */
+  | "queue-unsampled-frames";
 
 /** What a person may be told about (a web push, DESIGN §6). */
 export type RenderNotice = "quote-ready" | "render-finished" | "render-failed" | "needs-credits";
@@ -76,13 +78,15 @@ export interface LifecycleContext {
   pausedFrom?: RenderStatus | null;
   /** A task of it was ever handed out (started_at is set). */
   started?: boolean;
+  /** Its owner confirms the quote (estimate-only); otherwise the quote is confirmed as it is made. */
+  estimateOnly?: boolean;
 }
 
 interface Rule {
   from: readonly (RenderStatus | null)[];
   to: RenderStatus | ((context: LifecycleContext) => RenderStatus);
   effects?: readonly RenderEffect[];
-  notice?: RenderNotice;
+  notice?: RenderNotice | ((context: LifecycleContext) => RenderNotice | null);
 }
 
 const PAUSABLE = ["estimating", "queued", "rendering", "needs-credits"] as const;
@@ -90,8 +94,9 @@ const UNFINISHED = UNFINISHED_RENDER_STATUSES;
 
 const RULES: Record<RenderEvent, Rule> = {
   requested: { from: [null], to: ({ skipsSampling }) => (skipsSampling ? "queued" : "estimating") },
-  sampled: { from: ["estimating"], to: "quoted", notice: "quote-ready" },
-  confirmed: { from: ["quoted"], to: ({ started }) => (started ? "rendering" : "queued") },
+  // Only a quote that waits for its owner is news; one confirmed as it is made is not.
+  sampled: { from: ["estimating"], to: "quoted", notice: ({ estimateOnly }) => (estimateOnly === false ? null : "quote-ready") },
+  confirmed: { from: ["quoted"], to: ({ started }) => (started ? "rendering" : "queued"), effects: ["queue-unsampled-frames"] },
   started: { from: ["queued"], to: "rendering", effects: ["stamp-started"] },
   paused: { from: PAUSABLE, to: "paused" },
   resumed: {
@@ -100,7 +105,7 @@ const RULES: Record<RenderEvent, Rule> = {
     to: ({ pausedFrom, started }) => pausedFrom ?? (started ? "rendering" : "queued"),
   },
   cancelled: { from: UNFINISHED, to: "cancelled", effects: ["stamp-finished", "cancel-open-tasks"] },
-  finished: { from: ["estimating", "queued", "rendering"], to: "done", effects: ["stamp-finished"], notice: "render-finished" },
+  finished: { from: ["queued", "rendering"], to: "done", effects: ["stamp-finished"], notice: "render-finished" },
   failed: {
     from: UNFINISHED,
     to: "failed",
@@ -132,7 +137,8 @@ export function transition(
   const rule = RULES[event];
   if (!rule.from.includes(status)) return null;
   const to = typeof rule.to === "function" ? rule.to(context) : rule.to;
-  return { from: status, to, event, effects: rule.effects ?? [], notice: rule.notice ?? null };
+  const notice = typeof rule.notice === "function" ? rule.notice(context) : (rule.notice ?? null);
+  return { from: status, to, event, effects: rule.effects ?? [], notice };
 }
 
 /** The events that may happen to a render in this status: what the pages offer. */
@@ -150,16 +156,17 @@ export interface TaskTally {
 
 /**
  * The event a render's tasks call for, or null: a failed task fails the render; all
- * tasks done finish it; the first task out starts a queued one. Sampling ends by the
- * estimate's rules, not by a tally; the owner's choices (paused) and the economy's
- * states (quoted, needs-credits) are not the tasks' to change.
+ * tasks done finish it — or, while it is estimating, when its tasks are its sample
+ * frames alone, end its sampling; the first task out starts a queued one. The owner's
+ * choices (paused) and the economy's states (quoted, needs-credits) are not the tasks'
+ * to change.
  */
 export function eventFromTasks(status: RenderStatus, tally: TaskTally): RenderEvent | null {
   if (isRenderFinished(status)) return null;
   if (tally.failed > 0) return "failed";
   if (!isRenderRunnable(status)) return null;
   const total = tally.queued + tally.leased + tally.done + tally.failed + tally.cancelled;
-  if (total > 0 && tally.done === total) return "finished";
+  if (total > 0 && tally.done === total) return status === "estimating" ? "sampled" : "finished";
   if (status === "queued" && tally.leased + tally.done > 0) return "started";
   return null;
 }

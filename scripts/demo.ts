@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import type { ArchiveDto, RenderDto } from "../contract";
+import { formatDuration, formatWu } from "../domain/work-units";
 import {
   type AgentProcess,
   type User,
@@ -180,7 +181,7 @@ async function run(running: Running, stopped: Promise<void>, isStopping: () => b
   checkpoint();
   // A render a Ctrl-C left unfinished is carried on, rather than queued behind.
   const unfinished = (await listRenders(server, token)).find(
-    (render) => render.projectId === project.id && ["queued", "rendering"].includes(render.status),
+    (render) => render.projectId === project.id && ["estimating", "queued", "rendering"].includes(render.status),
   );
   let render: RenderDto = unfinished ?? (await requestRender(server, token, { archiveId: archive.id }));
   say(
@@ -196,7 +197,13 @@ async function run(running: Running, stopped: Promise<void>, isStopping: () => b
     agentAlive();
     render = await getRender(server, token, render.id);
     const { done, total, rendering, failed } = render.frames;
-    const line = `  ${done}/${total} frames done` + (rendering ? `, ${rendering} rendering` : "") + (failed ? `, ${failed} failed` : "");
+    // While it samples, the sample frames are its only frames out; then its quote, made again with each frame.
+    const estimate = render.estimate
+      ? ` · ${render.status === "estimating" ? "quote so far" : "estimate"} ${formatWu(render.estimate.totalWu)} WU` +
+        (render.estimate.etaSeconds ? `, about ${formatDuration(render.estimate.etaSeconds)} left` : "")
+      : "";
+    const line =
+      `  ${done}/${total} frames done` + (rendering ? `, ${rendering} rendering` : "") + (failed ? `, ${failed} failed` : "") + estimate;
     if (line !== last) say(`${line}  (${elapsed(started)})`);
     last = line;
     if (["done", "failed", "cancelled"].includes(render.status)) break;

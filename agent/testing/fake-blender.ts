@@ -10,7 +10,7 @@ import type { BlenderProcess, BlenderRunner } from "../blender";
 
 export interface FakeRun {
   argv: readonly string[];
-  kind: "render" | "detect" | "inspect" | "scene";
+  kind: "render" | "detect" | "inspect" | "scene" | "benchmark";
   frames: number[];
   outputDir: string | null;
   /** Signals the agent sent, in order. */
@@ -35,6 +35,8 @@ export interface Behaviour {
   /** What the detect script reports. */
   denoiser?: boolean;
   facts?: unknown;
+  /** Seconds of each render the benchmark reports (default five of 2 s). */
+  benchmarkSeconds?: number[];
   /** Of the frames written (default 64×48). */
   size?: { width: number; height: number };
 }
@@ -102,6 +104,7 @@ function describe(argv: readonly string[]): FakeRun {
   if (argv.includes("--")) run.kind = "scene";
   else if (script.includes("CACTUS_BLENDER")) run.kind = "detect";
   else if (script.includes("CACTUS_FACTS")) run.kind = "inspect";
+  else if (script.includes("CACTUS_BENCHMARK")) run.kind = "benchmark";
   const output = value("-o");
   if (output) run.outputDir = path.dirname(output);
   const single = value("-f");
@@ -115,6 +118,7 @@ function describe(argv: readonly string[]): FakeRun {
 async function preamble(run: FakeRun, behaviour: Behaviour): Promise<string[]> {
   if (run.kind === "detect") return [`CACTUS_BLENDER ${JSON.stringify({ version: "3.4.1", denoiser: behaviour.denoiser ?? false })}`];
   if (run.kind === "inspect") return [`CACTUS_FACTS ${JSON.stringify(behaviour.facts ?? defaultSceneFacts())}`];
+  if (run.kind === "benchmark") return [`CACTUS_BENCHMARK ${JSON.stringify({ seconds: behaviour.benchmarkSeconds ?? [2, 2, 2, 2, 2] })}`];
   if (run.kind === "scene") {
     await fs.writeFile(run.argv[run.argv.length - 1], "BLENDER-v304");
     return [];

@@ -34,6 +34,8 @@ export interface FakeFarm {
   leaseSeconds: number;
   /** The next archive download sends this many bytes, then cuts the connection. */
   cutArchiveAt: number | null;
+  /** The worker's last benchmark, as hello answers it (a benchmark sent is kept here). */
+  benchmark: Record<string, unknown> | null;
   /** Requests to one route, e.g. `to("POST", /\/complete$/)`. */
   to(method: string, path: RegExp): Heard[];
   close(): Promise<void>;
@@ -49,6 +51,7 @@ export async function startFakeFarm(): Promise<FakeFarm> {
     intercept: null,
     leaseSeconds: 60,
     cutArchiveAt: null,
+    benchmark: null,
     to: (method, path) => farm.heard.filter((request) => request.method === method && path.test(request.path)),
     close: () =>
       new Promise((resolve) => {
@@ -102,9 +105,17 @@ const problem = (status: number, code: string, message: string): Answer => ({ st
 function route(farm: FakeFarm, heard: Heard, request: http.IncomingMessage, response: http.ServerResponse): Answer | null {
   const { method, path } = heard;
   if (method === "GET" && path === "/api/v1/health") return { status: 200, json: { ok: true } };
-  if (request.headers.authorization !== `Bearer ${WORKER_TOKEN}`) return problem(401, "unauthorized", "Unknown worker token.");
+  if (request.headers.authorization !== `Bearer ${WORKER_TOKEN}`) return problem(401, "unauthorized", "This worker token is not valid (the worker may have been removed). Create a worker with `cactus worker create NAME` and give its agent the new token.");
   if (method === "POST" && path === "/api/v1/agent/hello") {
-    return { status: 200, json: { worker: { id: 7, name: "test-worker", enabled: true }, leaseSeconds: farm.leaseSeconds } };
+    return {
+      status: 200,
+      json: { worker: { id: 7, name: "test-worker", enabled: true }, leaseSeconds: farm.leaseSeconds, benchmark: farm.benchmark },
+    };
+  }
+  if (method === "POST" && path === "/api/v1/agent/benchmark") {
+    const measuredAt = new Date().toISOString();
+    farm.benchmark = { ...(heard.body as Record<string, unknown>), measuredAt };
+    return { status: 201, json: { wupm: (heard.body as { wupm: number }).wupm, measuredAt } };
   }
   if (method === "POST" && path === "/api/v1/agent/claim") {
     const task = farm.queue.shift();

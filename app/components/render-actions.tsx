@@ -11,10 +11,14 @@ function changesFor(status: RenderDto["status"]): RenderChange[] {
   if (isRenderFinished(status)) return [];
   if (status === "paused") return ["resume", "cancel"];
   if (status === "queued" || status === "rendering") return ["pause", "cancel"];
+  // Confirm is on the quote card, next to what it confirms.
+  if (status === "quoted") return ["cancel"];
+  if (status === "estimating") return ["pause", "cancel"];
   return ["cancel"];
 }
 
 const BUTTONS: Record<RenderChange, { label: string; variant: "primary" | "secondary" | "danger" }> = {
+  confirm: { label: "Confirm quote", variant: "primary" },
   pause: { label: "Pause", variant: "secondary" },
   resume: { label: "Resume", variant: "primary" },
   cancel: { label: "Cancel render", variant: "danger" },

@@ -1,5 +1,6 @@
 import { Link } from "@remix-run/react";
 import type { RenderDto } from "../../contract";
+import { formatDuration, formatWu } from "../../domain/work-units";
 import { FrameCountsText, FrameProgressBar } from "./progress-bar";
 import { RenderStatusBadge } from "./render-status";
 
@@ -18,6 +19,12 @@ export function RenderCard({ render }: { render: RenderDto }) {
         <FrameProgressBar frames={render.frames} label={`Render ${render.id} frames done`} />
         <span className="text-sm text-stone-600">
           <FrameCountsText frames={render.frames} />
+          {render.estimate ? (
+            <span data-testid="render-estimate">
+              {` · ${formatWu(render.estimate.totalWu)} WU`}
+              {render.estimate.etaSeconds !== null && render.estimate.etaSeconds > 0 ? ` · about ${formatDuration(render.estimate.etaSeconds)} left` : ""}
+            </span>
+          ) : null}
         </span>
       </Link>
     </li>

@@ -50,8 +50,9 @@ export function PriceExplained() {
     <details className="mt-3 text-sm text-stone-600">
       <summary className="flex min-h-11 cursor-pointer items-center font-medium text-cactus-700">What are WU and the price?</summary>
       <p className="mt-1">
-        A work unit (WU) is the work of rendering the farm's reference benchmark frame once; a worker's speed is WU per minute.
-        A frame costs its WU times the price. Renders with a higher price per WU are handed out first; your own workers render
+        A work unit (WU) is the work of rendering the farm's reference frame once. Every worker measures how many it renders a
+        minute (its WUPM), so a frame's WU is its render minutes × its worker's WUPM, whichever machine rendered it. A frame
+        costs its WU times the price. Renders with a higher price per WU are handed out first; your own workers render
         your own renders free.
       </p>
     </details>

@@ -1,6 +1,6 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import type { FrameDto, RenderDto } from "../../contract";
+import type { FrameDto, RenderDto, RenderEstimateDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
 
 // Renders as they are now, kept current by the server's event streams
@@ -121,11 +121,46 @@ export function useLiveRender(loaded: RenderDto, loadedFrames: FrameDto[], windo
   const connection = useEventStream(url, active, {
     render: (data) => setRender(() => data as RenderDto),
     frames: (data) => {
-      const changed = new Map((data as { frames: FrameDto[] }).frames.map((frame) => [frame.frame, frame]));
-      setFrames((current) => current.map((frame) => changed.get(frame.frame) ?? frame));
+      // New frames too: a confirmed quote queues the frames that were not sampled.
+      const changed = (data as { frames: FrameDto[] }).frames;
+      setFrames((current) => {
+        const byFrame = new Map(current.map((frame) => [frame.frame, frame]));
+        for (const frame of changed) byFrame.set(frame.frame, frame);
+        return [...byFrame.values()].sort((a, b) => a.frame - b.frame);
+      });
     },
   });
   return { render, frames, connection };
+}
+
+/**
+ * A render's estimate with its curve (the loader's), loaded again when the render's event
+ * says it was made again (after each accepted frame) or its status changed: the event
+ * carries the summary, not the curve, which for a long render is 200 points.
+ */
+export function useLiveEstimate(render: RenderDto, loaded: RenderEstimateDto): RenderEstimateDto {
+  const [fetched, setFetched] = useState<RenderEstimateDto>();
+  // Prefer what arrived later: a new answer, or the loader's data when it is reloaded.
+  const [shown, setShown] = useState({ loaded, fetched, current: loaded });
+  let current = shown.current;
+  if (shown.loaded !== loaded || shown.fetched !== fetched) {
+    current = shown.loaded !== loaded ? loaded : (fetched ?? loaded);
+    setShown({ loaded, fetched, current });
+  }
+  const key = `${render.status}|${render.estimate?.updatedAt ?? ""}`;
+  const seen = useRef(key);
+  useEffect(() => {
+    if (seen.current === key) return;
+    seen.current = key;
+    // A newer change cancels the answer to an older one.
+    const controller = new AbortController();
+    fetch(`/api/v1/renders/${render.id}/estimate`, { signal: controller.signal, headers: { Accept: "application/json" } })
+      .then(async (response) => (response.ok ? setFetched((await response.json()) as RenderEstimateDto) : undefined))
+      // The next change tries again; until then the graph shows what it had.
+      .catch(() => undefined);
+    return () => controller.abort();
+  }, [key, render.id]);
+  return current;
 }
 
 /** The user's renders (the loader's), each updated by the list's event stream; new ones on top. */

@@ -81,6 +81,15 @@ export function RenderRequestForm({ archive }: { archive: ArchiveDto }) {
             ))}
           </select>
         </div>
+        <label htmlFor={id("estimate-only")} className="flex min-h-11 items-start gap-3 text-sm text-stone-700">
+          <input id={id("estimate-only")} type="checkbox" name="estimateOnly" className="mt-1 size-5 shrink-0 accent-cactus-700" />
+          <span>
+            <span className="font-medium">Quote first</span>
+            <span className="block text-stone-500">
+              Render only the sample frames, then wait for me to confirm the quote. Otherwise it carries on by itself.
+            </span>
+          </span>
+        </label>
         <FormError>{failure?.formError ?? failure?.fieldErrors.format ?? failure?.fieldErrors.archiveId}</FormError>
         <Button disabled={request.state !== "idle"}>Request render</Button>
       </request.Form>

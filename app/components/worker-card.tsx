@@ -1,9 +1,10 @@
 import { useFetcher, type FetcherWithComponents } from "@remix-run/react";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import type { WorkerDto } from "../../contract";
 import type { SandboxMode } from "../../domain/sandbox";
 import { failureOf } from "~/lib/form";
 import { RenameForm } from "./rename-form";
+import { Time } from "./time";
 import { Button, FormError } from "./ui";
 import { seenAgo, WorkerStatusBadge } from "./worker-status";
 
@@ -21,15 +22,28 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
   const renameFailure = failureOf(rename.data);
   const toggleFailure = failureOf(toggle.data) ?? failureOf(remove.data);
   const { capabilities } = worker;
-  const facts: [string, string | null][] = [
+  const facts: [string, ReactNode][] = [
     ["Blender", worker.blenderVersion],
     ["Threads", capabilities.threads !== undefined ? String(capabilities.threads) : null],
     ["Denoiser", capabilities.denoiser !== undefined ? (capabilities.denoiser ? "yes" : "no") : null],
     ["Sandbox", capabilities.sandbox ? SANDBOX_LABELS[capabilities.sandbox] : null],
-    ["WUPM", worker.wupm !== null ? worker.wupm.toLocaleString("en") : null],
+    [
+      "WUPM",
+      worker.wupm !== null ? (
+        <>
+          {worker.wupm.toFixed(2)}
+          {worker.wupmMeasuredAt ? (
+            <>
+              {" "}
+              (benchmarked <Time iso={worker.wupmMeasuredAt} />)
+            </>
+          ) : null}
+        </>
+      ) : null,
+    ],
     ["Agent", capabilities.agentVersion ?? null],
   ];
-  const known = facts.filter((fact): fact is [string, string] => fact[1] !== null);
+  const known = facts.filter((fact) => fact[1] !== null);
   return (
     <li aria-label={worker.name} className="rounded-xl border border-stone-200 bg-white shadow-sm">
       <div className="flex flex-col gap-2 p-4">

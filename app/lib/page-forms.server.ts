@@ -35,6 +35,11 @@ export const renderForm = z.object({
     .number({ error: "Write the price in credits per work unit, e.g. 0 or 2.5." })
     .min(0, "The price cannot be negative; 0 renders when nobody pays more.")
     .max(1_000_000, "The price is at most 1 000 000 credits per work unit."),
+  // A checkbox: sent as "on" when ticked, absent otherwise.
+  estimateOnly: z
+    .string()
+    .optional()
+    .transform((value) => value === "on"),
 });
 
 export const tokenForm = z.object({ name: tokenNameSchema });

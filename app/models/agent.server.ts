@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { Op, type Transaction } from "sequelize";
 import type { z } from "zod";
 import type {
+  BenchmarkRequest,
   ClaimedTask,
   HeartbeatResponse,
   SceneFacts,
@@ -10,7 +11,7 @@ import type {
   helloRequestSchema,
   helloResponseSchema,
 } from "../../contract";
-import { Archive, Render, Worker, type WorkerStatus } from "../../db/models";
+import { Archive, Render, Worker, WorkerBenchmark, type WorkerStatus } from "../../db/models";
 import { UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
 import {
   claimTask,
@@ -73,7 +74,49 @@ export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<ty
   });
   // Its denoiser decides what the owner's renders say they wait for.
   noteOwnerActivity(worker.userId);
-  return { worker: { id: worker.id, name: worker.name, enabled: worker.enabled }, leaseSeconds: leaseSeconds() };
+  return {
+    worker: { id: worker.id, name: worker.name, enabled: worker.enabled },
+    leaseSeconds: leaseSeconds(),
+    benchmark: await lastBenchmark(worker.id),
+  };
+}
+
+/** The worker's last benchmark and the machine it ran on: the agent measures again when its machine differs. */
+async function lastBenchmark(workerId: number): Promise<z.infer<typeof helloResponseSchema>["benchmark"]> {
+  const last = await WorkerBenchmark.findOne({ where: { workerId }, order: [["createdAt", "DESC"], ["id", "DESC"]] });
+  if (!last) return null;
+  const hardware = last.hardware as { cpuModel?: unknown; threads?: unknown };
+  return {
+    wupm: last.wupm,
+    blenderVersion: last.blenderVersion,
+    cpuModel: typeof hardware.cpuModel === "string" ? hardware.cpuModel : "",
+    threads: typeof hardware.threads === "number" ? hardware.threads : 1,
+    measuredAt: last.createdAt.toISOString(),
+  };
+}
+
+/** Keeps a benchmark in the worker's history; its WUPM is the worker's from now on. */
+export async function recordBenchmark(worker: Worker, benchmark: BenchmarkRequest): Promise<{ wupm: number; measuredAt: string }> {
+  const row = await db().transaction(async (transaction) => {
+    const created = await WorkerBenchmark.create(
+      {
+        workerId: worker.id,
+        wupm: benchmark.wupm,
+        blenderVersion: benchmark.blenderVersion,
+        hardware: { cpuModel: benchmark.cpuModel, threads: benchmark.threads },
+        seconds: benchmark.seconds,
+        renders: benchmark.renders,
+        spread: benchmark.spread,
+        wallSeconds: benchmark.wallSeconds,
+      },
+      { transaction },
+    );
+    await worker.update({ wupm: benchmark.wupm }, { transaction });
+    return created;
+  });
+  // The ETA of the owner's renders divides by their workers' WUPM.
+  noteOwnerActivity(worker.userId);
+  return { wupm: row.wupm, measuredAt: row.createdAt.toISOString() };
 }
 
 /** Leases the next task this worker may take, or null when there is none for it. */

@@ -1,14 +1,16 @@
 import { QueryTypes } from "sequelize";
-import type { RenderDto, RenderRequest } from "../../contract";
+import type { RenderDto, RenderEstimateDto, RenderRequest } from "../../contract";
 import { type Archive, Render, type OutputFormat, type RenderStatus } from "../../db/models";
 import type { RenderEvent } from "../../domain/render-lifecycle";
-import { applyRenderEvent, createRenderTasks, insertRender } from "../../db/sql/queue";
+import { applyRenderEvent, confirmRender as confirmQuote, createRenderTasks, insertRender } from "../../db/sql/queue";
 import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../../domain/frames";
 import { isRenderFinished, isRenderRunnable, UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
+import { planSamples, sampleTasks } from "../../domain/sampling";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { findUserArchiveByHash, getArchive } from "./archive.server";
+import { estimatesOf, renderEstimate } from "./render-estimate.server";
 import { progressOf } from "./render-progress.server";
 
 // A user's renders (DESIGN §1): requested from one of their archives, listed, followed,
@@ -26,6 +28,7 @@ interface RenderRow {
   chunk_size: number;
   output_format: OutputFormat;
   price_milli: number;
+  estimate_only: boolean;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -33,7 +36,7 @@ interface RenderRow {
 
 const SELECT_RENDERS = /* sql */ `
 SELECT r.id, r.project_id, r.archive_id, a.filename AS archive_filename, r.status, r.frame_start, r.frame_end,
-       r.frame_step, r.chunk_size, r.output_format, r.price_milli, r.created_at, r.started_at, r.finished_at
+       r.frame_step, r.chunk_size, r.output_format, r.price_milli, r.estimate_only, r.created_at, r.started_at, r.finished_at
   FROM renders r JOIN archives a ON a.id = r.archive_id
  WHERE r.created_by = :userId`;
 
@@ -42,17 +45,21 @@ async function selectRenders(userId: number, where = "", replacements: object = 
     replacements: { userId, ...replacements },
     type: QueryTypes.SELECT,
   });
-  const progress = await progressOf(
-    rows.map((row) => ({
-      id: row.id,
-      totalFrames: countFrames(rangeOf(row)),
-      failed: row.status === "failed",
-      running: !isRenderFinished(row.status),
-      runnable: isRenderRunnable(row.status),
-    })),
-  );
+  const [progress, estimates] = await Promise.all([
+    progressOf(
+      rows.map((row) => ({
+        id: row.id,
+        totalFrames: countFrames(rangeOf(row)),
+        failed: row.status === "failed",
+        running: !isRenderFinished(row.status),
+        runnable: isRenderRunnable(row.status),
+      })),
+    ),
+    estimatesOf(rows.map((row) => ({ id: row.id, status: row.status, priceMilli: Number(row.price_milli) }))),
+  ]);
   return rows.map((row) => {
     const { tasks, frames, workers, failure, waiting } = progress.get(row.id)!;
+    const { estimate, sample } = estimates.get(row.id)!;
     return {
       id: row.id,
       projectId: row.project_id,
@@ -70,6 +77,9 @@ async function selectRenders(userId: number, where = "", replacements: object = 
       workers,
       failure,
       waiting,
+      estimateOnly: row.estimate_only,
+      sample,
+      estimate,
       createdAt: row.created_at.toISOString(),
       startedAt: iso(row.started_at),
       finishedAt: iso(row.finished_at),
@@ -140,9 +150,21 @@ function framesToRender(archive: Archive, frames: string | undefined): FrameRang
   throw new Problem("unprocessable", `The scene's frame range is not known yet (${why}); give --frames, e.g. --frames 1-24.`);
 }
 
+/** The owner's workers that may take the render's frames: one sample frame per point for each (up to 3). */
+async function eligibleWorkers(userId: number, needsDenoiser: boolean): Promise<number> {
+  const [row] = await db().query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM workers
+      WHERE user_id = :userId AND enabled AND (NOT :needsDenoiser OR coalesce(capabilities ->> 'denoiser', 'true') <> 'false')`,
+    { replacements: { userId, needsDenoiser }, type: QueryTypes.SELECT },
+  );
+  return row.count;
+}
+
 /**
- * Requests a render: its frames become queued tasks in the same transaction, so a
- * render never exists without its tasks. (Estimation comes with the economy: queued now.)
+ * Requests a render. It starts `estimating` with only its sample frames as tasks (the
+ * rest are queued when its quote is confirmed, decision 014); a render too short to
+ * sample is queued whole at once. Tasks are made in the render's transaction, so a render
+ * never exists without them.
  */
 export async function requestRender({ userId, request }: { userId: number; request: RenderRequest }): Promise<RenderDto> {
   const archive = await requireArchive(userId, request);
@@ -155,6 +177,9 @@ export async function requestRender({ userId, request }: { userId: number; reque
     if (error instanceof FrameRangeError) throw new Problem("bad_request", error.message);
     throw error;
   }
+  const needsDenoiser = archive.denoising === true;
+  const estimateOnly = request.estimateOnly ?? false;
+  const sample = planSamples(range, { workers: await eligibleWorkers(userId, needsDenoiser), estimateOnly });
   const id = await db().transaction(async (transaction) => {
     const render = await insertRender(
       db(),
@@ -168,26 +193,30 @@ export async function requestRender({ userId, request }: { userId: number; reque
         chunkSize: request.chunk ?? 1,
         outputFormat: request.format,
         priceMilli: Math.round(request.price * 1000),
-        needsDenoiser: archive.denoising === true,
+        needsDenoiser,
+        sampleFrames: sample ?? [],
+        estimateOnly,
       },
-      // Sampling and the quote come with work units (issue 8): queued at once until then.
-      { skipsSampling: true },
       transaction,
     );
-    await createRenderTasks(db(), render.id, tasks, { transaction });
+    await createRenderTasks(db(), render.id, sample ? sampleTasks(sample) : tasks, { transaction });
     return render.id;
   });
   return requireRender({ id, userId });
 }
 
-export type RenderChange = "cancel" | "pause" | "resume";
+export type RenderChange = "cancel" | "pause" | "resume" | "confirm";
 
-const EVENTS: Record<RenderChange, RenderEvent> = { cancel: "cancelled", pause: "paused", resume: "resumed" };
+const EVENTS: Record<Exclude<RenderChange, "confirm">, RenderEvent> = { cancel: "cancelled", pause: "paused", resume: "resumed" };
 
-/** Cancels, pauses or resumes one of the user's renders; a change that makes no sense now is a conflict. */
+/**
+ * Cancels, pauses, resumes or confirms (its quote) one of the user's renders; a change
+ * that makes no sense now is a conflict.
+ */
 export async function changeRender({ id, userId, change }: { id: number; userId: number; change: RenderChange }): Promise<RenderDto> {
   await requireRenderRow({ id, userId });
-  if (!(await applyRenderEvent(db(), id, EVENTS[change]))) {
+  const applied = change === "confirm" ? await confirmQuote(db(), id) : await applyRenderEvent(db(), id, EVENTS[change]);
+  if (!applied) {
     const { status } = await requireRenderRow({ id, userId });
     throw new Problem("conflict", refusal(id, change, status));
   }
@@ -196,10 +225,27 @@ export async function changeRender({ id, userId, change }: { id: number; userId:
 
 function refusal(id: number, change: RenderChange, status: RenderStatus): string {
   if (change === "cancel") return `Render ${id} is already ${status}; there is nothing to cancel.`;
+  if (change === "confirm") {
+    if (status === "estimating") {
+      return `Render ${id} is still rendering its sample frames; confirm it once it is quoted (\`cactus render estimate ${id}\` shows how far).`;
+    }
+    return `Render ${id} is ${status}, not quoted; only a quoted render waits for a confirmation.`;
+  }
   if (change === "resume") {
     return `Render ${id} is ${status}, not paused; only a paused render can be resumed.`;
   }
   if (status === "paused") return `Render ${id} is already paused; \`cactus render resume ${id}\` hands its frames out again.`;
   if (isRenderFinished(status)) return `Render ${id} is ${status}; only a render that is still running can be paused.`;
   return `Render ${id} is ${status}; it can be paused once it is queued or rendering.`;
+}
+
+/** The estimate of one of the user's renders, with its curve and its quote. */
+export async function getRenderEstimate({ id, userId }: { id: number; userId: number }): Promise<RenderEstimateDto> {
+  const render = await requireRenderRow({ id, userId });
+  return renderEstimate({
+    id,
+    status: render.status,
+    priceMilli: Number(render.priceMilli),
+    frames: countFrames({ start: render.frameStart, end: render.frameEnd, step: render.frameStep }),
+  });
 }

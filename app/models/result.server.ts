@@ -8,6 +8,7 @@ import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { checkFrame, makeThumbnail, receiveFrame, storeFrame } from "../lib/results.server";
 import { staleLease } from "./agent.server";
+import { refreshAfterFrame } from "./render-estimate.server";
 
 // A frame an agent uploads under its lease: accepted once per frame of a render, or
 // refused (a failure of that worker for that task, with the reason).
@@ -67,8 +68,13 @@ export async function receiveFrameUpload(worker: Worker, upload: FrameUpload, re
     // sweep (app/lib/blob-sweep.server.ts): removing it here could race with another
     // upload of the same bytes, which shares the blob.
     if (!answer.ok) throw staleLease(lease.taskId);
+    if (!answer.duplicate) {
+      // The estimate first, so the live pages this wakes read the new one.
+      await refreshAfterFrame(task.renderId);
+      noteRenderActivity(task.renderId);
+      return { frame, accepted: true, width, height, duplicate: false };
+    }
     noteRenderActivity(task.renderId);
-    if (!answer.duplicate) return { frame, accepted: true, width, height, duplicate: false };
     return toFrameResultDto((await acceptedResult(task.renderId, frame))!, true);
   } finally {
     // Committed files were moved away; whatever is left was not kept.

@@ -23,6 +23,7 @@ interface WorkerRow {
   threads: number | null;
   agent_version: string | null;
   wupm: number | null;
+  wupm_measured_at: Date | null;
   created_at: Date;
   holds_lease: boolean;
 }
@@ -30,6 +31,7 @@ interface WorkerRow {
 const SELECT_WORKERS = /* sql */ `
 SELECT w.id, w.name, w.enabled, w.status, w.last_seen_at, w.blender_version, w.capabilities, w.threads,
        w.agent_version, w.wupm, w.created_at,
+       (SELECT b.created_at FROM worker_benchmarks b WHERE b.worker_id = w.id ORDER BY b.created_at DESC LIMIT 1) AS wupm_measured_at,
        EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.status = 'leased' AND t.lease_expires_at > now()) AS holds_lease
   FROM workers w
  WHERE w.user_id = :userId`;
@@ -50,6 +52,7 @@ function toDto(row: WorkerRow): WorkerDto {
     blenderVersion: row.blender_version,
     capabilities: said.success ? said.data : {},
     wupm: row.wupm,
+    wupmMeasuredAt: iso(row.wupm_measured_at),
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -5,9 +5,10 @@ import { FrameGrid } from "~/components/frame-grid";
 import { FrameCountsText, FrameProgressBar } from "~/components/progress-bar";
 import { RenderActions } from "~/components/render-actions";
 import { LiveNotice } from "~/components/live-notice";
+import { QuoteCard } from "~/components/quote-card";
 import { PriceExplained, RenderFacts, RenderWorkers } from "~/components/render-details";
 import { RenderFailures } from "~/components/render-failures";
-import { useLiveRender } from "~/components/render-live";
+import { useLiveEstimate, useLiveRender } from "~/components/render-live";
 import { RenderStatusBadge } from "~/components/render-status";
 import { Card, PageTitle } from "~/components/ui";
 import { requireUser } from "~/lib/auth.server";
@@ -15,7 +16,7 @@ import { formIntent, invalidForm, notFoundPage, pageId, problemAsFormError } fro
 import { Problem } from "~/lib/problem.server";
 import { listRenderFailures } from "~/models/render-failures.server";
 import { listFrames } from "~/models/render-frames.server";
-import { changeRender, requireRender, type RenderChange } from "~/models/render.server";
+import { changeRender, getRenderEstimate, requireRender, type RenderChange } from "~/models/render.server";
 import { formatFrameRange, framePage, pageOfFrame } from "../../domain/frames";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -35,16 +36,18 @@ async function orNotFound<T>(load: Promise<T>): Promise<T> {
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const where = { id: pageId(params.renderId, "render"), userId: user.id };
-  const [render, failures] = await orNotFound(Promise.all([requireRender(where), listRenderFailures(where)]));
+  const [render, failures, estimate] = await orNotFound(
+    Promise.all([requireRender(where), listRenderFailures(where), getRenderEstimate(where)]),
+  );
   // A page of the frames (?page=N, or the page of ?frame=N), never all of a long render.
   const range = { start: render.frameStart, end: render.frameEnd, step: render.frameStep };
   const query = new URL(request.url).searchParams;
   const page = framePage(range, pageOfFrame(range, Number(query.get("frame"))) ?? Number(query.get("page")));
   const frames = await listFrames({ ...where, window: page.frames });
-  return { render, frames, failures, page };
+  return { render, frames, failures, page, estimate };
 }
 
-const CHANGES: readonly string[] = ["cancel", "pause", "resume"] satisfies RenderChange[];
+const CHANGES: readonly string[] = ["cancel", "pause", "resume", "confirm"] satisfies RenderChange[];
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
@@ -61,8 +64,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function RenderPage() {
-  const { render: loaded, frames: loadedFrames, failures, page } = useLoaderData<typeof loader>();
+  const { render: loaded, frames: loadedFrames, failures, page, estimate: loadedEstimate } = useLoaderData<typeof loader>();
   const { render, frames, connection } = useLiveRender(loaded, loadedFrames, formatFrameRange(page.frames));
+  const estimate = useLiveEstimate(render, loadedEstimate);
   useReloadOnFailure(render);
   return (
     <>
@@ -96,6 +100,7 @@ export default function RenderPage() {
         ) : null}
         <RenderActions render={render} />
       </Card>
+      <QuoteCard render={render} estimate={estimate} />
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Details</h2>
         <RenderFacts render={render} />

@@ -3,8 +3,8 @@ import { apiErrorResponse, apiJson, byMethod, idParam } from "~/lib/api.server";
 import { requireApiUser } from "~/lib/auth.server";
 import { changeRender, type RenderChange } from "~/models/render.server";
 
-// POST /renders/:id/cancel, /pause and /resume: one route, as they differ only in the change.
-const CHANGES: readonly string[] = ["cancel", "pause", "resume"] satisfies RenderChange[];
+// POST /renders/:id/cancel, /pause, /resume and /confirm: one route, as they differ only in the change.
+const CHANGES: readonly string[] = ["cancel", "pause", "resume", "confirm"] satisfies RenderChange[];
 
 function noSuchEndpoint(request: Request): Response {
   const { pathname } = new URL(request.url);

@@ -2,6 +2,7 @@ import type { OutputFormat, RenderDto } from "../../contract";
 import { formatFrameRange } from "../../domain/frames";
 import { UsageError } from "./errors";
 import { formatTime } from "./output";
+import { describeEstimate, noEstimateYet } from "./work-units";
 
 /** What `--format` takes: the names people use, and Blender's own. */
 const FORMATS: Record<string, OutputFormat> = {
@@ -43,6 +44,9 @@ export function describeRender(render: RenderDto): string {
     `${"█".repeat(filled)}${"░".repeat(BAR - filled)} ${frames.done}/${frames.total} done · ${frames.rendering} rendering · ` +
       `${frames.queued} queued · ${frames.failed} failed`,
   ];
+  if (render.estimate) lines.push(`estimate: ${describeEstimate(render.estimate, render.price)}`);
+  else if (render.status === "estimating") lines.push(noEstimateYet(render));
+  if (render.status === "quoted") lines.push(`quoted: \`cactus render confirm ${render.id}\` renders the rest`);
   if (render.workers.length > 0) {
     const workers = render.workers.map((worker) => `${worker.name} ${worker.framesDone}${worker.rendering ? " (rendering)" : ""}`);
     lines.push(`workers: ${workers.join(", ")}`);

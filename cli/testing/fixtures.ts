@@ -56,6 +56,9 @@ export function render(overrides: Partial<RenderDto> = {}): RenderDto {
     workers: [],
     failure: null,
     waiting: null,
+    estimateOnly: false,
+    sample: { frames: 0, done: 0 },
+    estimate: null,
     createdAt: CREATED_AT,
     startedAt: null,
     finishedAt: null,
@@ -73,6 +76,7 @@ export function worker(id: number, name: string, overrides: Partial<WorkerDto> =
     blenderVersion: null,
     capabilities: {},
     wupm: null,
+    wupmMeasuredAt: null,
     createdAt: CREATED_AT,
     ...overrides,
   };

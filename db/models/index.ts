@@ -144,6 +144,11 @@ export class WorkerBenchmark extends Model<Attrs<WorkerBenchmark>, Creation<Work
   declare wupm: number;
   declare blenderVersion: string;
   declare hardware: CreationOptional<Record<string, unknown>>;
+  /** One render of the reference frame (the run's median), the run's renders, their spread and its wall time. */
+  declare seconds: CreationOptional<number | null>;
+  declare renders: CreationOptional<number | null>;
+  declare spread: CreationOptional<number | null>;
+  declare wallSeconds: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -165,7 +170,10 @@ export class Render extends Model<Attrs<Render>, Creation<Render>> {
   declare onlyEnabledWorkers: CreationOptional<boolean>;
   declare needsDenoiser: CreationOptional<boolean>;
   declare escrowAccountId: CreationOptional<number | null>;
+  /** The quote: the estimate when the sample frames were in (db/sql/render-status.ts). */
   declare estimate: CreationOptional<Record<string, unknown> | null>;
+  declare sampleFrames: CreationOptional<number[]>;
+  declare estimateOnly: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare startedAt: CreationOptional<Date | null>;
@@ -234,6 +242,8 @@ export class Result extends Model<Attrs<Result>, Creation<Result>> {
   declare height: CreationOptional<number | null>;
   declare renderTimeMs: CreationOptional<number | null>;
   declare wu: CreationOptional<number | null>;
+  /** The WUPM its WU was priced with: wu = render minutes × wupm. */
+  declare wupm: CreationOptional<number | null>;
   declare blenderVersion: CreationOptional<string | null>;
   declare accepted: boolean;
   declare rejectReason: CreationOptional<string | null>;
@@ -407,6 +417,10 @@ export function initModels(sequelize: Sequelize): void {
       wupm: { type: DataTypes.REAL, allowNull: false },
       blenderVersion: { type: DataTypes.TEXT, allowNull: false },
       hardware: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
+      seconds: { type: DataTypes.REAL, allowNull: true },
+      renders: nullableInt(),
+      spread: { type: DataTypes.REAL, allowNull: true },
+      wallSeconds: { type: DataTypes.REAL, allowNull: true },
       createdAt: createdAt(),
     },
     options("worker_benchmarks"),
@@ -429,6 +443,8 @@ export function initModels(sequelize: Sequelize): void {
       needsDenoiser: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       escrowAccountId: nullableReference(),
       estimate: { type: DataTypes.JSONB, allowNull: true },
+      sampleFrames: { type: DataTypes.ARRAY(DataTypes.INTEGER), allowNull: false, defaultValue: [] },
+      estimateOnly: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       createdAt: createdAt(),
       updatedAt: createdAt(),
       startedAt: { type: DataTypes.DATE, allowNull: true },
@@ -500,6 +516,7 @@ export function initModels(sequelize: Sequelize): void {
       height: nullableInt(),
       renderTimeMs: nullableInt(),
       wu: { type: DataTypes.REAL, allowNull: true },
+      wupm: { type: DataTypes.REAL, allowNull: true },
       blenderVersion: nullableText(),
       accepted: { type: DataTypes.BOOLEAN, allowNull: false },
       rejectReason: nullableText(),

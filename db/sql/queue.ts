@@ -25,9 +25,11 @@ export {
   type ResultAnswer,
 } from "./results";
 export { createInspectTask, createRenderTasks } from "./render-tasks";
+export { CALIBRATION_WINDOW, readEstimates, refreshEstimate, type StoredEstimate } from "./render-estimate";
 export {
   RENDER_EVENTS_CHANNEL,
   applyRenderEvent,
+  confirmRender,
   insertRender,
   settleRenderFromTasks,
   type EventDetail,

@@ -3,14 +3,16 @@ import type { OutputFormat } from "../../domain/output-format";
 import {
   eventFromTasks,
   transition,
-  type LifecycleContext,
   type RenderEvent,
   type RenderStatus,
   type TaskTally,
   type Transition,
 } from "../../domain/render-lifecycle";
+import { tasksAfterSampling } from "../../domain/sampling";
 import type { TaskStatus } from "../models";
 import { select } from "./common";
+import { createRenderEstimate, refreshEstimate } from "./render-estimate";
+import { createRenderTasks } from "./render-tasks";
 
 // The one place that writes a render's status (decision 012). Each change follows the
 // lifecycle table (domain/render-lifecycle.ts), locks the render's row first (the lock
@@ -34,32 +36,34 @@ export interface NewRender {
   outputFormat: OutputFormat;
   priceMilli: number;
   needsDenoiser: boolean;
+  /** Rendered first, for the quote (domain/sampling.ts); empty: it skips sampling. */
+  sampleFrames: readonly number[];
+  /** Its owner confirms the quote before the rest is rendered. */
+  estimateOnly: boolean;
 }
 
 /**
  * Inserts a render in its first status ('requested': estimating, or queued when it has
- * nothing to sample) with its first outbox row; in the caller's transaction, which also
- * makes its tasks.
+ * nothing to sample) with its first outbox row and its estimate's; in the caller's
+ * transaction, which also makes its tasks.
  */
-export async function insertRender(
-  sequelize: Sequelize,
-  render: NewRender,
-  context: Pick<LifecycleContext, "skipsSampling">,
-  transaction: Transaction,
-): Promise<{ id: number; status: RenderStatus }> {
-  const first = transition(null, "requested", context)!;
+export async function insertRender(sequelize: Sequelize, render: NewRender, transaction: Transaction): Promise<{ id: number; status: RenderStatus }> {
+  const sampling = render.sampleFrames.length > 0;
+  const first = transition(null, "requested", { skipsSampling: !sampling })!;
   const [row] = await select<{ id: number }>(
     sequelize,
     /* sql */ `
 INSERT INTO renders (archive_id, project_id, created_by, frame_start, frame_end, frame_step, chunk_size,
-                     output_format, price_milli, needs_denoiser, status)
+                     output_format, price_milli, needs_denoiser, sample_frames, estimate_only, status)
 VALUES ($archiveId, $projectId, $createdBy, $frameStart, $frameEnd, $frameStep, $chunkSize,
-        $outputFormat, $priceMilli, $needsDenoiser, $status)
+        $outputFormat, $priceMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $status)
 RETURNING id`,
-    { ...render, status: first.to },
+    { ...render, sampleFrames: [...render.sampleFrames], status: first.to },
     transaction,
   );
   await appendEvent(sequelize, row.id, first, null, transaction);
+  const range = { start: render.frameStart, end: render.frameEnd, step: render.frameStep };
+  await createRenderEstimate(sequelize, row.id, { sampling, range }, transaction);
   return { id: row.id, status: first.to };
 }
 
@@ -75,10 +79,10 @@ export async function applyRenderEvent(
   { transaction, detail = null }: { transaction?: Transaction; detail?: EventDetail | null } = {},
 ): Promise<Transition | null> {
   const apply = async (t: Transaction) => {
-    const [render] = await select<{ status: RenderStatus; started: boolean; paused_from: RenderStatus | null }>(
+    const [render] = await select<{ status: RenderStatus; started: boolean; estimate_only: boolean; paused_from: RenderStatus | null }>(
       sequelize,
       /* sql */ `
-SELECT r.status, r.started_at IS NOT NULL AS started,
+SELECT r.status, r.started_at IS NOT NULL AS started, r.estimate_only,
        (SELECT e.from_status FROM render_events e
          WHERE e.render_id = r.id AND e.event = 'paused' ORDER BY e.id DESC LIMIT 1) AS paused_from
   FROM renders r WHERE r.id = $renderId FOR UPDATE OF r`,
@@ -86,7 +90,11 @@ SELECT r.status, r.started_at IS NOT NULL AS started,
       t,
     );
     if (!render) return null;
-    const change = transition(render.status, event, { started: render.started, pausedFrom: render.paused_from });
+    const change = transition(render.status, event, {
+      started: render.started,
+      pausedFrom: render.paused_from,
+      estimateOnly: render.estimate_only,
+    });
     if (!change) return null;
     const has = (effect: Transition["effects"][number]) => change.effects.includes(effect);
     await select(
@@ -99,6 +107,7 @@ UPDATE renders SET status = $status, updated_at = now(),
       { renderId, status: change.to, stampStarted: has("stamp-started"), stampFinished: has("stamp-finished") },
       t,
     );
+    if (has("queue-unsampled-frames")) await queueUnsampledFrames(sequelize, renderId, t);
     if (has("cancel-open-tasks")) {
       // Leased tasks keep their lease, so their agents hear "stop" on the next heartbeat.
       await select(
@@ -113,6 +122,19 @@ UPDATE renders SET status = $status, updated_at = now(),
     return change;
   };
   return transaction ? apply(transaction) : sequelize.transaction(apply);
+}
+
+/** The frames a render did not sample become its tasks (chunked as it asked), once its quote is confirmed. */
+async function queueUnsampledFrames(sequelize: Sequelize, renderId: number, transaction: Transaction): Promise<void> {
+  const [render] = await select<{ frame_start: number; frame_end: number; frame_step: number; chunk_size: number; sample_frames: number[] }>(
+    sequelize,
+    `SELECT frame_start, frame_end, frame_step, chunk_size, sample_frames FROM renders WHERE id = $renderId`,
+    { renderId },
+    transaction,
+  );
+  const range = { start: render.frame_start, end: render.frame_end, step: render.frame_step };
+  const tasks = tasksAfterSampling(range, render.chunk_size, render.sample_frames);
+  if (tasks.length > 0) await createRenderTasks(sequelize, renderId, tasks, { transaction });
 }
 
 async function appendEvent(
@@ -171,8 +193,53 @@ export async function settleRenderFromTasks(
     for (const { status, count } of counts) tally[status] = count;
     const event = eventFromTasks(render.status, tally);
     if (!event) return render.status;
+    if (event === "sampled") return quoteRender(sequelize, renderId, t);
     const change = await applyRenderEvent(sequelize, renderId, event, { transaction: t, detail });
     return change?.to ?? render.status;
   };
   return transaction ? settle(transaction) : sequelize.transaction(settle);
+}
+
+/**
+ * The sample frames are in: the estimate made from them is the quote (kept in
+ * renders.estimate), and the render is `quoted`. Unless its owner asked to confirm it,
+ * the same transaction confirms it, and it carries on by itself.
+ */
+async function quoteRender(sequelize: Sequelize, renderId: number, transaction: Transaction): Promise<RenderStatus> {
+  const quote = await refreshEstimate(sequelize, renderId, { transaction, endSampling: true });
+  const [render] = await select<{ estimate_only: boolean }>(
+    sequelize,
+    `UPDATE renders SET estimate = $quote::jsonb WHERE id = $renderId RETURNING estimate_only`,
+    { renderId, quote: quote === null ? null : JSON.stringify({ ...quote, curve: undefined, quotedAt: new Date().toISOString() }) },
+    transaction,
+  );
+  const sampled = await applyRenderEvent(sequelize, renderId, "sampled", { transaction });
+  if (!sampled || render.estimate_only) return sampled?.to ?? "estimating";
+  return (await confirmRender(sequelize, renderId, { transaction }))?.to ?? sampled.to;
+}
+
+/**
+ * Confirms a quoted render: its other frames are queued (the lifecycle's effect) and it
+ * renders on. A render whose every frame was a sample frame is done there and then (the
+ * transition returned is that last one). Null when the render is not quoted. The one place a quote is accepted: the credits
+ * issue adds the escrow of the quote's upper bound here.
+ */
+export async function confirmRender(
+  sequelize: Sequelize,
+  renderId: number,
+  { transaction }: { transaction?: Transaction } = {},
+): Promise<Transition | null> {
+  const confirm = async (t: Transaction) => {
+    const change = await applyRenderEvent(sequelize, renderId, "confirmed", { transaction: t });
+    if (!change) return null;
+    const [open] = await select<{ any: boolean }>(
+      sequelize,
+      `SELECT EXISTS (SELECT 1 FROM tasks WHERE render_id = $renderId AND status <> 'done') AS any`,
+      { renderId },
+      t,
+    );
+    if (open.any) return change;
+    return (await applyRenderEvent(sequelize, renderId, "finished", { transaction: t })) ?? change;
+  };
+  return transaction ? confirm(transaction) : sequelize.transaction(confirm);
 }

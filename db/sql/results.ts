@@ -114,13 +114,17 @@ export async function recordResult(sequelize: Sequelize, lease: Lease, result: F
     const task = await lockLeasedRenderTask(sequelize, lease, transaction);
     if (!task) return { ok: false, reason: "stale" };
     if (!frameInTask(task, result.frame)) return { ok: false, reason: "not-in-task" };
+    // The frame's WU (decision 013): its render minutes × the worker's speed on this render
+    // as calibrated so far (render_speeds), else its benchmark; none without either.
     const [inserted] = await select<{ id: number }>(
       sequelize,
       /* sql */ `
 INSERT INTO results (task_id, render_id, frame, author_id, worker_id, image_key, image_bytes, thumbnail_key,
-                     width, height, render_time_ms, blender_version, accepted)
-VALUES ($taskId, $renderId, $frame, $authorId, $workerId, $imageKey, $imageBytes, $thumbnailKey,
-        $width, $height, $renderTimeMs, $blenderVersion, true)
+                     width, height, render_time_ms, blender_version, accepted, wupm, wu)
+SELECT $taskId, $renderId, $frame, $authorId, $workerId, $imageKey, $imageBytes, $thumbnailKey,
+       $width, $height, $renderTimeMs, $blenderVersion, true, speed.wupm, $renderTimeMs::int / 60000.0 * speed.wupm
+  FROM (SELECT coalesce((SELECT wupm FROM render_speeds WHERE render_id = $renderId AND worker_id = $workerId),
+                        (SELECT wupm FROM workers WHERE id = $workerId)) AS wupm) speed
 ON CONFLICT (render_id, frame) WHERE accepted DO NOTHING
 RETURNING id`,
       { ...result, taskId: task.id, renderId: task.render_id, authorId: task.author_id, workerId: lease.workerId },

@@ -56,7 +56,7 @@ describe("hello", () => {
   test("records the agent's Blender, threads, denoiser, version and sandbox; sleeping when it says so", async () => {
     const { worker, agent } = await owner("cai");
     const answer = helloResponseSchema.parse(await expectJson(await agent.hello(), 200));
-    expect(answer).toEqual({ worker: { id: worker.id, name: "cai-pc", enabled: true }, leaseSeconds: 60 });
+    expect(answer).toEqual({ worker: { id: worker.id, name: "cai-pc", enabled: true }, leaseSeconds: 60, benchmark: null });
     await worker.reload();
     expect(worker.blenderVersion).toBe("3.4.1");
     expect(worker.capabilities).toEqual({ denoiser: false, threads: 4, agentVersion: "0.1.0", sandbox: "bwrap" });
@@ -78,6 +78,40 @@ describe("hello", () => {
     const { agent } = await owner("dan");
     await expectApiError(await agent.hello({ blenderVersion: "3.4.1", capabilities: { threads: 0 } }), 400, "bad_request", /capabilities\.denoiser/);
     await expectApiError(await agent.hello({ ...HELLO, capabilities: { ...HELLO.capabilities, sandbox: "chroot" } }), 400, "bad_request", /capabilities\.sandbox/);
+  });
+});
+
+describe("benchmark", () => {
+  const RUN = { blenderVersion: "3.4.1", cpuModel: "Test CPU 3000", threads: 4, wupm: 6, seconds: 10, renders: 5, spread: 0.04, wallSeconds: 53 };
+
+  test("each run is kept; the last is the worker's WUPM, shown in the worker list with when it ran, and said in hello", async () => {
+    const { worker, agent, userToken } = await owner("bob");
+    const first = await expectJson(await agent.call("POST", "/agent/benchmark", RUN), 201);
+    expect(first).toEqual({ wupm: 6, measuredAt: expect.any(String) });
+    const second = (await expectJson(await agent.call("POST", "/agent/benchmark", { ...RUN, threads: 8, wupm: 11.5 }), 201)) as {
+      measuredAt: string;
+    };
+    expect((await worker.reload()).wupm).toBe(11.5);
+    const history = await f.all<{ wupm: number; hardware: unknown; seconds: number; renders: number; spread: number; wall_seconds: number }>(
+      `SELECT wupm, hardware, seconds, renders, spread, wall_seconds FROM worker_benchmarks WHERE worker_id = $id ORDER BY id`,
+      { id: worker.id },
+    );
+    expect(history).toEqual([
+      { wupm: 6, hardware: { cpuModel: "Test CPU 3000", threads: 4 }, seconds: 10, renders: 5, spread: 0.04, wall_seconds: 53 },
+      { wupm: 11.5, hardware: { cpuModel: "Test CPU 3000", threads: 8 }, seconds: 10, renders: 5, spread: 0.04, wall_seconds: 53 },
+    ]);
+    const hello = helloResponseSchema.parse(await expectJson(await agent.hello(), 200));
+    expect(hello.benchmark).toEqual({ wupm: 11.5, blenderVersion: "3.4.1", cpuModel: "Test CPU 3000", threads: 8, measuredAt: second.measuredAt });
+    const list = (await expectJson(
+      await fetch(`${server.url}/api/v1/workers`, { headers: { Authorization: `Bearer ${userToken}` } }),
+      200,
+    )) as { workers: { wupm: number; wupmMeasuredAt: string }[] };
+    expect(list.workers).toEqual([expect.objectContaining({ wupm: 11.5, wupmMeasuredAt: second.measuredAt })]);
+  });
+
+  test("a WUPM that is not a positive number is a 400 naming the field", async () => {
+    const { agent } = await owner("bud");
+    await expectApiError(await agent.call("POST", "/agent/benchmark", { ...RUN, wupm: 0 }), 400, "bad_request", /wupm/);
   });
 });
 

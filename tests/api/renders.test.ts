@@ -59,28 +59,51 @@ async function ownFarm(name: string) {
 }
 
 describe("requesting a render", () => {
-  test("by archive id: 201, queued, one task per frame, the frames all queued", async () => {
+  test("by archive id: 201, estimating, its sample frames spread across the range are its only tasks so far", async () => {
     const archive = await newArchive();
     const render = await renderOf(await request({ archiveId: archive.id, frames: "1-24" }), 201);
     expect(render).toMatchObject({
       archiveId: archive.id,
       projectId: archive.projectId,
       archiveFilename: "shot.blend",
-      status: "queued",
+      status: "estimating",
       frameStart: 1,
       frameEnd: 24,
       frameStep: 1,
       chunkSize: 1,
       format: "PNG",
       price: 0,
-      tasks: 24,
-      frames: { total: 24, done: 0, failed: 0, rendering: 0, queued: 24 },
+      // No worker yet: a run of one frame at each of 5 points, the first frame to the last.
+      tasks: 5,
+      frames: { total: 24, done: 0, failed: 0, rendering: 0, queued: 5 },
       workers: [],
       failure: null,
+      estimateOnly: false,
+      sample: { frames: 5, done: 0 },
+      estimate: null,
       startedAt: null,
       finishedAt: null,
     });
-    expect(await row(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id`, { id: render.id })).toEqual({ count: 24 });
+    const tasks = await sequelize.query<{ frame_start: number; is_sample: boolean }>(
+      `SELECT frame_start, is_sample FROM tasks WHERE render_id = $id ORDER BY frame_start`,
+      { bind: { id: render.id }, type: QueryTypes.SELECT },
+    );
+    expect(tasks).toEqual([1, 7, 13, 18, 24].map((frame) => ({ frame_start: frame, is_sample: true })));
+  });
+
+  test("a render too short to sample is queued at once, one task per frame", async () => {
+    const archive = await newArchive();
+    const render = await renderOf(await request({ archiveId: archive.id, frames: "1-7" }), 201);
+    expect(render).toMatchObject({ status: "queued", tasks: 7, frames: { total: 7, queued: 7 }, sample: { frames: 0, done: 0 } });
+    expect(await row(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id AND NOT is_sample`, { id: render.id })).toEqual({
+      count: 7,
+    });
+  });
+
+  test("--estimate-only samples even a short render, and says so", async () => {
+    const archive = await newArchive();
+    const render = await renderOf(await request({ archiveId: archive.id, frames: "1-7", estimateOnly: true }), 201);
+    expect(render).toMatchObject({ status: "estimating", estimateOnly: true, tasks: 2, sample: { frames: 2, done: 0 } });
   });
 
   test("by hash, with a step, chunks, a format and a price (kept in milli-credits)", async () => {
@@ -91,8 +114,8 @@ describe("requesting a render", () => {
     );
     expect(stepped).toMatchObject({ frameStep: 5, tasks: 5, format: "JPEG", price: 1.25, frames: { total: 5, queued: 5 } });
     expect(await row(`SELECT price_milli FROM renders WHERE id = $id`, { id: stepped.id })).toEqual({ price_milli: 1250 });
-    const chunked = await renderOf(await request({ archiveId: archive.id, frames: "1-10", chunk: 4, format: "OPEN_EXR" }), 201);
-    expect(chunked).toMatchObject({ chunkSize: 4, tasks: 3, format: "OPEN_EXR", frames: { total: 10, queued: 10 } });
+    const chunked = await renderOf(await request({ archiveId: archive.id, frames: "1-7", chunk: 3, format: "OPEN_EXR" }), 201);
+    expect(chunked).toMatchObject({ chunkSize: 3, tasks: 3, format: "OPEN_EXR", frames: { total: 7, queued: 7 } });
   });
 
   test("without frames: the scene's own range and step once inspected; a denoising scene needs a denoiser", async () => {

@@ -26,6 +26,9 @@ beforeAll(async () => {
   api = new ArchiveApi(server, owner.token);
   agent = new AgentApi(server, (await createWorkerWithToken(server, owner.user.id, { name: "box-1" })).token);
   expect((await agent.hello()).status).toBe(200);
+  // Its benchmark: 3 WU a minute.
+  const benchmark = { blenderVersion: "3.4.1", cpuModel: "Test CPU", threads: 4, wupm: 3, seconds: 20, renders: 5, spread: 0.02, wallSeconds: 101 };
+  expect((await agent.call("POST", "/agent/benchmark", benchmark)).status).toBe(201);
 
   // The scene read by the worker, as its agent would: frames 1-12 at 64×48.
   const project = await api.createProject("Spring short");
@@ -46,10 +49,11 @@ afterAll(async () => {
 const requestRender = async (body: object): Promise<RenderDto> =>
   renderOf(await api.call("/renders", { body: { archiveId: archive.id, ...body } }), 201);
 
-/** The worker renders every frame of its next task and completes it. */
+/** The worker renders every frame of its next task (later frames take longer) and completes it. */
 async function renderTask(task: ClaimedTask) {
   for (let frame = task.frameStart!; frame <= task.frameEnd!; frame++) {
-    const upload = await agent.uploadFrame(task.id, frame, pngBytes(64, 48, frame), { leaseToken: task.leaseToken });
+    const renderTimeMs = 1000 + frame * 100;
+    const upload = await agent.uploadFrame(task.id, frame, pngBytes(64, 48, frame), { leaseToken: task.leaseToken, renderTimeMs });
     expect(upload.status, await upload.clone().text()).toBe(201);
   }
   expect((await agent.task(task.id, "complete", { leaseToken: task.leaseToken, renderTimeMs: 1500 })).status).toBe(200);
@@ -84,14 +88,17 @@ async function openRenderForm(page: Page) {
 
 describe("a render from request to cancel", () => {
   let renderId: number;
+  const SAMPLE = [1, 13, 25, 36, 48];
 
-  test("requested from the project page with the scene's frames, it lands on its page, queued", async () => {
+  test("requested from the project page, quote first: it lands on its page estimating, its sample frames the only ones queued", async () => {
     const { page } = browser;
     const card = await openRenderForm(page);
     expect(await card.getByLabel("Frames", { exact: true }).inputValue()).toBe("1-12");
+    await card.getByLabel("Frames", { exact: true }).fill("1-48");
     await card.getByLabel("Frames per task").fill("1");
     await card.getByLabel("Price (credits/WU)").fill("2");
     await card.getByLabel("Format").selectOption("PNG");
+    await card.getByLabel(/Quote first/).check();
     await expectFitsPhone(page);
     await page.screenshot({ path: "/tmp/cactus-render-request.png", fullPage: true });
     await card.getByRole("button", { name: "Request render" }).click();
@@ -100,14 +107,17 @@ describe("a render from request to cancel", () => {
     renderId = Number(/\/renders\/(\d+)$/.exec(page.url())![1]);
     // The URL changes first; the page follows once React has it.
     await page.getByRole("heading", { level: 1, name: `Render ${renderId}` }).waitFor();
-    expect(await statusOf(page)).toBe("Queued");
+    expect(await statusOf(page)).toBe("Estimating");
     expect(await framesDone(page)).toBe("0");
-    expect(await page.getByRole("progressbar", { name: "Frames done" }).getAttribute("aria-valuemax")).toBe("12");
-    expect(await page.getByTestId("frame-counts").textContent()).toBe("0 / 12 frames");
+    expect(await page.getByRole("progressbar", { name: "Frames done" }).getAttribute("aria-valuemax")).toBe("48");
+    expect(await page.getByTestId("frame-counts").textContent()).toBe("0 / 48 frames · 5 queued");
     const details = await page.getByRole("definition").allTextContents();
-    expect(details.slice(0, 4)).toEqual(["1–12", "1 frame (12 tasks)", "PNG", "2 credits / WU"]);
-    expect(await page.getByRole("list", { name: "Frames" }).getByRole("listitem").count()).toBe(12);
-    expect(await page.getByLabel("Frame 12: queued").count()).toBe(1);
+    expect(details.slice(0, 4)).toEqual(["1–48", "1 frame (5 tasks)", "PNG", "2 credits / WU"]);
+    // One worker: a run of one frame at 5 points, the first frame to the last.
+    expect(await page.getByTestId("sample-progress").textContent()).toMatch(/^0 of 5 sample frames in/);
+    const tiles = await page.getByRole("list", { name: "Frames" }).getByRole("listitem").allTextContents();
+    expect(tiles).toHaveLength(5);
+    for (const frame of SAMPLE) expect(await page.getByLabel(`Frame ${frame}: queued`).count()).toBe(1);
     await expectFitsPhone(page);
   });
 
@@ -121,36 +131,78 @@ describe("a render from request to cancel", () => {
     expect(page.url()).toBe(`${server.url}/projects/${archive.projectId}`);
   });
 
-  test("the page follows the worker live: rendering, then the frame done with its thumbnail", async () => {
+  test("the quote card and the graph fill in live as sample frames land; quoted, Confirm queues the rest", async () => {
+    const { page } = browser;
+    await openRenderPage(page, renderId);
+    await markDocument(page);
+
+    const first = await agent.claim();
+    expect(first).toMatchObject({ kind: "render", renderId, frameStart: 1, frameEnd: 1 });
+    await tile(page, "Frame 1: rendering").waitFor(LIVE);
+    await expect.poll(() => page.getByRole("list", { name: "Workers on this render" }).textContent(), LIVE).toMatch(/box-1\s*0 frames\s*rendering/);
+    await renderTask(first);
+    // The first sample frame in: an estimate, and the graph with it.
+    await expect.poll(() => page.getByTestId("sample-progress").textContent(), LIVE).toMatch(/^1 of 5 sample frames in/);
+    await expect.poll(() => page.getByTestId("quote").textContent(), LIVE).toMatch(/^Total[\d.]+ WU/);
+    // The summary comes with the event; the curve with the page's data, reloaded after it.
+    await expect.poll(() => page.getByTestId("wu-graph").locator("[data-done]").count(), LIVE).toBe(1);
+    await page.screenshot({ path: "/tmp/cactus-render-sampling.png", fullPage: true });
+
+    for (const frame of SAMPLE.slice(1)) {
+      const task = await agent.claim();
+      expect(task.frameStart).toBe(frame);
+      await renderTask(task);
+    }
+    await expect.poll(() => statusOf(page), LIVE).toBe("Quoted");
+    // Frames cost (1 s + 0.1 s a frame) × 3 WUPM: a ramp the sample points measure, 8.28 WU for 48 frames; 2 credits a WU.
+    const quote = page.getByTestId("quote");
+    await expect.poll(() => quote.textContent(), LIVE).toMatch(/^Total8\.28 WU \(\d\.\d\d–[\d.]+\)Credits16\.56 \(/);
+    expect(await quote.textContent()).toMatch(/Takes(about [\d ]+(s|min)[\d s]* once confirmed|— no worker)/);
+    const graph = page.getByTestId("wu-graph");
+    await expect.poll(() => graph.locator("[data-sampled]").count(), LIVE).toBe(5);
+    await expect.poll(() => graph.locator("[data-done]").count(), LIVE).toBe(5);
+    expect(await graph.getAttribute("aria-label")).toMatch(/^WU per frame from frame 1 to 48: 5 of 48 points rendered, 5 sampled; from 0\.0\d to 0\.(29|30) WU a frame\.$/);
+    expect(await page.getByText("A work unit (WU) is the work of rendering").count()).toBe(1);
+    await expectFitsPhone(page);
+    await page.screenshot({ path: "/tmp/cactus-render-quote.png", fullPage: true });
+
+    await page.getByRole("button", { name: "Confirm — render the other 43 frames" }).click();
+    await expect.poll(() => statusOf(page), SOON).toBe("Queued");
+    await expect.poll(() => page.getByRole("list", { name: "Frames" }).getByRole("listitem").count(), LIVE).toBe(48);
+    expect(await page.getByRole("button", { name: /Confirm/ }).count()).toBe(0);
+    expect(await stillSameDocument(page)).toBe(true);
+  });
+
+  test("the page follows the worker live: rendering, then the frame done with its thumbnail and its place on the graph", async () => {
     const { page } = browser;
     await openRenderPage(page, renderId);
     await markDocument(page);
 
     const task = await agent.claim();
-    expect(task).toMatchObject({ kind: "render", renderId, frameStart: 1, frameEnd: 1 });
-    await tile(page, "Frame 1: rendering").waitFor(LIVE);
+    expect(task).toMatchObject({ kind: "render", renderId, frameStart: 2, frameEnd: 2 });
+    await tile(page, "Frame 2: rendering").waitFor(LIVE);
     await expect.poll(() => statusOf(page), LIVE).toBe("Rendering");
-    await expect.poll(() => page.getByRole("list", { name: "Workers on this render" }).textContent(), LIVE).toMatch(/box-1\s*0 frames\s*rendering/);
 
     await renderTask(task);
-    await expect.poll(() => framesDone(page), LIVE).toBe("1");
+    await expect.poll(() => framesDone(page), LIVE).toBe("6");
     // The frame is done when it is uploaded, the task once completed: a poll may show the moment between.
-    await expect.poll(() => page.getByTestId("frame-counts").textContent(), LIVE).toBe("1 / 12 frames · 11 queued");
-    const thumbnail = tile(page, /^Frame 1: open/).locator("img");
+    await expect.poll(() => page.getByTestId("frame-counts").textContent(), LIVE).toBe("6 / 48 frames · 42 queued");
+    await expect.poll(() => page.getByTestId("wu-graph").locator("[data-done]").count(), LIVE).toBe(6);
+    const thumbnail = tile(page, /^Frame 2: open/).locator("img");
     await thumbnail.waitFor(LIVE);
     await expect.poll(() => thumbnail.evaluate((image) => (image as HTMLImageElement).naturalWidth), LIVE).toBeGreaterThan(0);
-    await expect.poll(() => page.getByRole("list", { name: "Workers on this render" }).textContent(), LIVE).toMatch(/box-1\s*1 frame$/);
+    await expect.poll(() => page.getByRole("list", { name: "Workers on this render" }).textContent(), LIVE).toMatch(/box-1\s*6 frames$/);
     expect(await stillSameDocument(page)).toBe(true);
 
     // Tapping a done frame shows it full size, with its facts and a download.
-    await tile(page, /^Frame 1: open/).getByRole("link").click();
-    const viewer = page.getByRole("dialog", { name: "Frame 1" });
-    const full = viewer.getByRole("img", { name: `Frame 1 of render ${renderId}` });
+    await tile(page, /^Frame 2: open/).getByRole("link").click();
+    const viewer = page.getByRole("dialog", { name: "Frame 2" });
+    const full = viewer.getByRole("img", { name: `Frame 2 of render ${renderId}` });
     await expect.poll(() => full.evaluate((image) => (image as HTMLImageElement).naturalWidth), LIVE).toBe(64);
-    expect(await viewer.textContent()).toMatch(/64×48 · [\d.]+ KiB · by box-1 · in 2 s/);
-    const [download] = await Promise.all([page.waitForEvent("download"), viewer.getByRole("link", { name: "Download shot_00001.png" }).click()]);
-    expect(download.suggestedFilename()).toBe("shot_00001.png");
-    expect(await fs.readFile((await download.path())!)).toEqual(pngBytes(64, 48, 1));
+    expect(await viewer.textContent()).toMatch(/64×48 · [\d.]+ KiB · by box-1 · in 1 s/);
+    const [download] = await Promise.all([page.waitForEvent("download"), viewer.getByRole("link", { name: "Download shot_00002.png" }).click()]);
+    expect(download.suggestedFilename()).toBe("shot_00002.png");
+    expect(await fs.readFile((await download.path())!)).toEqual(pngBytes(64, 48, 2));
     await expectFitsPhone(page);
     await viewer.getByRole("button", { name: "Close" }).click();
     expect(await viewer.count()).toBe(0);
@@ -172,12 +224,12 @@ describe("a render from request to cancel", () => {
     await page.getByRole("button", { name: "Cancel render" }).click();
     await page.getByRole("button", { name: "Keep it" }).click();
     await page.getByRole("button", { name: "Cancel render" }).click();
-    await page.getByText(`Cancel render ${renderId}? Its 1 rendered frame stays to download`).waitFor(SOON);
+    await page.getByText(`Cancel render ${renderId}? Its 6 rendered frames stay to download`).waitFor(SOON);
     await page.getByRole("button", { name: "Yes, cancel it" }).click();
     await expect.poll(() => statusOf(page), SOON).toBe("Cancelled");
     expect(await page.getByRole("button", { name: /Pause|Resume|Cancel/ }).count()).toBe(0);
-    expect(await page.getByLabel("Frame 2: cancelled").count()).toBe(1);
-    expect(await page.getByRole("link", { name: "Download the 1 rendered frames (zip)" }).count()).toBe(1);
+    expect(await page.getByLabel("Frame 3: cancelled").count()).toBe(1);
+    expect(await page.getByRole("link", { name: "Download the 6 rendered frames (zip)" }).count()).toBe(1);
     await agent.claimNothing();
   });
 });
@@ -296,20 +348,26 @@ describe("a render of 10 000 frames", () => {
     const { page } = browser;
     const render = await requestRender({ frames: "1-10000" });
     try {
+      // Its sample first (at each of 5 points a frame per enabled worker); quoted, it carries on by itself with all its frames queued.
+      expect(render).toMatchObject({ status: "estimating", sample: { frames: expect.any(Number) } });
+      for (let sampled = 0; sampled < render.sample.frames; sampled++) await renderTask(await agent.claim());
+      expect((await renderOf(await api.call(`/renders/${render.id}`))).status).toBe("queued");
       await openRenderPage(page, render.id);
       const tiles = page.getByRole("list", { name: "Frames" }).getByRole("listitem");
       expect(await tiles.count()).toBe(120);
       expect(await page.getByRole("navigation", { name: "Pages of frames" }).first().textContent()).toMatch(/Frames 1–120 · page 1 of 84/);
-      expect(await page.getByTestId("frame-counts").textContent()).toBe("0 / 10,000 frames");
+      expect(await page.getByTestId("frame-counts").textContent()).toMatch(new RegExp(`^${render.sample.frames} / 10,000 frames`));
       await expectFitsPhone(page);
 
       await markDocument(page);
       const task = await agent.claim();
-      expect(task.frameStart).toBe(1);
-      await tile(page, "Frame 1: rendering").waitFor(LIVE);
+      // The first frame after the first point's run of sample frames (5 points, the same run at each).
+      const next = render.sample.frames / 5 + 1;
+      expect(task.frameStart).toBe(next);
+      await tile(page, `Frame ${next}: rendering`).waitFor(LIVE);
       expect(await stillSameDocument(page)).toBe(true);
       expect((await agent.task(task.id, "release", { leaseToken: task.leaseToken })).status).toBe(200);
-      await tile(page, "Frame 1: queued").waitFor(LIVE);
+      await tile(page, `Frame ${next}: queued`).waitFor(LIVE);
 
       await page.getByRole("link", { name: "Next frames" }).first().click();
       await page.waitForURL(`${server.url}/renders/${render.id}?page=2`);
@@ -317,7 +375,8 @@ describe("a render of 10 000 frames", () => {
       expect(await tiles.count()).toBe(120);
 
       await page.goto(`${server.url}/renders/${render.id}?frame=5000`);
-      await tile(page, "Frame 5000: queued").waitFor();
+      // Queued, or done when it was a sample frame.
+      await tile(page, /^Frame 5000: (queued|open)/).waitFor();
       expect(await page.getByRole("navigation", { name: "Pages of frames" }).first().textContent()).toMatch(/Frames 4,921–5,040 · page 42 of 84/);
     } finally {
       expect((await api.call(`/renders/${render.id}/cancel`, { method: "POST" })).status).toBe(200);
@@ -339,7 +398,7 @@ describe("renders list", () => {
     expect(names).toHaveLength(7);
     expect(await item(render.id).textContent()).toMatch(/shot\.blend\s*Render \d+\s*Queued\s*0 \/ 4 frames/);
     // The first render of the page's tests: cancelled after one frame.
-    expect(await list.getByRole("listitem").last().textContent()).toMatch(/Cancelled\s*1 \/ 12 frames$/);
+    expect(await list.getByRole("listitem").last().textContent()).toMatch(/Cancelled\s*6 \/ 48 frames · [\d.]+ WU$/);
 
     await renderTask(await agent.claim());
     await expect.poll(() => item(render.id).getByTestId("frame-counts").textContent(), LIVE).toBe("1 / 4 frames · 3 queued");

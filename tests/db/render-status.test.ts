@@ -62,8 +62,9 @@ async function requested(userId: number, skipsSampling = true) {
         outputFormat: "PNG",
         priceMilli: 0,
         needsDenoiser: false,
+        sampleFrames: skipsSampling ? [] : [1],
+        estimateOnly: false,
       },
-      { skipsSampling },
       transaction,
     ),
   );

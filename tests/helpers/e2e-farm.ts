@@ -48,6 +48,11 @@ export interface AgentOptions {
   server?: string;
   /** Wait until the agent said hello (default); false returns as soon as it is spawned. */
   waitForHello?: boolean;
+  /**
+   * Start with this machine's benchmark already measured (default), as an agent restarted
+   * on the same machine does; false: the agent measures it at its first start.
+   */
+  measured?: boolean;
 }
 
 export interface FarmAgent {
@@ -132,11 +137,18 @@ export class Farm {
   }
 
   /** A worker made through the API and its `cactus-agent run` process, one Blender thread. */
-  async addAgent({ name = `agent-${this.agents.length + 1}`, env = {}, waitForHello = true, server = this.url }: AgentOptions = {}): Promise<FarmAgent> {
+  async addAgent({
+    name = `agent-${this.agents.length + 1}`,
+    env = {},
+    waitForHello = true,
+    server = this.url,
+    measured = true,
+  }: AgentOptions = {}): Promise<FarmAgent> {
     const worker = createdWorkerSchema.parse(await this.json("/workers", { body: { name } }, 201));
     const dir = path.join(this.root, "agents", name);
     const cacheDir = path.join(dir, "cache");
     await Promise.all(["cache", "tmp", "home"].map((sub) => fs.mkdir(path.join(dir, sub), { recursive: true })));
+    if (measured) await fs.copyFile(await machineBenchmark(env.CACTUS_THREADS ?? "1"), path.join(cacheDir, "benchmark.json"));
     const child = spawn(process.execPath, [AGENT_BIN, "run"], {
       cwd: ROOT,
       // Its own process group: the farm can stop the agent and its Blender together.
@@ -336,6 +348,60 @@ export class Farm {
 }
 
 export const startFarm = (options?: FarmOptions) => Farm.start(options);
+
+/** This machine's benchmarks for the test farms' agents, one per thread count, measured once. */
+const BENCHMARKS = path.join(os.tmpdir(), "cactus-test-benchmarks");
+
+/**
+ * This machine's benchmark with `threads` render threads, as `cactus-agent benchmark`
+ * saves it (benchmark.json): measured by the real agent and Blender the first time, then
+ * kept, as an agent keeps its own. Each agent of a farm starts with a copy, so the farms
+ * do not spend half a minute per agent measuring the same machine again. An agent whose
+ * Blender or CPU differs from the copy's measures anew, as it would anywhere.
+ */
+export async function machineBenchmark(threads: string): Promise<string> {
+  const dir = path.join(BENCHMARKS, `threads-${threads}`);
+  const file = path.join(dir, "benchmark.json");
+  const lock = path.join(BENCHMARKS, `threads-${threads}.lock`);
+  await fs.mkdir(BENCHMARKS, { recursive: true });
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    if (await fs.access(file).then(() => true, () => false)) return file;
+    // One test process measures; the others wait for its file.
+    const mine = await fs.mkdir(lock).then(() => true, () => false);
+    if (mine) {
+      try {
+        await measure(dir, threads);
+        return file;
+      } finally {
+        await fs.rm(lock, { recursive: true, force: true });
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`Waited 5 minutes for ${file}; remove ${lock} if no test is measuring.`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function measure(cacheDir: string, threads: string): Promise<void> {
+  const child = spawn(process.execPath, [AGENT_BIN, "benchmark"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: Object.assign({} as NodeJS.ProcessEnv, {
+      PATH: process.env.PATH ?? "",
+      HOME: os.tmpdir(),
+      CACTUS_AGENT_CACHE: cacheDir,
+      CACTUS_AGENT_CONFIG: path.join(cacheDir, "no-agent.json"),
+      CACTUS_THREADS: threads,
+      ...(process.env.CACTUS_BLENDER ? { CACTUS_BLENDER: process.env.CACTUS_BLENDER } : {}),
+    }),
+  });
+  let output = "";
+  for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`cactus-agent benchmark exited ${code}:\n${output}`))));
+  });
+}
 
 /** Processes (other than this one) with `dir` in their command line, read from /proc. */
 export function processesUnder(dir: string): FarmProcess[] {

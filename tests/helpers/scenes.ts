@@ -29,6 +29,8 @@ export interface SceneOptions {
   scripts?: boolean;
   /** References //textures/wood.png, which is not there. */
   missingTexture?: boolean;
+  /** Cycles samples keyed from `samples` on the first frame to this on the last: the cost grows along the timeline. */
+  samplesAtEnd?: number;
   /** Where to put the .blend; by default the cached copy's path is returned. */
   path?: string;
 }

@@ -4,7 +4,8 @@ Run: blender -b --factory-startup --python tests/scenes/make-scene.py -- '<json>
 where <json> holds: path, frames, width, height, engine, samples, denoise, and
 optionally frameStep, camera (false: no camera at all, which Blender refuses to render), scripts (a registered text block that, if it ever runs, writes
 "<the .blend's path>.ran", and a driver that needs Python) and missingTexture (an image
-whose file is not there).
+whose file is not there) and samplesAtEnd (Cycles samples keyed from `samples` on the
+first frame to this on the last, linearly: a render whose cost grows along the timeline).
 An animated cube (keyframed location and rotation), a camera looking at it and a sun;
 nothing random, so the same parameters give the same pictures.
 """
@@ -36,6 +37,14 @@ if params["engine"] == "CYCLES":
     scene.cycles.use_adaptive_sampling = False
     scene.cycles.use_denoising = denoise
     scene.cycles.seed = 0
+    if params.get("samplesAtEnd"):
+        scene.cycles.keyframe_insert("samples", frame=1)
+        scene.cycles.samples = params["samplesAtEnd"]
+        scene.cycles.keyframe_insert("samples", frame=params["frames"])
+        for curve in scene.animation_data.action.fcurves:
+            for point in curve.keyframe_points:
+                point.interpolation = "LINEAR"
+        scene.cycles.samples = params["samples"]
 elif params["engine"] == "BLENDER_EEVEE":
     scene.eevee.taa_render_samples = params["samples"]
 for view_layer in scene.view_layers:

@@ -109,6 +109,8 @@ export const ROUTES: RouteRow[] = [
   api("cancelRender", "api.v1.renders.$renderId.$change.ts", { others: "not-found", control: null }),
   api("pauseRender", "api.v1.renders.$renderId.$change.ts", { others: "not-found", control: null }),
   api("resumeRender", "api.v1.renders.$renderId.$change.ts", { others: "not-found", control: null }),
+  api("confirmRender", "api.v1.renders.$renderId.$change.ts", { others: "not-found", control: null }),
+  api("getRenderEstimate", "api.v1.renders.$renderId.estimate.ts", { others: "not-found", control: 200 }),
   api("listRenderFrames", "api.v1.renders.$renderId.frames.ts", { others: "not-found", control: 200 }),
   api("listRenderFailures", "api.v1.renders.$renderId.failures.ts", { others: "not-found", control: 200 }),
   api("getRenderFrame", "api.v1.renders.$renderId.frames.$frame.ts", { others: "not-found", control: 200 }),
@@ -130,6 +132,11 @@ export const ROUTES: RouteRow[] = [
     control: null,
   }),
   api("agentClaim", "api.v1.agent.claim.ts", { others: "own", body: () => ({}), control: null }),
+  api("agentBenchmark", "api.v1.agent.benchmark.ts", {
+    others: "own",
+    body: () => ({ blenderVersion: "3.4.1", cpuModel: "Matrix CPU", threads: 2, wupm: 4, seconds: 15, renders: 5, spread: 0.03, wallSeconds: 80 }),
+    control: null,
+  }),
   api("agentHeartbeat", "api.v1.agent.tasks.$taskId.heartbeat.ts", {
     others: "stale",
     body: (ids) => ({ leaseToken: ids.leaseToken, progress: 0.5 }),

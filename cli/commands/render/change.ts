@@ -1,8 +1,13 @@
 import { defineCommand } from "../../lib/context";
 import { parseId } from "../../lib/ids";
 
-// `render cancel|pause|resume ID`: the same call on three endpoints.
+// `render cancel|pause|resume|confirm ID`: the same call on four endpoints.
 const CHANGES = {
+  confirm: {
+    endpoint: "confirmRender",
+    describe: "Accept a quoted render's quote: its other frames are queued for your workers",
+    done: "Confirmed",
+  },
   cancel: { endpoint: "cancelRender", describe: "Cancel a render; its agents stop at their next heartbeat", done: "Cancelled" },
   pause: { endpoint: "pauseRender", describe: "Pause a render: no more of its tasks are handed out", done: "Paused" },
   resume: { endpoint: "resumeRender", describe: "Resume a paused render", done: "Resumed" },
@@ -24,6 +29,7 @@ function changeCommand(change: keyof typeof CHANGES) {
   });
 }
 
+export const renderConfirm = changeCommand("confirm");
 export const renderCancel = changeCommand("cancel");
 export const renderPause = changeCommand("pause");
 export const renderResume = changeCommand("resume");

@@ -27,7 +27,7 @@ test("render request sends the archive, frames and format; prints the id, or the
   const bodies = acceptRequests();
   const human = await cactus(["render", "request", "--archive", "7", "--frames", "1-24"]);
   expect(human).toMatchObject({ code: 0, stdout: "12\n" });
-  expect(human.stderr).toContain("Render 12 queued: frames 1-24 of shot.blend in 24 tasks. Follow it with `cactus render status 12 --watch`.");
+  expect(human.stderr).toContain("Render 12 queued: frames 1-24 of shot.blend. 24 tasks queued. Follow it with `cactus render status 12 --watch`.");
   const json = await cactus(["render", "request", "-a", HASH, "-f", "1-240:10", "--format", "exr", "--chunk", "1", "--price", "2.5", "--json"]);
   expect(json.code).toBe(0);
   expect(JSON.parse(json.stdout)).toMatchObject({ id: 12, status: "queued", tasks: 24 });

@@ -3,14 +3,14 @@ import { formatTime } from "../../lib/output";
 
 export const workerList = defineCommand({
   command: "list",
-  describe: "List your workers, their status and what their agents reported",
+  describe: "List your workers, their status, what their agents reported and their WUPM (work units per minute, from the benchmark)",
   async handler(_args, context) {
     const client = await context.client();
     const list = await client.call("listWorkers", {});
     const yesNo = (value: boolean | undefined) => (value === undefined ? "-" : value ? "yes" : "no");
     context.output.result(list, () =>
       context.output.table(
-        ["id", "name", "status", "enabled", "blender", "threads", "denoiser", "sandbox", "last seen"],
+        ["id", "name", "status", "enabled", "blender", "threads", "denoiser", "sandbox", "WUPM", "benchmarked", "last seen"],
         list.workers.map((worker) => [
           String(worker.id),
           worker.name,
@@ -20,6 +20,8 @@ export const workerList = defineCommand({
           worker.capabilities.threads === undefined ? "-" : String(worker.capabilities.threads),
           yesNo(worker.capabilities.denoiser),
           worker.capabilities.sandbox ?? "-",
+          worker.wupm === null ? "-" : worker.wupm.toFixed(2),
+          formatTime(worker.wupmMeasuredAt),
           formatTime(worker.lastSeenAt),
         ]),
         "No workers yet; `cactus worker create NAME` adds one and prints its agent's token.",
