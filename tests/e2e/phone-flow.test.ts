@@ -101,10 +101,18 @@ test("sign in, upload, request, watch, get the finished notification, download",
     .then(() => service.received.find((received) => JSON.parse(phone.decrypt(received.body)).url === `/renders/${renderId}`)!);
   await page.goto(`${farm.url}/renders`);
   cdp = await context.newCDPSession(page);
-  await (await pushDeliverer(cdp, farm.url)).deliver(phone.decrypt(push.body));
+  const pushes = await pushDeliverer(cdp, farm.url);
+  await pushes.deliver(phone.decrypt(push.body));
   const notifications = () =>
     page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })));
-  await expect.poll(notifications, { timeout: 5000 }).toEqual([{ title: `Render ${renderId} is done`, body: expect.stringMatching(/^\S+\.blend: 12 frames ready to download\.$/) }]);
+  try {
+    await expect
+      .poll(notifications, { timeout: 30_000 })
+      .toEqual([{ title: `Render ${renderId} is done`, body: expect.stringMatching(/^\S+\.blend: 12 frames ready to download\.$/) }]);
+  } catch (error) {
+    (error as Error).message += `\nThe service worker, as CDP saw it: ${pushes.report()}`;
+    throw error;
+  }
 
   // Tapping it opens the render; Download all brings the frames.
   await tapNotification(context, farm.url);
