@@ -71,14 +71,23 @@ export function startBlobSweep(
   locks: Pick<AdvisoryLocks, "runAlone">,
   log: (message: string) => void,
 ): CronJob {
-  return startCronJob("blob-sweep", "17 4 * * *", async () => {
-    try {
-      await locks.runAlone("blob-sweep", async () => {
-        const { removed } = await sweepUnreferencedFrames(sequelize, storage);
-        if (removed > 0) log(`Removed ${removed} frame image(s) no render uses any more.`);
-      });
-    } catch (error) {
-      log(`Could not sweep unused frame images (trying again tomorrow): ${String(error)}`);
-    }
-  });
+  return startCronJob("blob-sweep", "17 4 * * *", () => sweepOnOneReplica(sequelize, storage, locks, log));
+}
+
+/** The day's sweep, unless a replica (this one or another) runs it now; errors are logged, for tomorrow. */
+export async function sweepOnOneReplica(
+  sequelize: Sequelize,
+  storage: BlobStorage,
+  locks: Pick<AdvisoryLocks, "runAlone">,
+  log: (message: string) => void,
+  options?: Parameters<typeof sweepUnreferencedFrames>[2],
+): Promise<void> {
+  try {
+    await locks.runAlone("blob-sweep", async () => {
+      const { removed } = await sweepUnreferencedFrames(sequelize, storage, options);
+      if (removed > 0) log(`Removed ${removed} frame image(s) no render uses any more.`);
+    });
+  } catch (error) {
+    log(`Could not sweep unused frame images (trying again tomorrow): ${String(error)}`);
+  }
 }

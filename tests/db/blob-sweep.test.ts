@@ -6,7 +6,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAdvisoryLocks, type AdvisoryLocks } from "../../app/lib/advisory-locks.server";
-import { sweepUnreferencedFrames } from "../../app/lib/blob-sweep.server";
+import { sweepOnOneReplica, sweepUnreferencedFrames } from "../../app/lib/blob-sweep.server";
 import { connectDatabase } from "../../app/lib/db.server";
 import { resultKey, thumbnailKey } from "../../app/lib/results.server";
 import { createS3Storage, s3Client } from "../../app/lib/s3-storage.server";
@@ -198,4 +198,42 @@ test("an empty store, or one without frames yet, is swept without error", async 
   } finally {
     await emptyBucket.close();
   }
+});
+
+test("the day's sweep runs on one replica at a time: one that finds another's running skips the day", async () => {
+  const replica = (name: string) => {
+    const lock = createAdvisoryLocks(databaseUrl);
+    locks.push(lock);
+    const temporaryDir = path.join(root, `sweeper-${name}`);
+    return { lock, storage: createS3Storage({ client: s3.client, bucket: s3.bucket, prefix: "one-sweep/", temporaryDir, locks: lock }) };
+  };
+  const [a, b] = [replica("a"), replica("b")];
+  const orphan = await commit(a.storage, resultKey(sha("orphan of the day")), "orphan");
+  const now = new Date((await nextSecond()).getTime() + HOUR);
+
+  // a's sweep is under way: it holds at its first walk of the store until let go.
+  let letGo = () => undefined as void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let walking = () => undefined as void;
+  const walked = new Promise<void>((resolve) => (walking = resolve));
+  const slow: BlobStorage = {
+    ...a.storage,
+    async *list(prefix) {
+      walking();
+      await held;
+      yield* a.storage.list(prefix);
+    },
+  };
+  const logA: string[] = [];
+  const sweepA = sweepOnOneReplica(sequelize, slow, a.lock, (line) => logA.push(line), { now });
+  await walked;
+  const logB: string[] = [];
+  await sweepOnOneReplica(sequelize, b.storage, b.lock, (line) => logB.push(line), { now });
+  expect(logB).toEqual([]);
+  expect(await b.storage.exists(orphan)).toBe(true);
+
+  letGo();
+  await sweepA;
+  expect(logA).toEqual(["Removed 1 frame image(s) no render uses any more."]);
+  expect(await b.storage.exists(orphan)).toBe(false);
 });

@@ -8,12 +8,13 @@ import { createTestDatabase } from "../helpers/db";
 import { farm } from "../helpers/farm";
 
 let sequelize: Sequelize;
+let databaseUrl: string;
 let locks: AdvisoryLocks;
 
 beforeAll(async () => {
-  const url = await createTestDatabase();
-  sequelize = connectDatabase(url);
-  locks = createAdvisoryLocks(url);
+  databaseUrl = await createTestDatabase();
+  sequelize = connectDatabase(databaseUrl);
+  locks = createAdvisoryLocks(databaseUrl);
 });
 afterAll(async () => {
   await locks.close();
@@ -42,5 +43,46 @@ test("the server's reaper re-queues an expired lease within one 10 s tick", asyn
     expect(logged).toEqual(["Re-queued 1 task(s) whose lease expired."]);
   } finally {
     await reaper.stop();
+  }
+});
+
+test("one replica's reaper at a time: while another's runs, this one's ticks skip, and it takes over after", async () => {
+  const f = farm(sequelize);
+  const user = await f.user();
+  const workerId = await f.worker(user);
+  await f.render(user, { frames: "1" });
+  const task = (await claimTask(sequelize, { workerId }))!;
+  await sequelize.query(`UPDATE tasks SET lease_expires_at = now() - interval '1 second' WHERE id = $id`, { bind: { id: task.id } });
+  const status = async () => (await f.one<{ status: string }>(`SELECT status FROM tasks WHERE id = $id`, { id: task.id })).status;
+
+  // Another replica's reaper is running (its lock held until let go).
+  const other = createAdvisoryLocks(databaseUrl);
+  let letGo = () => undefined as void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let running = () => undefined as void;
+  const ran = new Promise<void>((resolve) => (running = resolve));
+  const theirs = other.runAlone("lease-reaper", async () => {
+    running();
+    await held;
+  });
+  await ran;
+  const logged: string[] = [];
+  const reaper = startLeaseReaper(sequelize, locks, (message) => logged.push(message), 1);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await status()).toBe("leased");
+    expect(logged).toEqual([]);
+
+    letGo();
+    await theirs;
+    const deadline = Date.now() + 5000;
+    while ((await status()) === "leased" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await status()).toBe("queued");
+    expect(logged).toEqual(["Re-queued 1 task(s) whose lease expired."]);
+  } finally {
+    letGo();
+    await theirs;
+    await reaper.stop();
+    await other.close();
   }
 });
