@@ -38,7 +38,9 @@ export type BlenderEvent =
   /** A `CACTUS_BLENDER {json}` line from agent/scripts/detect.py, unchecked. */
   | { kind: "blender"; info: unknown }
   /** A `CACTUS_BENCHMARK {json}` line from agent/scripts/benchmark.py, unchecked. */
-  | { kind: "benchmark"; run: unknown };
+  | { kind: "benchmark"; run: unknown }
+  /** A `CACTUS_ENGINE {json}` line from agent/scripts/engines.py: one engine's test frame. */
+  | { kind: "engineTest"; test: { engine: string; ok: boolean; error: string | null; seconds: number | null } };
 
 export interface RenderSettings {
   scene: string;
@@ -60,7 +62,7 @@ const EEVEE_SAMPLES = /\bRendering (\d+) \/ (\d+) samples/;
 const SAVED = /^Saved: '(.*)'$/;
 const FRAME_TIME = new RegExp(String.raw`^ Time: (${CLOCK}) `);
 const ERROR = /^Error: (.*)$/;
-const JSON_LINE = /^(CACTUS|CACTUS_FACTS|CACTUS_BLENDER|CACTUS_BENCHMARK) (\{.*\})$/;
+const JSON_LINE = /^(CACTUS|CACTUS_FACTS|CACTUS_BLENDER|CACTUS_BENCHMARK|CACTUS_ENGINE) (\{.*\})$/;
 
 export function parseBlenderLine(line: string): BlenderEvent | null {
   const text = line.replace(/\r$/, "");
@@ -97,9 +99,19 @@ export function parseBlenderLine(line: string): BlenderEvent | null {
     if (json[1] === "CACTUS_FACTS") return { kind: "facts", facts: value };
     if (json[1] === "CACTUS_BLENDER") return { kind: "blender", info: value };
     if (json[1] === "CACTUS_BENCHMARK") return { kind: "benchmark", run: value };
+    if (json[1] === "CACTUS_ENGINE") return engineTestOf(value);
     return { kind: "settings", settings: value as RenderSettings };
   }
   return null;
+}
+
+function engineTestOf(value: unknown): BlenderEvent | null {
+  const { engine, ok, error, seconds } = (value ?? {}) as Record<string, unknown>;
+  if (typeof engine !== "string" || typeof ok !== "boolean") return null;
+  return {
+    kind: "engineTest",
+    test: { engine, ok, error: typeof error === "string" ? error : null, seconds: typeof seconds === "number" ? seconds : null },
+  };
 }
 
 /** "01:02.50" or "1:01:02.50" (Blender's render time) in milliseconds. */

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
+import type { RenderOptionsDto } from "../contract/renders";
 import { FRAME_EXTENSIONS, type OutputFormat } from "../domain/output-format";
 import { type BlenderEvent, type RenderSettings, parseBlenderLine } from "./blender-output";
 import { type BlenderFiles, NO_SANDBOX, sandboxedRunner } from "./sandbox";
@@ -13,10 +14,11 @@ const readScript = (name: string) => readFileSync(new URL(`./scripts/${name}`, i
 
 /** The agent's own Python, the only code Blender runs: a file's scripts never do. */
 export const scripts = {
-  render: readScript("output_size.py") + readScript("render.py"),
-  inspect: readScript("output_size.py") + readScript("inspect.py"),
+  render: readScript("common.py") + readScript("render.py"),
+  inspect: readScript("common.py") + readScript("inspect.py"),
   detect: readScript("detect.py"),
   benchmark: readScript("benchmark.py"),
+  engines: readScript("engines.py"),
 } as const;
 
 /** Blender on its factory settings, with the file's embedded scripts and drivers off. */
@@ -33,14 +35,21 @@ export interface RenderJob {
   /** Render threads; 0 lets Blender use every core. */
   threads: number;
   script?: string;
+  /** What the render changes of the scene (the claim's `options`); passed to the script as data. */
+  options?: RenderOptions | null;
 }
+
+export type RenderOptions = RenderOptionsDto;
 
 /**
  * The command line of a render. Blender applies its arguments in order, so the -o, -F,
- * -x and frame arguments after --python-expr win over anything the script sets.
+ * -x and frame arguments after --python-expr win over anything the script sets. A scene
+ * the render asks for is Blender's own -S, before the script (which checks it took); the
+ * other options follow "--", where Blender stops reading, as JSON the script reads: data
+ * the server sent, never code.
  */
 export function blenderArgv(job: RenderJob): string[] {
-  const { blendFile, outputDir, format, frameStart, frameEnd, threads, script = scripts.render } = job;
+  const { blendFile, outputDir, format, frameStart, frameEnd, threads, script = scripts.render, options = null } = job;
   checkPath("blend file", blendFile);
   checkPath("output directory", outputDir);
   if (outputDir.includes("#")) throw new Error(`Blender reads # in ${outputDir} as a frame number: use another directory.`);
@@ -50,9 +59,11 @@ export function blenderArgv(job: RenderJob): string[] {
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`Threads must be a whole number ≥ 0, not ${threads}.`);
   const frames =
     frameStart === frameEnd ? ["-f", String(frameStart)] : ["-s", String(frameStart), "-e", String(frameEnd), "-a"];
+  const overrides = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== null && value !== undefined));
   return [
     ...SAFE_START,
     blendFile,
+    ...(options?.scene ? ["-S", options.scene] : []),
     "--python-expr",
     script,
     "-o",
@@ -64,6 +75,7 @@ export function blenderArgv(job: RenderJob): string[] {
     "-t",
     String(threads),
     ...frames,
+    ...(Object.keys(overrides).length > 0 ? ["--", JSON.stringify(overrides)] : []),
   ];
 }
 
@@ -87,7 +99,7 @@ function checkPath(what: string, value: string) {
 }
 
 /** The files a render job leaves behind: Blender pads the frame like C's %05d. */
-export function framePaths({ outputDir, format, frameStart, frameEnd }: Omit<RenderJob, "blendFile" | "threads">) {
+export function framePaths({ outputDir, format, frameStart, frameEnd }: Pick<RenderJob, "outputDir" | "format" | "frameStart" | "frameEnd">) {
   const paths: string[] = [];
   for (let frame = frameStart; frame <= frameEnd; frame += 1) {
     const number = frame < 0 ? `-${String(-frame).padStart(4, "0")}` : String(frame).padStart(5, "0");
@@ -139,6 +151,8 @@ export interface BlenderResult {
   facts: unknown;
   blenderInfo: unknown;
   benchmark: unknown;
+  /** agent/scripts/engines.py's test frames, one per engine. */
+  engineTests: Extract<BlenderEvent, { kind: "engineTest" }>["test"][];
 }
 
 export const LOG_TAIL_LINES = 200;
@@ -159,6 +173,7 @@ export async function runBlender(run: BlenderRun): Promise<BlenderResult> {
     facts: null,
     blenderInfo: null,
     benchmark: null,
+    engineTests: [],
   };
   if (signal?.aborted) return { ...result, cancelled: true, errors: ["Cancelled before Blender started."] };
 
@@ -223,6 +238,7 @@ function record(result: BlenderResult, event: BlenderEvent) {
   else if (event.kind === "facts") result.facts = event.facts;
   else if (event.kind === "blender") result.blenderInfo = event.info;
   else if (event.kind === "benchmark") result.benchmark = event.run;
+  else if (event.kind === "engineTest") result.engineTests.push(event.test);
 }
 
 function whyItFailed(result: BlenderResult, missing: string[]): string[] {
@@ -246,6 +262,8 @@ export interface BlenderInfo {
   version: string;
   /** Cycles was built with OpenImageDenoise, so scenes that denoise can render here. */
   hasDenoiser: boolean;
+  /** The engines that rendered a test frame here (agent/engines.ts); undefined: not tested. */
+  engines?: string[];
 }
 
 /** What the Blender at this path is, by running it (about a second). */

@@ -1,14 +1,16 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { engineLabel } from "../domain/engines";
 import { inspectImage } from "../domain/image";
 import { type BlenderInfo, type BlenderRunner, detectBlender, framePaths, renderFrames, runBlender } from "./blender";
 import { AgentClient } from "./client";
 import type { AgentConfig, Env } from "./config";
+import { ENGINE_TEST_SIZE, enginesThatRender, testEngines } from "./engines";
 import { NO_SANDBOX, type Sandbox, SandboxUnavailable, detectSandbox, sandboxHint, sandboxedRunner } from "./sandbox";
 
 // `cactus-agent doctor`: what a person installing an agent wants to know before leaving
-// it alone — Blender runs sandboxed and renders, the cache is writable, the server answers
+// it alone — Blender runs sandboxed and renders, with which engines, the cache is writable, the server answers
 // and knows this token. Each check says what to do when it fails.
 
 export interface Check {
@@ -47,6 +49,7 @@ export async function runDoctor(
   const runner = injected ?? sandboxedRunner(sandbox, { searchPath: env.PATH });
   const info = await checkBlender(config, checks, runner, sandbox);
   if (info) await checkRender(config, checks, runner);
+  if (info) info.engines = await checkEngines(config, checks, runner);
   await checkCacheDir(config, checks);
   await checkServer(config, checks, info, sandbox);
   return checks;
@@ -72,6 +75,25 @@ async function checkSandbox(config: AgentConfig, checks: Check[], env: Env): Pro
     checks.push({ name, status: "fail", detail: error.message });
     return NO_SANDBOX;
   }
+}
+
+/** A tiny frame with each engine (agent/engines.ts): what the agent tells the server it can render. */
+async function checkEngines(config: AgentConfig, checks: Check[], runner?: BlenderRunner): Promise<string[]> {
+  const tests = await testEngines(config.blender, { runner });
+  const { width, height } = ENGINE_TEST_SIZE;
+  for (const test of tests) {
+    // An engine this Blender does not have at all (Eevee Next before 4.2) is no news.
+    if (!test.ok && test.error?.startsWith("this Blender has no ")) continue;
+    const label = engineLabel(test.engine);
+    checks.push({
+      name: `Renders with ${label}`,
+      status: test.ok ? "ok" : test.engine === "CYCLES" ? "fail" : "warn",
+      detail: test.ok
+        ? `a ${width}×${height} test frame in ${test.seconds?.toFixed(1) ?? "?"} s`
+        : `no: ${test.error}; renders of ${label} scenes go to your other workers`,
+    });
+  }
+  return enginesThatRender(tests);
 }
 
 async function checkBlender(config: AgentConfig, checks: Check[], runner: BlenderRunner, sandbox: Sandbox): Promise<BlenderInfo | null> {
@@ -167,7 +189,12 @@ async function checkServer(config: AgentConfig, checks: Check[], info: BlenderIn
   try {
     const answer = await client.hello({
       blenderVersion: info?.version ?? "unknown",
-      capabilities: { denoiser: info?.hasDenoiser ?? false, threads: config.threads, sandbox: sandbox.mode },
+      capabilities: {
+        denoiser: info?.hasDenoiser ?? false,
+        threads: config.threads,
+        sandbox: sandbox.mode,
+        ...(info?.engines ? { engines: info.engines } : {}),
+      },
     });
     const { name, id, enabled } = answer.worker;
     checks.push({

@@ -39,6 +39,8 @@ export async function testEngines(
       const result = await runBlender({
         blender,
         argv: ["-b", "--factory-startup", "--python-expr", scripts.engines, "--", JSON.stringify(job)],
+        // In the sandbox (agent/sandbox.ts) the test frames' folder is all it may write.
+        files: { writable: [dir] },
         runner,
         signal,
       });

@@ -63,17 +63,21 @@ describe("cactus-agent", () => {
     const task = renderTask(scene);
     farm.archives.set(task.archive.hash, scene);
     farm.queue.push(task);
-    const blender = fakeBlender();
+    // This machine's Blender has no OpenGL: Eevee and Workbench fail their test frames.
+    const blender = fakeBlender(() => ({ engines: ["CYCLES"] }));
     const { io: agentIo, err } = io({ CACTUS_THREADS: "3" });
     expect(await main(["--once"], agentIo, { runner: blender.runner })).toBe(0);
-    // First start: the benchmark before the first claim.
-    expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "benchmark", "render"]);
-    expect(blender.runs[1].argv.slice(3, 5)).toEqual(["-t", "3"]);
-    expect(blender.runs[2].argv).toContain("3"); // -t 3
+    // First start: the engine test, then the benchmark before the first claim.
+    expect(blender.runs.map((run) => run.kind)).toEqual(["detect", "engines", "benchmark", "render"]);
+    expect(blender.runs[2].argv.slice(3, 5)).toEqual(["-t", "3"]);
+    expect(blender.runs[3].argv).toContain("3"); // -t 3
     expect(farm.to("POST", /\/complete$/)).toHaveLength(1);
-    expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no\), sandbox bwrap, 3 threads/);
+    expect(err()).toMatch(/Blender 3\.4\.1 \(denoiser: no; renders with Cycles\), sandbox bwrap, 3 threads/);
+    expect(err()).toMatch(/^Blender cannot render with Eevee here: Unable to open a display$/m);
     expect(err()).toMatch(/No benchmark of this worker yet: measuring its WUPM/);
     expect(err()).toMatch(/Benchmark: 30\.00 WUPM \(one render of the reference frame 2\.00 s/);
+    // The server hears which engines render here, so it hands out no Eevee or Workbench render.
+    expect(farm.to("POST", /\/hello$/)[0].body).toMatchObject({ capabilities: { denoiser: false, threads: 3, engines: ["CYCLES"] } });
   });
 
   test("task folders an earlier run left are removed at start, and each task's goes when it ends", async () => {

@@ -7,6 +7,7 @@ import { type BlenderRunner, detectBlender } from "./blender";
 import { AgentClient, WorkerUnauthorized } from "./client";
 import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig } from "./config";
 import { formatChecks, runDoctor } from "./doctor";
+import { detectBlenderAndEngines, engineList } from "./engines";
 import { AgentLoop } from "./loop";
 import { type Sandbox, detectSandbox, sandboxHint, sandboxedRunner } from "./sandbox";
 import { parseSchedule } from "./schedule";
@@ -125,12 +126,13 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
   if (leftovers > 0) log(`Removed ${leftovers} task folder${leftovers === 1 ? "" : "s"} an earlier run left in ${workDir}.`);
   const sandbox = await detectSandbox(config.sandbox, { searchPath: io.env.PATH, tmpRoot: workDir });
   const runner = deps.runner ?? sandboxedRunner(sandbox, { tmpRoot: workDir, searchPath: io.env.PATH });
-  const blenderInfo = await detectBlender(config.blender, { runner }).catch((error: Error) => {
+  const blenderInfo = await detectBlenderAndEngines(config.blender, { runner, log }).catch((error: Error) => {
     throw new Error(error.message + sandboxHint(sandbox));
   });
   const { bytes, entries } = cache.usage();
   log(
-    `cactus-agent ${pkg.version}: Blender ${blenderInfo.version} (denoiser: ${blenderInfo.hasDenoiser ? "yes" : "no"}), ` +
+    `cactus-agent ${pkg.version}: Blender ${blenderInfo.version} (denoiser: ${blenderInfo.hasDenoiser ? "yes" : "no"}; ` +
+      `renders with ${engineList(blenderInfo.engines ?? [])}), ` +
       `sandbox ${sandbox.mode}, ${config.threads} threads, ${entries} cached archives (${bytes} bytes) in ${config.cacheDir}, server ${server}` +
       (schedule ? `, awake "${schedule.expression}"` : "") +
       ".",

@@ -1,8 +1,9 @@
 import type { ClaimedTask } from "../contract";
 import type { SandboxMode } from "../domain/sandbox";
 import type { ArchiveCache } from "./archive-cache";
-import { type BlenderInfo, type BlenderRunner, detectBlender } from "./blender";
+import type { BlenderInfo, BlenderRunner } from "./blender";
 import { type AgentClient, type HelloResponse, ServerRefused, ServerUnreachable, WorkerDisabled, WorkerUnauthorized } from "./client";
+import { detectBlenderAndEngines } from "./engines";
 import type { AwakeSchedule } from "./schedule";
 import { type LoopEvent, TaskRun, releaseTask } from "./task-run";
 import { delay, doubled, jittered } from "./timing";
@@ -22,7 +23,7 @@ export interface LoopOptions {
   blender: string;
   threads: number;
   agentVersion: string;
-  /** What detectBlender found; detected at the start of run() when not given. */
+  /** What detectBlenderAndEngines found; detected at the start of run() when not given. */
   blenderInfo?: BlenderInfo;
   /** How the runner runs Blender, told to the server at hello. */
   sandbox: SandboxMode;
@@ -105,7 +106,7 @@ export class AgentLoop {
   }
 
   private async loop(): Promise<void> {
-    this.blenderInfo ??= await detectBlender(this.options.blender, { runner: this.options.runner });
+    this.blenderInfo ??= await detectBlenderAndEngines(this.options.blender, { runner: this.options.runner, log: this.log });
     try {
       await this.claimAndRun();
       await this.settling;
@@ -203,6 +204,7 @@ export class AgentLoop {
           threads: this.options.threads,
           agentVersion: this.options.agentVersion,
           sandbox: this.options.sandbox,
+          ...(info.engines ? { engines: info.engines } : {}),
         },
         status,
       },

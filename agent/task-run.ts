@@ -113,7 +113,7 @@ export class TaskRun {
   private async render(frames: TaskFrames, archive: CachedArchive, outputDir: string, onEvent: (event: BlenderEvent) => void) {
     const { task } = this;
     const { client, blender, threads, runner, killGraceMs } = this.options;
-    const job = { blendFile: archive.blendFile, archiveDir: archive.dir, outputDir, threads, ...frames };
+    const job = { blendFile: archive.blendFile, archiveDir: archive.dir, outputDir, threads, options: task.options, ...frames };
     const signal = this.abort.signal;
     const startedAt = Date.now();
     this.options.observe({ kind: "blenderStarted", taskId: task.id });

@@ -1,6 +1,7 @@
 import yargs, { type Argv } from "yargs";
 import pkg from "../package.json" with { type: "json" };
 import { archiveList } from "./commands/archive/list";
+import { archiveShow } from "./commands/archive/show";
 import { archiveUpload } from "./commands/archive/upload";
 import { login } from "./commands/auth/login";
 import { logout } from "./commands/auth/logout";
@@ -37,7 +38,11 @@ type AnyCommand = CliCommand<any>;
 const topLevel: AnyCommand[] = [login, logout, whoami, signup];
 const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
   { noun: "project", describe: "Create, list, rename and delete projects", verbs: [projectCreate, projectList, projectRename, projectRm] },
-  { noun: "archive", describe: "Upload .blend / .zip archives into a project and list them", verbs: [archiveUpload, archiveList] },
+  {
+    noun: "archive",
+    describe: "Upload .blend / .zip archives into a project, list them, show what their scenes hold",
+    verbs: [archiveUpload, archiveList, archiveShow],
+  },
   {
     noun: "render",
     describe: "Request renders, see their quote and confirm it, follow them, see why frames failed, stop them, download their frames",
@@ -105,6 +110,7 @@ function buildParser(argv: string[], io: CliIo): Argv<GlobalArgs> {
     .example('$0 project create "Spring short"', "create a project")
     .example('$0 archive upload shot010.blend --project "Spring short"', "upload a .blend")
     .example("$0 archive list -p 3 --json", "the archives of project 3, as JSON")
+    .example("$0 archive show 7", "what an agent found in archive 7's scene")
     .example("$0 render request --archive 7 --frames 1-24", "render frames 1-24 of archive 7")
     .example("$0 render status 12 --watch", "follow render 12 live")
     .example("$0 worker create studio-pc", "a worker and its agent's token")

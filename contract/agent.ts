@@ -1,6 +1,9 @@
 import { z } from "zod";
+import { FAILURE_BLAMES } from "../domain/blender-failure";
+import { TASK_FAILED_BECAUSE } from "../domain/scheduler";
 import { archiveKindSchema, sha256Schema } from "./archives";
-import { outputFormatSchema, renderStatusSchema } from "./renders";
+import { outputFormatSchema, renderOptionsSchema, renderStatusSchema } from "./renders";
+import { renderBorderSchema, sceneOfFileSchema, viewLayerSchema } from "./scenes";
 import { workerCapabilitiesSchema, workerStatusSchema } from "./workers";
 
 // The agent protocol (DESIGN §5): a worker token as `Authorization: Bearer ccw_…`.
@@ -62,7 +65,14 @@ export const claimedTaskSchema = z.object({
     kind: archiveKindSchema,
     mainPath: z.string().nullable(),
   }),
-  expected: z.object({ width: z.number().int(), height: z.number().int() }).nullable(),
+  expected: z
+    .object({ width: z.number().int(), height: z.number().int() })
+    .nullable()
+    .describe("The size the frames must have (the render's resolution percentage applied); null while the scene is not read."),
+  options: renderOptionsSchema
+    .nullable()
+    .default(null)
+    .describe("What the render changes of the scene (agent/scripts/render.py applies it); null for an inspect task."),
 });
 export type ClaimedTask = z.infer<typeof claimedTaskSchema>;
 export const claimResponseSchema = z.object({ task: claimedTaskSchema });
@@ -103,31 +113,33 @@ export const failRequestSchema = leaseSchema.extend({
   logTail: z.string().max(64 * 1024).default(""),
 });
 export const failResponseSchema = z.object({
-  taskStatus: z.enum(["queued", "failed"]).describe("failed once 3 different workers failed the task; queued for another worker before."),
+  taskStatus: z
+    .enum(["queued", "failed"])
+    .describe(
+      "queued: for another worker. failed: a scene error, 3 different workers failed it, no other worker may take it, or the render failed too often.",
+    ),
   renderStatus: renderStatusSchema.nullable().describe("Null for an inspect task."),
   workerBlocklisted: z.boolean().describe("This worker failed the render 3 times and gets no more of its tasks."),
+  blame: z
+    .enum(FAILURE_BLAMES)
+    .describe("scene: an error in the scene every worker would hit; it failed the task and the render at once, and blames no worker."),
+  because: z.enum(TASK_FAILED_BECAUSE).optional().describe("Why the task failed, when it did."),
 });
 export const releaseRequestSchema = leaseSchema;
 export const releaseResponseSchema = z.object({ taskStatus: z.literal("queued") });
 
-/** Scene facts an inspect task reports (agent/scripts/inspect.py). */
-export const sceneFactsSchema = z.object({
+/**
+ * Scene facts an inspect task reports (agent/scripts/inspect.py): the scene Blender renders
+ * by default flat at the top, every scene under `scenes`, and what belongs to the whole
+ * file. What agents before scenes were read one by one did not send is optional.
+ */
+export const sceneFactsSchema = sceneOfFileSchema.omit({ name: true }).extend({
   blenderVersion: z.string().nullable(),
-  frameStart: z.number().int(),
-  frameEnd: z.number().int(),
-  frameStep: z.number().int(),
-  fps: z.number(),
-  resolutionX: z.number().int(),
-  resolutionY: z.number().int(),
-  resolutionPercentage: z.number().int(),
-  outputWidth: z.number().int().describe("Width of the images Blender writes: resolution × percentage, cropped to the border when set."),
-  outputHeight: z.number().int(),
-  engine: z.string(),
-  samples: z.number().int().nullable(),
-  denoising: z.boolean(),
-  outputFormat: z.string(),
-  cameras: z.array(z.string()),
-  activeCamera: z.string().nullable(),
+  scene: z.string().optional().describe("The name of the scene Blender renders when told none."),
+  border: renderBorderSchema.nullable().optional(),
+  viewLayers: z.array(viewLayerSchema).optional(),
+  scenes: z.array(sceneOfFileSchema).optional(),
+  cameraObjects: z.array(z.string()).optional().describe("Camera objects anywhere in the file: what a render may choose."),
   hasScripts: z.boolean(),
   scripts: z.array(z.string()),
   missingFiles: z.array(z.string()),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ARCHIVE_KINDS, BLEND_COMPRESSIONS } from "../domain/blend-header";
+import { sceneOfFileSchema, viewLayerSchema } from "./scenes";
 import { hasControlCharacters } from "./text";
 
 export const sha256Schema = z
@@ -10,22 +11,52 @@ export const sha256Schema = z
 export const archiveKindSchema = z.enum(ARCHIVE_KINDS);
 export const compressionSchema = z.enum(BLEND_COMPRESSIONS);
 
-/** What is known of an archive's main .blend: the header now, the scene once inspected. */
+/**
+ * What is known of an archive's main .blend: the header now, the scene once an agent
+ * read it (null until then). The flat fields are the scene Blender renders when told none.
+ */
 export const archiveFactsSchema = z.object({
   blenderVersion: z.string().nullable().describe("Blender version that saved the file, e.g. 3.4."),
   compression: compressionSchema.nullable(),
+  scene: z.string().nullable().describe("The scene Blender renders when a render names none."),
   frameStart: z.number().int().nullable(),
   frameEnd: z.number().int().nullable(),
+  frameStep: z.number().int().nullable(),
   fps: z.number().nullable(),
   resolutionX: z.number().int().nullable(),
   resolutionY: z.number().int().nullable(),
   resolutionPercentage: z.number().int().nullable(),
+  outputWidth: z.number().int().nullable().describe("Size of the images Blender writes (percentage and crop applied)."),
+  outputHeight: z.number().int().nullable(),
   engine: z.string().nullable(),
   samples: z.number().int().nullable(),
   denoising: z.boolean().nullable(),
+  outputFormat: z.string().nullable().describe("The file's own output format; a render writes the one it asks for."),
+  activeCamera: z.string().nullable(),
+  cameras: z.array(z.string()).nullable().describe("Camera objects in that scene."),
+  viewLayers: z.array(viewLayerSchema).nullable(),
   hasScripts: z.boolean().nullable(),
+  scripts: z.array(z.string()).nullable().describe("Python in the file (text blocks, drivers): the farm never runs it."),
+  missingFiles: z.array(z.string()).nullable().describe("Files the scene uses that are not in the archive (paths as the file has them)."),
+  cameraObjects: z.array(z.string()).nullable().describe("Camera objects anywhere in the file: what a render may choose."),
+  scenes: z.array(sceneOfFileSchema).nullable().describe("Every scene of the file, each with its own settings."),
 });
 export type ArchiveFacts = z.infer<typeof archiveFactsSchema>;
+
+export const inspectionSchema = z.object({
+  status: z
+    .enum(["waiting", "done", "failed"])
+    .describe("waiting: for one of the owner's agents to read the scene; failed: Blender could not (error says why)."),
+  error: z.string().nullable(),
+  at: z.iso.datetime().nullable(),
+});
+
+export const sceneCheckSchema = z
+  .object({
+    refusals: z.array(z.string()).describe("Why a render as the file is would be refused (422), each with what to do."),
+    warnings: z.array(z.string()).describe("What would render, but maybe not as meant."),
+  })
+  .describe("A render of the file with no options, checked as a request would be; null until the scene is read.");
 
 export const archiveSchema = z.object({
   id: z.number().int(),
@@ -36,6 +67,8 @@ export const archiveSchema = z.object({
   kind: archiveKindSchema,
   mainPath: z.string().nullable().describe("The main .blend inside a zip."),
   facts: archiveFactsSchema,
+  inspection: inspectionSchema,
+  sceneCheck: sceneCheckSchema.nullable(),
   createdAt: z.iso.datetime(),
 });
 export type ArchiveDto = z.infer<typeof archiveSchema>;

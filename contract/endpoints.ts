@@ -163,7 +163,14 @@ export const endpoints = {
     // Another main .blend of a stored zip is checked as an upload would be.
     errors: ["unprocessable"],
   },
-  getArchive: { method: "get", path: "/archives/{archiveId}", summary: "One archive.", auth: "user", response: archives.archiveSchema, status: 200 },
+  getArchive: {
+    method: "get",
+    path: "/archives/{archiveId}",
+    summary: "One archive: what its header says, everything an agent found in its scene, and whether a render of it as it is would be refused.",
+    auth: "user",
+    response: archives.archiveSchema,
+    status: 200,
+  },
   agentHello: {
     method: "post",
     path: "/agent/hello",

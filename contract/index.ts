@@ -5,6 +5,7 @@ export * from "./endpoints";
 export * from "./errors";
 export * from "./projects";
 export * from "./renders";
+export * from "./scenes";
 export * from "./text";
 export * from "./workers";
 

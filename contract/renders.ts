@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { OUTPUT_FORMATS } from "../domain/output-format";
 import { RENDER_STATUSES } from "../domain/render-lifecycle";
+import { FAILURE_BLAMES } from "../domain/blender-failure";
+import { RENDER_OPTION_LIMITS } from "../domain/scene-check";
 import { sha256Schema } from "./archives";
 
 export const outputFormatSchema = z.enum(OUTPUT_FORMATS);
@@ -15,6 +17,30 @@ export const frameRangeTextSchema = z
   .trim()
   .regex(/^-?\d+(\s*-\s*-?\d+(\s*:\s*\d+)?)?$/, "Write frames as A-B, A-B:STEP or a single frame, e.g. 1-24.");
 
+/** A scene, camera or view layer, by its name in the file. */
+export const nameInFileSchema = z.string().trim().min(1).max(200);
+const { resolutionPercentage: PERCENT, samples: SAMPLES } = RENDER_OPTION_LIMITS;
+export const percentageSchema = z
+  .number()
+  .int("The resolution percentage is a whole number, e.g. 50.")
+  .min(PERCENT.min, `The resolution percentage is at least ${PERCENT.min}.`)
+  .max(PERCENT.max, `The resolution percentage is at most ${PERCENT.max}.`);
+export const samplesSchema = z
+  .number()
+  .int("Samples are a whole number, e.g. 16.")
+  .min(SAMPLES.min, `Samples are at least ${SAMPLES.min}.`)
+  .max(SAMPLES.max, `Samples are at most ${SAMPLES.max.toLocaleString("en")}.`);
+
+/** What a render changes of the scene it renders; null: as the file has it. */
+export const renderOptionsSchema = z.object({
+  scene: nameInFileSchema.nullable().describe("The scene to render instead of the one the file opens with."),
+  camera: nameInFileSchema.nullable().describe("A camera object of the file to render through."),
+  viewLayer: nameInFileSchema.nullable().describe("The only view layer to render (turned on even if the file has it off)."),
+  resolutionPercentage: percentageSchema.nullable().describe("Percentage of the scene's resolution, e.g. 25 for quick previews."),
+  samples: samplesSchema.nullable().describe("Samples per pixel (Cycles; Eevee's render samples)."),
+});
+export type RenderOptionsDto = z.infer<typeof renderOptionsSchema>;
+
 export const renderRequestSchema = z
   .object({
     archiveId: z.number().int().positive().optional(),
@@ -27,6 +53,12 @@ export const renderRequestSchema = z
       .boolean()
       .default(false)
       .describe("Stop at the quote: only the sample frames are rendered until POST /renders/{renderId}/confirm."),
+    scene: nameInFileSchema.optional().describe("Render this scene of the file (422 when it has none of that name)."),
+    camera: nameInFileSchema.optional().describe("Render through this camera object of the file."),
+    viewLayer: nameInFileSchema.optional().describe("Render only this view layer."),
+    resolutionPercentage: percentageSchema.optional().describe("Percentage of the scene's resolution."),
+    samples: samplesSchema.optional().describe("Samples per pixel (Cycles, Eevee)."),
+    strict: z.boolean().default(false).describe("Refuse (422) a scene that uses files missing from the archive, instead of warning."),
   })
   .refine((value) => (value.archiveId === undefined) !== (value.archiveHash === undefined), {
     message: "Name the archive by archiveId or by archiveHash (one of them).",
@@ -69,6 +101,18 @@ export const renderEstimateSummarySchema = z.object({
 });
 export type RenderEstimateSummaryDto = z.infer<typeof renderEstimateSummarySchema>;
 
+/** The scene a render renders, its options applied: read from the archive's facts. */
+export const renderedSceneSchema = z.object({
+  name: z.string(),
+  engine: z.string(),
+  camera: z.string().nullable(),
+  viewLayers: z.array(z.string()).nullable().describe("The view layers that render; null when the inspection did not read them."),
+  samples: z.number().int().nullable(),
+  resolutionPercentage: z.number().int(),
+  width: z.number().int().describe("Size of the frames."),
+  height: z.number().int(),
+});
+
 export const renderSchema = z.object({
   id: z.number().int(),
   projectId: z.number().int(),
@@ -80,6 +124,11 @@ export const renderSchema = z.object({
   frameStep: z.number().int(),
   chunkSize: z.number().int(),
   format: outputFormatSchema,
+  options: renderOptionsSchema,
+  scene: renderedSceneSchema.nullable().describe("What it renders, options applied; null while the archive's scene is not read."),
+  warnings: z
+    .array(z.string())
+    .describe("What renders, but maybe not as meant: files the scene uses that the archive lacks, Python the farm never runs."),
   price: z.number(),
   tasks: z.number().int(),
   frames: frameCountsSchema,
@@ -87,13 +136,16 @@ export const renderSchema = z.object({
   failure: z
     .string()
     .nullable()
-    .describe("Why the render failed, when it did; while it runs, the last error of a frame that failed and waits for another worker."),
+    .describe(
+      "Why the render failed, when it did (an error in the scene, Blender's line quoted; a frame no other worker may try; " +
+        "too many failures in all); while it runs, the last error of a frame that failed and waits for another worker.",
+    ),
   waiting: z
     .string()
     .nullable()
     .describe(
-      "Why its queued frames wait for good unless the owner acts: none of their workers is enabled, or the scene " +
-        "denoises and no enabled worker's Blender has a denoiser. Null while some worker can take them.",
+      "Why its queued frames wait for good unless the owner acts: none of their workers is enabled, the scene " +
+        "denoises and no enabled worker's Blender has a denoiser, or none renders the scene's engine. Null while some worker can take them.",
     ),
   estimateOnly: z.boolean().describe("Its owner confirms the quote before more than the sample frames are rendered."),
   sample: z.object({
@@ -154,6 +206,9 @@ export const renderFailureSchema = z.object({
   workerName: z.string(),
   error: z.string().describe("Blender's `Error:` lines, or why the agent or the server refused the result."),
   logTail: z.string().nullable().describe("The end of Blender's output, as the agent sent it."),
+  blame: z
+    .enum(FAILURE_BLAMES)
+    .describe("scene: an error in the scene every worker would hit (it failed the render at once, no worker blamed); machine: the worker's."),
   at: z.iso.datetime(),
 });
 export type RenderFailureDto = z.infer<typeof renderFailureSchema>;

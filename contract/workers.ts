@@ -18,6 +18,14 @@ export const workerCapabilitiesSchema = z.object({
     .enum(SANDBOX_MODES)
     .optional()
     .describe("How the agent runs Blender: bwrap, a sandbox with no network that sees only its task's files; off, with the agent's user's rights. An agent older than the sandbox says nothing and counts as off."),
+  engines: z
+    .array(z.string().min(1).max(40))
+    .max(20)
+    .optional()
+    .describe(
+      "The render engines (CYCLES, BLENDER_EEVEE, BLENDER_WORKBENCH…) this Blender rendered a test frame with on this machine: " +
+        "it is handed renders of those only. Absent from agents too old to say, which are handed any.",
+    ),
 });
 export type WorkerCapabilities = z.infer<typeof workerCapabilitiesSchema>;
 

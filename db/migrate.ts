@@ -7,6 +7,7 @@ import { migration as taskChecks } from "./migrations/0005-task-checks";
 import { migration as resultBlobKeys } from "./migrations/0006-result-blob-keys";
 import { migration as renderEvents } from "./migrations/0007-render-events";
 import { migration as workUnits } from "./migrations/0008-work-units";
+import { migration as renderOptions } from "./migrations/0010-render-options";
 import { migration as sessions } from "./migrations/0012-sessions";
 import { migration as push } from "./migrations/0015-push";
 
@@ -25,6 +26,7 @@ export const migrations: readonly Migration[] = [
   resultBlobKeys,
   renderEvents,
   workUnits,
+  renderOptions,
   sessions,
   push,
 ];

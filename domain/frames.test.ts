@@ -5,7 +5,6 @@ import {
   countFrames,
   framePage,
   pageOfFrame,
-  expectedFrameSize,
   formatFrameRange,
   parseFrameRange,
   splitIntoTasks,
@@ -101,36 +100,6 @@ describe("splitIntoTasks", () => {
     expect(() => splitIntoTasks(parseFrameRange("1-24:2"), 2)).toThrow(
       "Chunks are consecutive frames, and 1-24:2 skips frames; drop the chunk or the step.",
     );
-  });
-});
-
-describe("expectedFrameSize", () => {
-  test("scales by the percentage, rounding down like Blender", () => {
-    expect(expectedFrameSize({ resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 50 })).toEqual({
-      width: 960,
-      height: 540,
-    });
-    expect(expectedFrameSize({ resolutionX: 101, resolutionY: 33, resolutionPercentage: 50 })).toEqual({
-      width: 50,
-      height: 16,
-    });
-  });
-
-  test("the size the inspection measured wins (a border crop makes it smaller)", () => {
-    expect(
-      expectedFrameSize({ resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 100, outputWidth: 800, outputHeight: 600 }),
-    ).toEqual({ width: 800, height: 600 });
-    expect(
-      expectedFrameSize({ resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 100, outputWidth: "800", outputHeight: 0 }),
-    ).toEqual({ width: 1920, height: 1080 });
-  });
-
-  test("full size without a percentage; unknown without a resolution", () => {
-    expect(expectedFrameSize({ resolutionX: 64, resolutionY: 48, resolutionPercentage: null })).toEqual({
-      width: 64,
-      height: 48,
-    });
-    expect(expectedFrameSize({ resolutionX: null, resolutionY: 48, resolutionPercentage: 100 })).toBeNull();
   });
 });
 

@@ -90,29 +90,6 @@ export function splitIntoTasks(range: FrameRange, chunkSize = 1): TaskFrames[] {
   return tasks;
 }
 
-/**
- * The image size Blender writes: the size the inspection measured (it knows about border
- * cropping) or else resolution scaled by percentage, rounded down as Blender does.
- */
-export function expectedFrameSize(facts: {
-  resolutionX: number | null;
-  resolutionY: number | null;
-  resolutionPercentage: number | null;
-  outputWidth?: unknown;
-  outputHeight?: unknown;
-}): { width: number; height: number } | null {
-  const { resolutionX, resolutionY, resolutionPercentage, outputWidth, outputHeight } = facts;
-  if (isSize(outputWidth) && isSize(outputHeight)) return { width: outputWidth, height: outputHeight };
-  if (!resolutionX || !resolutionY) return null;
-  const percentage = resolutionPercentage ?? 100;
-  return {
-    width: Math.floor((resolutionX * percentage) / 100),
-    height: Math.floor((resolutionY * percentage) / 100),
-  };
-}
-
-const isSize = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
-
 /** Frames the render page shows at once: a page of a render of 10 000 frames, not all. */
 export const FRAMES_PER_PAGE = 120;
 

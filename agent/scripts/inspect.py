@@ -13,18 +13,6 @@ def blender_version_of_file():
     return "%d.%d" % (major, minor) if major else None
 
 
-def samples_of(scene):
-    engine = scene.render.engine
-    if engine == "CYCLES":
-        return scene.cycles.samples
-    if engine in ("BLENDER_EEVEE", "BLENDER_EEVEE_NEXT"):
-        return scene.eevee.taa_render_samples
-    if engine == "BLENDER_WORKBENCH":
-        aa = scene.display.render_aa
-        return int(aa) if aa.isdigit() else 1
-    return None
-
-
 def compositor_denoises(scene):
     if not (scene.use_nodes and scene.node_tree):
         return False
@@ -99,14 +87,31 @@ def missing_files():
     return sorted(set(missing))
 
 
-try:
-    scene = bpy.context.scene
+def view_layers_of(scene):
+    # `use` is "Use for Rendering": a scene whose view layers all have it off renders
+    # empty frames without an error.
+    return [{"name": layer.name, "use": bool(layer.use)} for layer in scene.view_layers]
+
+
+def border_of(render):
+    # The render region ("border"): Blender renders only inside it, refuses an empty one
+    # ("Image too small"), and writes an image of its size when it crops.
+    if not render.use_border:
+        return None
+    return {
+        "minX": render.border_min_x,
+        "maxX": render.border_max_x,
+        "minY": render.border_min_y,
+        "maxY": render.border_max_y,
+        "crop": bool(render.use_crop_to_border),
+    }
+
+
+def scene_facts(scene):
     render = scene.render
     width, height = output_size(render)
-    cameras = sorted(o.name for o in scene.objects if o.type == "CAMERA")
-    scripts = scripts_present()
-    facts = {
-        "blenderVersion": blender_version_of_file(),
+    return {
+        "name": scene.name,
         "frameStart": scene.frame_start,
         "frameEnd": scene.frame_end,
         "frameStep": scene.frame_step,
@@ -116,12 +121,29 @@ try:
         "resolutionPercentage": render.resolution_percentage,
         "outputWidth": width,
         "outputHeight": height,
+        "border": border_of(render),
         "engine": render.engine,
         "samples": samples_of(scene),
         "denoising": denoising_of(scene),
         "outputFormat": render.image_settings.file_format,
-        "cameras": cameras,
+        "cameras": sorted(o.name for o in scene.objects if o.type == "CAMERA"),
         "activeCamera": scene.camera.name if scene.camera else None,
+        "viewLayers": view_layers_of(scene),
+    }
+
+
+try:
+    # The scene Blender renders when told nothing else, flat at the top as before; every
+    # scene of the file under "scenes" (a render may pick another with --scene).
+    active = scene_facts(bpy.context.scene)
+    scripts = scripts_present()
+    facts = {
+        "blenderVersion": blender_version_of_file(),
+        "scene": active.pop("name"),
+        **active,
+        "scenes": [scene_facts(scene) for scene in bpy.data.scenes],
+        # Camera objects anywhere in the file: what a render may name with --camera.
+        "cameraObjects": sorted(o.name for o in bpy.data.objects if o.type == "CAMERA"),
         "hasScripts": len(scripts) > 0,
         "scripts": scripts,
         "missingFiles": missing_files(),

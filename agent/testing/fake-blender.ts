@@ -10,7 +10,7 @@ import type { BlenderProcess, BlenderRunner } from "../blender";
 
 export interface FakeRun {
   argv: readonly string[];
-  kind: "render" | "detect" | "inspect" | "scene" | "benchmark";
+  kind: "render" | "detect" | "inspect" | "scene" | "benchmark" | "engines";
   frames: number[];
   outputDir: string | null;
   /** Signals the agent sent, in order. */
@@ -34,6 +34,8 @@ export interface Behaviour {
   quitMs?: number;
   /** What the detect script reports. */
   denoiser?: boolean;
+  /** The engines whose test frame renders (default: all of them). */
+  engines?: string[];
   facts?: unknown;
   /** Seconds of each render the benchmark reports (default five of 2 s). */
   benchmarkSeconds?: number[];
@@ -101,10 +103,12 @@ function describe(argv: readonly string[]): FakeRun {
   const run: FakeRun = { argv, kind: "render", frames: [], outputDir: null, kills: [], interrupt: () => undefined, startedAt: Date.now() };
   const script = argv[argv.indexOf("--python-expr") + 1] ?? "";
   const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
-  if (argv.includes("--")) run.kind = "scene";
-  else if (script.includes("CACTUS_BLENDER")) run.kind = "detect";
+  if (script.includes("CACTUS_BLENDER")) run.kind = "detect";
   else if (script.includes("CACTUS_FACTS")) run.kind = "inspect";
   else if (script.includes("CACTUS_BENCHMARK")) run.kind = "benchmark";
+  else if (script.includes("CACTUS_ENGINE")) run.kind = "engines";
+  // The doctor's own scene script: no render, saves the .blend named after "--".
+  else if (argv.includes("--") && !argv.includes("-o")) run.kind = "scene";
   const output = value("-o");
   if (output) run.outputDir = path.dirname(output);
   const single = value("-f");
@@ -119,11 +123,24 @@ async function preamble(run: FakeRun, behaviour: Behaviour): Promise<string[]> {
   if (run.kind === "detect") return [`CACTUS_BLENDER ${JSON.stringify({ version: "3.4.1", denoiser: behaviour.denoiser ?? false })}`];
   if (run.kind === "inspect") return [`CACTUS_FACTS ${JSON.stringify(behaviour.facts ?? defaultSceneFacts())}`];
   if (run.kind === "benchmark") return [`CACTUS_BENCHMARK ${JSON.stringify({ seconds: behaviour.benchmarkSeconds ?? [2, 2, 2, 2, 2] })}`];
+  if (run.kind === "engines") return engineLines(run, behaviour);
   if (run.kind === "scene") {
     await fs.writeFile(run.argv[run.argv.length - 1], "BLENDER-v304");
     return [];
   }
   return ["Blender 3.4.1", `CACTUS ${JSON.stringify({ scene: "Scene", engine: "CYCLES", width: 64, height: 48, mutedFileOutputs: [] })}`];
+}
+
+/** agent/scripts/engines.py: a test frame per engine asked for, written where asked. */
+async function engineLines(run: FakeRun, behaviour: Behaviour): Promise<string[]> {
+  const job = JSON.parse(run.argv[run.argv.indexOf("--") + 1]) as { outputDir: string; engines: string[]; width: number; height: number };
+  const lines: string[] = [];
+  for (const engine of job.engines) {
+    const ok = behaviour.engines?.includes(engine) ?? true;
+    if (ok) await fs.writeFile(path.join(job.outputDir, `${engine}.png`), pngBytes(job.width, job.height));
+    lines.push(`CACTUS_ENGINE ${JSON.stringify({ engine, ok, error: ok ? null : "Unable to open a display", seconds: 0.01 })}`);
+  }
+  return lines;
 }
 
 function framePath(run: FakeRun, frame: number): string {

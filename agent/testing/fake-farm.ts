@@ -163,6 +163,7 @@ export function renderTask(archiveBytes: Buffer, options: Partial<ClaimedTask> =
     leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
     archive: { id: 1, hash: sha256(archiveBytes), size: archiveBytes.length, kind: "blend", mainPath: null },
     expected: { width: 64, height: 48 },
+    options: { scene: null, camera: null, viewLayer: null, resolutionPercentage: null, samples: null },
     ...options,
   };
 }

@@ -1,6 +1,7 @@
 import { Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { RenderDto } from "../../contract";
+import { engineLabel } from "../../domain/engines";
 import { OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
 import { formatDuration, Time } from "./time";
 
@@ -19,8 +20,25 @@ function tookText(render: RenderDto): string | null {
   return end === null ? null : formatDuration(end - Date.parse(render.startedAt));
 }
 
+/** A value the render set itself, not the file's. */
+const set = (value: string, isSet: boolean) => (isSet ? `${value} (set for this render)` : value);
+
+/** What the scene renders as, the render's options applied (null rows while the scene is not read). */
+function sceneRows({ scene, options }: RenderDto): [string, string | null][] {
+  if (!scene) return [["Scene", "not read yet: the file's own settings apply"]];
+  return [
+    ["Scene", set(scene.name, options.scene !== null)],
+    ["Engine", engineLabel(scene.engine)],
+    ["Camera", set(scene.camera ?? "none", options.camera !== null)],
+    ["View layers", scene.viewLayers ? set(scene.viewLayers.join(", ") || "none", options.viewLayer !== null) : null],
+    ["Samples", scene.samples === null ? null : set(String(scene.samples), options.samples !== null)],
+    ["Size", set(`${scene.width}×${scene.height} (${scene.resolutionPercentage} %)`, options.resolutionPercentage !== null)],
+  ];
+}
+
 export function RenderFacts({ render }: { render: RenderDto }) {
   const rows: [string, ReactNode | null][] = [
+    ...sceneRows(render),
     ["Frames", frameText(render)],
     ["Per task", `${render.chunkSize} frame${render.chunkSize === 1 ? "" : "s"} (${render.tasks} task${render.tasks === 1 ? "" : "s"})`],
     ["Format", OUTPUT_FORMAT_LABELS[render.format]],

@@ -1,20 +1,26 @@
 import { useFetcher } from "@remix-run/react";
 import type { ArchiveDto } from "../../contract";
+import { formatFrameRange } from "../../domain/frames";
 import { OUTPUT_FORMATS, OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
 import { failureOf } from "~/lib/form";
-import { Button, Field, FormError } from "./ui";
+import { RenderOptionsFields } from "./render-options-fields";
+import { Button, Field, FormError, SelectField } from "./ui";
 
 const FORMATS = OUTPUT_FORMATS.map((value) => ({ value, label: OUTPUT_FORMAT_LABELS[value] }));
 
 /**
  * "Render…" under an archive: frames (the scene's own range once an agent has read it),
- * frames per task, format and price. The page's action requests the render and goes to it.
+ * frames per task, format, price, and what to change of the scene. The page's action
+ * requests the render and goes to it; a refusal (no camera…) shows above the button.
  */
 export function RenderRequestForm({ archive }: { archive: ArchiveDto }) {
   const request = useFetcher();
   const failure = failureOf(request.data);
-  const { frameStart, frameEnd } = archive.facts;
-  const sceneFrames = frameStart !== null && frameEnd !== null ? (frameStart === frameEnd ? String(frameStart) : `${frameStart}-${frameEnd}`) : "";
+  const { frameStart, frameEnd, frameStep, scenes } = archive.facts;
+  const known = frameStart !== null && frameEnd !== null;
+  const sceneFrames = known ? formatFrameRange({ start: frameStart, end: frameEnd, step: frameStep ?? 1 }) : "";
+  // Several scenes: left empty, the frames are those of the scene chosen below.
+  const severalScenes = (scenes?.length ?? 0) > 1;
   const id = (name: string) => `render-${archive.id}-${name}`;
   return (
     <details className="mt-3 border-t border-stone-100 pt-1" open={failure ? true : undefined}>
@@ -26,16 +32,18 @@ export function RenderRequestForm({ archive }: { archive: ArchiveDto }) {
           label="Frames"
           name="frames"
           id={id("frames")}
-          defaultValue={sceneFrames}
-          placeholder="1-24"
+          defaultValue={severalScenes ? "" : sceneFrames}
+          placeholder={sceneFrames || "1-24"}
           autoCapitalize="none"
           spellCheck={false}
-          required={sceneFrames === ""}
+          required={!known}
           error={failure?.fieldErrors.frames}
           hint={
-            sceneFrames
-              ? "The scene's range. A-B:STEP renders every STEP-th frame."
-              : "The scene's range is not known yet: write it, e.g. 1-24 or 1-24:2."
+            severalScenes
+              ? "Empty: the chosen scene's own range. A-B:STEP renders every STEP-th frame."
+              : known
+                ? "The scene's range. A-B:STEP renders every STEP-th frame."
+                : "The scene's range is not known yet: write it, e.g. 1-24 or 1-24:2."
           }
         />
         <div className="grid grid-cols-2 gap-3">
@@ -64,23 +72,8 @@ export function RenderRequestForm({ archive }: { archive: ArchiveDto }) {
             error={failure?.fieldErrors.price}
           />
         </div>
-        <div className="flex flex-col gap-1">
-          <label htmlFor={id("format")} className="text-sm font-medium text-stone-700">
-            Format
-          </label>
-          <select
-            id={id("format")}
-            name="format"
-            defaultValue="PNG"
-            className="min-h-11 rounded-lg border border-stone-300 bg-white px-3 py-2 text-base outline-none focus:ring-2 focus:ring-cactus-500"
-          >
-            {FORMATS.map((format) => (
-              <option key={format.value} value={format.value}>
-                {format.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField label="Format" name="format" id={id("format")} defaultValue="PNG" options={FORMATS} />
+        <RenderOptionsFields archive={archive} id={id} errors={failure?.fieldErrors ?? {}} />
         <label htmlFor={id("estimate-only")} className="flex min-h-11 items-start gap-3 text-sm text-stone-700">
           <input id={id("estimate-only")} type="checkbox" name="estimateOnly" className="mt-1 size-5 shrink-0 accent-cactus-700" />
           <span>
@@ -90,7 +83,7 @@ export function RenderRequestForm({ archive }: { archive: ArchiveDto }) {
             </span>
           </span>
         </label>
-        <FormError>{failure?.formError ?? failure?.fieldErrors.format ?? failure?.fieldErrors.archiveId}</FormError>
+        <FormError>{failure?.formError ?? failure?.fieldErrors.format ?? failure?.fieldErrors.archiveId ?? failure?.fieldErrors.strict}</FormError>
         <Button disabled={request.state !== "idle"}>Request render</Button>
       </request.Form>
     </details>

@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from "react";
+import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
 
 // The few building blocks every page shares, so forms look and behave the same.
 
@@ -83,5 +83,72 @@ export function FormError({ children }: { children?: ReactNode }) {
     <p role="alert" className="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
       {children}
     </p>
+  );
+}
+
+/** A labelled select, like Field: its error (or hint) underneath. */
+export function SelectField({
+  label,
+  name,
+  options,
+  error,
+  hint,
+  ...select
+}: SelectHTMLAttributes<HTMLSelectElement> & {
+  label: string;
+  name: string;
+  options: { value: string; label: string }[];
+  error?: string;
+  hint?: ReactNode;
+}) {
+  const id = select.id ?? `field-${name}`;
+  const describedBy = error ? `${id}-error` : hint ? `${id}-hint` : undefined;
+  return (
+    <div className="flex min-w-0 flex-col gap-1">
+      <label htmlFor={id} className="text-sm font-medium text-stone-700">
+        {label}
+      </label>
+      <select
+        id={id}
+        name={name}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy}
+        className={`min-h-11 min-w-0 rounded-lg border bg-white px-3 py-2 text-base outline-none focus:ring-2 focus:ring-cactus-500 ${
+          error ? "border-red-400" : "border-stone-300"
+        }`}
+        {...select}
+      >
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {error ? (
+        <p id={`${id}-error`} className="text-sm text-red-700">
+          {error}
+        </p>
+      ) : hint ? (
+        <p id={`${id}-hint`} className="text-sm text-stone-500">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Things to know before (or while) a render runs: refusals in red, warnings in amber. */
+export function Notes({ kind, title, items }: { kind: "refusal" | "warning"; title: string; items: string[] }) {
+  if (items.length === 0) return null;
+  const style = kind === "refusal" ? "border-red-200 bg-red-50 text-red-800" : "border-amber-200 bg-amber-50 text-amber-900";
+  return (
+    <div role={kind === "refusal" ? "alert" : "status"} className={`rounded-lg border px-3 py-2 text-sm wrap-anywhere ${style}`}>
+      <p className="font-semibold">{title}</p>
+      <ul className="mt-1 flex list-disc flex-col gap-1 pl-5">
+        {items.map((item) => (
+          <li key={item}>{item}</li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -2,7 +2,7 @@
 // (a route module's top-level schemas would ride into its client bundle).
 import { z } from "zod";
 export { changePasswordRequestSchema, createInvitationRequestSchema, errorStatus } from "../../contract";
-import { frameRangeTextSchema, outputFormatSchema, passwordSchema, projectNameSchema, tokenNameSchema, usernameSchema, workerNameSchema } from "../../contract";
+import { frameRangeTextSchema, nameInFileSchema, outputFormatSchema, passwordSchema, percentageSchema, samplesSchema, projectNameSchema, tokenNameSchema, usernameSchema, workerNameSchema } from "../../contract";
 
 export const NO_CODE =
   "Sign-up is by invitation only: open the link from your invitation, or ask someone on this farm to invite you.";
@@ -16,6 +16,18 @@ export const signupFormSchema = z.object({
 export const projectNameForm = z.object({ name: projectNameSchema });
 
 export const projectIdForm = z.object({ projectId: z.coerce.number().int().positive() });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((text) => (text?.trim() ? text.trim() : undefined))
+  .pipe(nameInFileSchema.optional());
+const optionalNumber = (schema: z.ZodNumber, message: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text) => (text?.trim() ? Number(text) : undefined))
+    .pipe(z.number({ error: message }).pipe(schema).optional());
 
 export const renderForm = z.object({
   archiveId: z.coerce.number().int().positive(),
@@ -31,6 +43,13 @@ export const renderForm = z.object({
     .min(1, "A task renders at least 1 frame.")
     .max(1000, "A task renders at most 1000 frames."),
   format: outputFormatSchema,
+  // The scene's own when left empty, as the CLI without --scene, --camera…
+  scene: optionalText,
+  camera: optionalText,
+  viewLayer: optionalText,
+  resolutionPercentage: optionalNumber(percentageSchema, "The resolution percentage is a whole number, e.g. 50."),
+  samples: optionalNumber(samplesSchema, "Samples are a whole number, e.g. 16."),
+  strict: z.literal("on").optional().transform((value) => value === "on"),
   price: z.coerce
     .number({ error: "Write the price in credits per work unit, e.g. 0 or 2.5." })
     .min(0, "The price cannot be negative; 0 renders when nobody pays more.")

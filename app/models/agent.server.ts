@@ -61,12 +61,18 @@ const leaseSeconds = () => getRuntime().config.CACTUS_LEASE_SECONDS;
 
 /** Records what the agent says about its machine; `sleeping` when outside its schedule. */
 export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<typeof helloResponseSchema>> {
-  const { denoiser, threads, agentVersion, sandbox } = hello.capabilities;
+  const { denoiser, threads, agentVersion, sandbox, engines } = hello.capabilities;
   await worker.update({
     blenderVersion: hello.blenderVersion,
-    // The claim reads `denoiser` from here (capabilities @> '{"denoiser": true}').
+    // The claim reads `denoiser` and `engines` from here (db/sql/common.ts workerCanRender).
     // The scheduler will read `sandbox` here too, to keep other people's renders off unsandboxed workers.
-    capabilities: { denoiser, threads, ...(agentVersion === undefined ? {} : { agentVersion }), sandbox: sandbox ?? "off" },
+    capabilities: {
+      denoiser,
+      threads,
+      ...(agentVersion === undefined ? {} : { agentVersion }),
+      sandbox: sandbox ?? "off",
+      ...(engines === undefined ? {} : { engines: [...new Set(engines)].sort() }),
+    },
     threads,
     agentVersion: agentVersion ?? null,
     status: hello.status ?? "idle",
@@ -139,6 +145,7 @@ function toClaimedTaskDto(task: QueuedTask): ClaimedTask {
     leaseExpiresAt: task.leaseExpiresAt.toISOString(),
     archive: { ...task.archive, size: Number(task.archive.size) },
     expected: task.expected,
+    options: task.options,
   };
 }
 
@@ -235,16 +242,23 @@ async function saveSceneFacts(archiveId: number, facts: SceneFacts, transaction:
       samples: facts.samples,
       denoising: facts.denoising,
       hasScripts: facts.hasScripts,
-      // All of it, for what has no column: step, output size (the frame check's), cameras, missing files.
+      // All of it, for what has no column: every scene, cameras, view layers, missing files.
       sceneFacts: facts,
     },
     { where: { id: archiveId }, transaction },
   );
-  // A render requested before the facts were known takes the denoiser rule now: a scene
-  // that denoises only goes to workers whose Blender has one.
+  // A render requested before the facts were known (so with no options: they need the
+  // facts) renders the file's own scene: it takes the denoiser and engine rules and the
+  // frame size check now.
   await Render.update(
-    { needsDenoiser: facts.denoising, updatedAt: new Date() },
-    { where: { archiveId, status: { [Op.in]: UNFINISHED_RENDER_STATUSES }, needsDenoiser: { [Op.ne]: facts.denoising } }, transaction },
+    {
+      needsDenoiser: facts.denoising,
+      engine: facts.engine,
+      outputWidth: facts.outputWidth > 0 ? facts.outputWidth : null,
+      outputHeight: facts.outputHeight > 0 ? facts.outputHeight : null,
+      updatedAt: new Date(),
+    },
+    { where: { archiveId, status: { [Op.in]: UNFINISHED_RENDER_STATUSES }, scene: null, engine: null }, transaction },
   );
 }
 

@@ -1,5 +1,7 @@
 import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from "sequelize";
-import type { ArchiveDto, ArchiveFacts } from "../../contract";
+import { sceneFactsSchema, type ArchiveDto, type ArchiveFacts } from "../../contract";
+import { checkRender } from "../../domain/scene-check";
+import { type FileFacts, fileFactsOf, sceneNamed } from "../../domain/scene-facts";
 import { Archive, Project, type ArchiveKind, type BlendCompression } from "../../db/models";
 import { createInspectTask } from "../../db/sql/queue";
 import { db } from "../lib/db.server";
@@ -7,21 +9,46 @@ import { Problem } from "../lib/problem.server";
 import { getRuntime } from "../lib/runtime.server";
 import { archiveKey } from "../lib/storage.server";
 
+/**
+ * The file's facts as the rules of domain/ read them, once an agent read the scene (null
+ * before, or when reading failed). Facts stored by older agents fill in what they lack.
+ */
+export function fileFactsOfArchive(archive: Archive): FileFacts | null {
+  if (!archive.inspectedAt || archive.inspectionError || !archive.sceneFacts) return null;
+  const stored = sceneFactsSchema.safeParse(archive.sceneFacts);
+  return stored.success ? fileFactsOf(stored.data) : null;
+}
+
 export function toArchiveDto(archive: Archive): ArchiveDto {
+  const file = fileFactsOfArchive(archive);
+  const active = file ? sceneNamed(file, null) : undefined;
   const facts: ArchiveFacts = {
     blenderVersion: archive.blenderVersion ?? null,
     compression: archive.compression ?? null,
+    scene: file?.scene ?? null,
     frameStart: archive.frameStart ?? null,
     frameEnd: archive.frameEnd ?? null,
+    frameStep: active?.frameStep ?? null,
     fps: archive.fps ?? null,
     resolutionX: archive.resolutionX ?? null,
     resolutionY: archive.resolutionY ?? null,
     resolutionPercentage: archive.resolutionPercentage ?? null,
+    outputWidth: active?.outputWidth ?? null,
+    outputHeight: active?.outputHeight ?? null,
     engine: archive.engine ?? null,
     samples: archive.samples ?? null,
     denoising: archive.denoising ?? null,
+    outputFormat: active?.outputFormat ?? null,
+    activeCamera: active?.activeCamera ?? null,
+    cameras: active?.cameras ?? null,
+    viewLayers: active?.viewLayers ?? null,
     hasScripts: archive.hasScripts ?? null,
+    scripts: file?.scripts ?? null,
+    missingFiles: file?.missingFiles ?? null,
+    cameraObjects: file?.cameraObjects ?? null,
+    scenes: file ? file.scenes.map((scene) => ({ ...scene, viewLayers: scene.viewLayers ?? [] })) : null,
   };
+  const check = file ? checkRender(file) : null;
   return {
     id: archive.id,
     projectId: archive.projectId,
@@ -31,6 +58,12 @@ export function toArchiveDto(archive: Archive): ArchiveDto {
     kind: archive.kind,
     mainPath: archive.mainPath ?? null,
     facts,
+    inspection: {
+      status: archive.inspectionError ? "failed" : archive.inspectedAt ? "done" : "waiting",
+      error: archive.inspectionError ?? null,
+      at: archive.inspectedAt ? archive.inspectedAt.toISOString() : null,
+    },
+    sceneCheck: check && { refusals: check.refusals, warnings: check.warnings },
     createdAt: archive.createdAt.toISOString(),
   };
 }

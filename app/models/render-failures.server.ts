@@ -16,6 +16,7 @@ interface FailureRow {
   worker_name: string;
   error: string;
   log_tail: string | null;
+  blames_worker: boolean;
   created_at: Date;
 }
 
@@ -29,7 +30,7 @@ export async function listRenderFailures({ id, userId }: { id: number; userId: n
   if (render.total === 0) return { failures: [], total: 0 };
   const rows = await db().query<FailureRow>(
     /* sql */ `
-SELECT f.task_id, t.frame_start, t.frame_end, w.name AS worker_name, f.error, f.log_tail, f.created_at
+SELECT f.task_id, t.frame_start, t.frame_end, w.name AS worker_name, f.error, f.log_tail, f.blames_worker, f.created_at
   FROM task_failures f
   JOIN tasks t ON t.id = f.task_id
   JOIN workers w ON w.id = f.worker_id
@@ -46,6 +47,7 @@ SELECT f.task_id, t.frame_start, t.frame_end, w.name AS worker_name, f.error, f.
       workerName: row.worker_name,
       error: row.error,
       logTail: row.log_tail,
+      blame: row.blames_worker ? ("machine" as const) : ("scene" as const),
       at: row.created_at.toISOString(),
     })),
     total: render.total,

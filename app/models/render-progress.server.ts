@@ -2,7 +2,10 @@ import { QueryTypes } from "sequelize";
 import type { FrameCounts } from "../../contract";
 import type { TaskStatus } from "../../db/models";
 import { formatFrameRange } from "../../domain/frames";
-import { WORKERS_TO_FAIL_TASK } from "../../domain/scheduler";
+import { WORKER_ENGINES, engineAmong } from "../../db/sql/common";
+import type { RenderFailedDetail } from "../../db/sql/failures";
+import { engineLabel } from "../../domain/engines";
+import { FAILURES_TO_FAIL_RENDER, WORKERS_TO_FAIL_TASK } from "../../domain/scheduler";
 import { db } from "../lib/db.server";
 
 // How far renders are: their frames by status, the workers on them, why they failed, and
@@ -39,8 +42,9 @@ export async function progressOf(
 ): Promise<Map<number, RenderProgress>> {
   const ids = renders.map((render) => render.id);
   const failedIds = renders.filter((render) => render.failed || render.running).map((render) => render.id);
+  const endedIds = renders.filter((render) => render.failed).map((render) => render.id);
   const runnableIds = renders.filter((render) => render.runnable).map((render) => render.id);
-  const [taskFrames, acceptedByTask, workers, failures, farms] = await Promise.all([
+  const [taskFrames, acceptedByTask, workers, failures, farms, endings] = await Promise.all([
     // Frames of each task status: a chunk of frames in one task counts each frame.
     query<{ render_id: number; status: TaskStatus; tasks: number; frames: number }>(
       /* sql */ `
@@ -91,6 +95,16 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_e
           failedIds,
         ),
     runnableIds.length === 0 ? Promise.resolve([]) : query<FarmRow>(OWNERS_WORKERS, runnableIds),
+    // Why a failed render failed, as the failure that failed it said (db/sql/failures.ts).
+    endedIds.length === 0
+      ? Promise.resolve([])
+      : query<{ render_id: number; detail: Partial<RenderFailedDetail> | null }>(
+          /* sql */ `
+SELECT DISTINCT ON (render_id) render_id, detail FROM render_events
+ WHERE render_id = ANY($ids::bigint[]) AND event = 'failed'
+ ORDER BY render_id, id DESC`,
+          endedIds,
+        ),
   ]);
 
   const progress = new Map<number, RenderProgress>();
@@ -111,7 +125,9 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_e
       workers: workers
         .filter((row) => row.render_id === render.id)
         .map((row) => ({ id: row.id, name: row.name, framesDone: row.frames_done, rendering: row.rendering })),
-      failure: failureMessage(render, failures.find((row) => row.render_id === render.id)),
+      failure:
+        endedMessage(endings.find((row) => row.render_id === render.id)?.detail) ??
+        failureMessage(render, failures.find((row) => row.render_id === render.id)),
       waiting: queued > 0 ? waitingMessage(farms.find((row) => row.render_id === render.id)) : null,
     });
   }
@@ -140,26 +156,65 @@ function failureMessage(render: { failed: boolean; running: boolean }, failure: 
   );
 }
 
+/** "Frame 3" or "Frames 1-4". */
+function framesText(start: number, end: number): string {
+  return start === end ? `Frame ${start}` : `Frames ${formatFrameRange({ start, end, step: 1 })}`;
+}
+
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1).replace(/[.\s]*$/, ".");
+
+/** Why a failed render failed, from its `failed` event; null for a render failed before the event said why. */
+function endedMessage(detail: Partial<RenderFailedDetail> | null | undefined): string | null {
+  if (!detail?.because || detail.frameStart === undefined || detail.frameEnd === undefined) return null;
+  const what = framesText(detail.frameStart, detail.frameEnd);
+  const one = detail.frameStart === detail.frameEnd;
+  const workers = detail.workers === 1 ? "1 worker" : `${detail.workers} workers`;
+  switch (detail.because) {
+    case "scene-error":
+      return (
+        `${what} ${one ? "has" : "have"} an error in the scene, which every worker would hit, so the render stopped at once: ` +
+        `Blender says "${detail.line}". ${detail.advice ? sentence(detail.advice) : ""}`.trim()
+      );
+    case "workers":
+      return `${what} failed on ${workers}; the last error: ${detail.error}`;
+    case "no-other-worker":
+      return (
+        `${what} failed on ${workers}, and no other worker of yours may take ${one ? "it" : "them"} ` +
+        `(enabled, able to render the scene, and not failed on ${one ? "it" : "them"}); the last error: ${detail.error}`
+      );
+    case "failure-limit":
+      return (
+        `The render failed ${detail.failures} times in all, the most a render may (${FAILURES_TO_FAIL_RENDER}); ` +
+        `the last failure, on ${what.toLowerCase()}: ${detail.error}`
+      );
+    default:
+      return null;
+  }
+}
+
 /** What each render's owner has to render it with: the claim's rules (db/sql/queue.ts), counted. */
 const OWNERS_WORKERS = /* sql */ `
-SELECT r.id AS render_id, r.needs_denoiser, farm.*
+SELECT r.id AS render_id, r.needs_denoiser, r.engine, farm.*
   FROM renders r
  CROSS JOIN LATERAL (
    SELECT count(*)::int AS workers,
           count(*) FILTER (WHERE w.enabled)::int AS enabled,
           count(*) FILTER (WHERE w.enabled AND w.capabilities @> '{"denoiser": true}')::int AS with_denoiser,
           -- an agent that never said hello: its Blender may yet have a denoiser
-          count(*) FILTER (WHERE w.enabled AND w.capabilities -> 'denoiser' IS NULL)::int AS unheard
+          count(*) FILTER (WHERE w.enabled AND w.capabilities -> 'denoiser' IS NULL)::int AS unheard,
+          count(*) FILTER (WHERE w.enabled AND ${engineAmong("r", WORKER_ENGINES("w"))})::int AS with_engine
      FROM workers w WHERE w.user_id = r.created_by) farm
  WHERE r.id = ANY($ids::bigint[])`;
 
 interface FarmRow {
   render_id: number;
   needs_denoiser: boolean;
+  engine: string | null;
   workers: number;
   enabled: number;
   with_denoiser: number;
   unheard: number;
+  with_engine: number;
 }
 
 /** Why a runnable render's queued frames wait for good unless the owner acts; null when some worker may take them. */
@@ -178,6 +233,13 @@ function waitingMessage(farm: FarmRow | undefined): string | null {
     return (
       "This scene denoises, and none of your enabled workers' Blender has a denoiser (OpenImageDenoise); " +
       "turn denoising off in the scene or add a worker whose Blender has one."
+    );
+  }
+  if (farm.engine && farm.with_engine === 0) {
+    const engine = engineLabel(farm.engine);
+    return (
+      `None of your enabled workers can render ${engine} (their agents rendered a test frame with each engine: ` +
+      `\`cactus-agent doctor\` says why ${engine} failed); fix that machine, or add a worker that renders ${engine}.`
     );
   }
   return null;

@@ -1,7 +1,10 @@
 import { QueryTypes } from "sequelize";
-import type { RenderDto, RenderEstimateDto, RenderRequest } from "../../contract";
+import { sceneFactsSchema, type RenderDto, type RenderEstimateDto, type RenderOptionsDto, type RenderRequest } from "../../contract";
 import { type Archive, Render, type OutputFormat, type RenderStatus } from "../../db/models";
+import { checkRender, type RenderedScene, type SceneCheck } from "../../domain/scene-check";
+import { fileFactsOf } from "../../domain/scene-facts";
 import type { RenderEvent } from "../../domain/render-lifecycle";
+import { WORKER_ENGINES, WORKER_HAS_DENOISER, workerCanRender } from "../../db/sql/common";
 import { applyRenderEvent, confirmRender as confirmQuote, createRenderTasks, insertRender } from "../../db/sql/queue";
 import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../../domain/frames";
 import { isRenderFinished, isRenderRunnable, UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
@@ -9,7 +12,7 @@ import { planSamples, sampleTasks } from "../../domain/sampling";
 import { iso } from "../lib/api.server";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
-import { findUserArchiveByHash, getArchive } from "./archive.server";
+import { fileFactsOfArchive, findUserArchiveByHash, getArchive } from "./archive.server";
 import { estimatesOf, renderEstimate } from "./render-estimate.server";
 import { progressOf } from "./render-progress.server";
 
@@ -29,6 +32,13 @@ interface RenderRow {
   output_format: OutputFormat;
   price_milli: number;
   estimate_only: boolean;
+  scene: string | null;
+  camera: string | null;
+  view_layer: string | null;
+  resolution_percentage: number | null;
+  samples: number | null;
+  /** The archive's facts, when read (and not failed). */
+  scene_facts: unknown;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -36,7 +46,9 @@ interface RenderRow {
 
 const SELECT_RENDERS = /* sql */ `
 SELECT r.id, r.project_id, r.archive_id, a.filename AS archive_filename, r.status, r.frame_start, r.frame_end,
-       r.frame_step, r.chunk_size, r.output_format, r.price_milli, r.estimate_only, r.created_at, r.started_at, r.finished_at
+       r.frame_step, r.chunk_size, r.output_format, r.price_milli, r.estimate_only, r.scene, r.camera, r.view_layer,
+       r.resolution_percentage, r.samples, r.created_at, r.started_at, r.finished_at,
+       CASE WHEN a.inspection_error IS NULL THEN a.scene_facts END AS scene_facts
   FROM renders r JOIN archives a ON a.id = r.archive_id
  WHERE r.created_by = :userId`;
 
@@ -60,6 +72,8 @@ async function selectRenders(userId: number, where = "", replacements: object = 
   return rows.map((row) => {
     const { tasks, frames, workers, failure, waiting } = progress.get(row.id)!;
     const { estimate, sample } = estimates.get(row.id)!;
+    const options = optionsOf(row);
+    const check = checkStored(row.scene_facts, options);
     return {
       id: row.id,
       projectId: row.project_id,
@@ -71,6 +85,9 @@ async function selectRenders(userId: number, where = "", replacements: object = 
       frameStep: row.frame_step,
       chunkSize: row.chunk_size,
       format: row.output_format,
+      options,
+      scene: check?.scene ? renderedSceneDto(check.scene) : null,
+      warnings: check?.warnings ?? [],
       price: row.price_milli / 1000,
       tasks,
       frames,
@@ -85,6 +102,26 @@ async function selectRenders(userId: number, where = "", replacements: object = 
       finishedAt: iso(row.finished_at),
     };
   });
+}
+
+function optionsOf(row: RenderRow): RenderOptionsDto {
+  return {
+    scene: row.scene,
+    camera: row.camera,
+    viewLayer: row.view_layer,
+    resolutionPercentage: row.resolution_percentage,
+    samples: row.samples,
+  };
+}
+
+/** The render's scene and warnings, read again from the archive's facts (null before they are known). */
+function checkStored(stored: unknown, options: RenderOptionsDto): SceneCheck | null {
+  const parsed = sceneFactsSchema.safeParse(stored);
+  return parsed.success ? checkRender(fileFactsOf(parsed.data), options) : null;
+}
+
+function renderedSceneDto({ name, engine, camera, viewLayers, samples, resolutionPercentage, width, height }: RenderedScene) {
+  return { name, engine, camera, viewLayers, samples, resolutionPercentage, width, height };
 }
 
 const rangeOf = (row: { frame_start: number; frame_end: number; frame_step: number }): FrameRange => ({
@@ -136,26 +173,70 @@ async function requireArchive(userId: number, request: RenderRequest): Promise<A
   return archive;
 }
 
-/** The frames asked for, or else the scene's own range once an agent has read it. */
-function framesToRender(archive: Archive, frames: string | undefined): FrameRange {
+/** The frames asked for, or else the range of the scene it renders once an agent has read it. */
+function framesToRender(archive: Archive, frames: string | undefined, scene: RenderedScene | null): FrameRange {
   if (frames !== undefined) return parseFrameRange(frames);
-  if (archive.inspectedAt && archive.frameStart !== null && archive.frameEnd !== null) {
-    const step = Number((archive.sceneFacts as { frameStep?: unknown } | null)?.frameStep);
+  // An archive read before scenes were (columns, no facts to check) has its range all the same.
+  const readBefore = archive.inspectedAt && archive.frameStart !== null && archive.frameEnd !== null;
+  const step = Number((archive.sceneFacts as { frameStep?: unknown } | null)?.frameStep) || 1;
+  const known = scene ?? (readBefore ? { frameStart: archive.frameStart!, frameEnd: archive.frameEnd!, frameStep: step } : null);
+  if (known) {
     // The same limits as a range someone typed: a scene of 200 000 frames needs a narrower one.
-    return parseFrameRange(formatFrameRange({ start: archive.frameStart, end: archive.frameEnd, step: step >= 1 ? step : 1 }));
+    return parseFrameRange(formatFrameRange({ start: known.frameStart, end: known.frameEnd, step: Math.max(1, known.frameStep) }));
   }
-  const why = archive.inspectionError
-    ? `reading archive ${archive.id}'s scene failed (${archive.inspectionError})`
-    : `archive ${archive.id} waits for one of your agents to read its scene`;
-  throw new Problem("unprocessable", `The scene's frame range is not known yet (${why}); give --frames, e.g. --frames 1-24.`);
+  throw new Problem("unprocessable", `The scene's frame range is not known yet (${notReadYet(archive)}); give --frames, e.g. --frames 1-24.`);
 }
 
-/** The owner's workers that may take the render's frames: one sample frame per point for each (up to 3). */
-async function eligibleWorkers(userId: number, needsDenoiser: boolean): Promise<number> {
+function notReadYet(archive: Archive): string {
+  return archive.inspectionError
+    ? `reading archive ${archive.id}'s scene failed (${archive.inspectionError})`
+    : `archive ${archive.id} waits for one of your agents to read its scene`;
+}
+
+const OPTION_FLAGS: Record<keyof RenderOptionsDto | "strict", string> = {
+  scene: "--scene",
+  camera: "--camera",
+  viewLayer: "--view-layer",
+  resolutionPercentage: "--resolution-percentage",
+  samples: "--samples",
+  strict: "--strict",
+};
+
+/**
+ * Checks a request against the archive's facts (domain/scene-check.ts): a scene Blender
+ * cannot make an image of is refused with a 422 that says what to do. Before an agent
+ * read the scene nothing can be checked: a plain request goes ahead as before, but
+ * options (and strict) need the facts to be checked against.
+ */
+function checkRequest(archive: Archive, request: RenderRequest): SceneCheck | null {
+  const facts = fileFactsOfArchive(archive);
+  if (!facts) {
+    const asked = (Object.keys(OPTION_FLAGS) as (keyof typeof OPTION_FLAGS)[]).filter((key) =>
+      key === "strict" ? request.strict : request[key] !== undefined,
+    );
+    if (asked.length === 0) return null;
+    throw new Problem(
+      "unprocessable",
+      `${asked.map((key) => OPTION_FLAGS[key]).join(", ")} need${asked.length === 1 ? "s" : ""} the scene's facts, and ${notReadYet(archive)}; ` +
+        `request it again once \`cactus archive show ${archive.id}\` shows them, or without ${asked.length === 1 ? "it" : "them"}.`,
+    );
+  }
+  const check = checkRender(facts, request, { strict: request.strict });
+  if (check.refusals.length > 0) throw new Problem("unprocessable", check.refusals.join(" "));
+  return check;
+}
+
+/**
+ * The owner's workers that may take the render's frames, by the claim's own rule (a
+ * denoiser when the scene denoises, the scene's engine among those it renders): one
+ * sample frame per point for each (up to 3).
+ */
+async function eligibleWorkers(userId: number, render: { needsDenoiser: boolean; engine: string | null }): Promise<number> {
   const [row] = await db().query<{ count: number }>(
-    `SELECT count(*)::int AS count FROM workers
-      WHERE user_id = :userId AND enabled AND (NOT :needsDenoiser OR coalesce(capabilities ->> 'denoiser', 'true') <> 'false')`,
-    { replacements: { userId, needsDenoiser }, type: QueryTypes.SELECT },
+    `SELECT count(*)::int AS count
+       FROM workers w, (SELECT :needsDenoiser::boolean AS needs_denoiser, :engine::text AS engine) r
+      WHERE w.user_id = :userId AND w.enabled AND ${workerCanRender("r", WORKER_HAS_DENOISER("w"), WORKER_ENGINES("w"))}`,
+    { replacements: { userId, ...render }, type: QueryTypes.SELECT },
   );
   return row.count;
 }
@@ -168,18 +249,22 @@ async function eligibleWorkers(userId: number, needsDenoiser: boolean): Promise<
  */
 export async function requestRender({ userId, request }: { userId: number; request: RenderRequest }): Promise<RenderDto> {
   const archive = await requireArchive(userId, request);
+  const check = checkRequest(archive, request);
+  const scene = check?.scene ?? null;
   let range: FrameRange;
   let tasks: ReturnType<typeof splitIntoTasks>;
   try {
-    range = framesToRender(archive, request.frames);
+    range = framesToRender(archive, request.frames, scene);
     tasks = splitIntoTasks(range, request.chunk ?? 1);
   } catch (error) {
     if (error instanceof FrameRangeError) throw new Problem("bad_request", error.message);
     throw error;
   }
-  const needsDenoiser = archive.denoising === true;
+  // The scene as rendered (its options applied) decides who may render it, as the claim will.
+  const needsDenoiser = scene?.denoising ?? archive.denoising === true;
+  const engine = scene?.engine ?? null;
   const estimateOnly = request.estimateOnly ?? false;
-  const sample = planSamples(range, { workers: await eligibleWorkers(userId, needsDenoiser), estimateOnly });
+  const sample = planSamples(range, { workers: await eligibleWorkers(userId, { needsDenoiser, engine }), estimateOnly });
   const id = await db().transaction(async (transaction) => {
     const render = await insertRender(
       db(),
@@ -196,6 +281,14 @@ export async function requestRender({ userId, request }: { userId: number; reque
         needsDenoiser,
         sampleFrames: sample ?? [],
         estimateOnly,
+        scene: request.scene ?? null,
+        camera: request.camera ?? null,
+        viewLayer: request.viewLayer ?? null,
+        resolutionPercentage: request.resolutionPercentage ?? null,
+        samples: request.samples ?? null,
+        engine,
+        outputWidth: scene && scene.width > 0 ? scene.width : null,
+        outputHeight: scene && scene.height > 0 ? scene.height : null,
       },
       transaction,
     );

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import type { z } from "zod";
 import type { frameResultSchema } from "../../contract";
 import { Result, type Worker } from "../../db/models";
+import { FAILURES_TO_FAIL_RENDER, type TaskFailedBecause, WORKERS_TO_FAIL_TASK } from "../../domain/scheduler";
 import { findLeasedTask, recordResult, rejectResult, type Lease, type LeasedTask } from "../../db/sql/queue";
 import { noteRenderActivity, noteWorkerFailure } from "../lib/render-activity.server";
 import { db } from "../lib/db.server";
@@ -83,16 +84,21 @@ export async function receiveFrameUpload(worker: Worker, upload: FrameUpload, re
   }
 }
 
+/** Why a refused frame failed its task, and with it the render. */
+const TASK_FAILED: Record<TaskFailedBecause, string> = {
+  "scene-error": "the scene has an error every worker would hit",
+  workers: `${WORKERS_TO_FAIL_TASK} different workers failed it`,
+  "no-other-worker": "no other worker may take it",
+  "failure-limit": `its render failed ${FAILURES_TO_FAIL_RENDER} times in all`,
+};
+
 /** Records the refusal (a failure of this worker for the task) and answers 422 with why. */
 async function refuse(lease: Lease, frame: number, reason: string): Promise<never> {
   const outcome = await rejectResult(db(), lease, { frame, reason });
   if (outcome === "stale") throw staleLease(lease.taskId);
   noteRenderActivity(outcome.renderId);
   noteWorkerFailure(lease.workerId);
-  const next =
-    outcome.taskStatus === "failed"
-      ? "the task failed: 3 different workers failed it"
-      : "the task went back to the queue (no need to report it failed)";
+  const next = outcome.taskStatus === "failed" ? `the task failed: ${TASK_FAILED[outcome.because!]}` : "the task went back to the queue (no need to report it failed)";
   const blocklisted = outcome.workerBlocklisted ? "; this worker gets no more tasks of this render" : "";
   throw new Problem(
     "unprocessable",

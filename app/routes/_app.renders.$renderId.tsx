@@ -10,7 +10,7 @@ import { PriceExplained, RenderFacts, RenderWorkers } from "~/components/render-
 import { RenderFailures } from "~/components/render-failures";
 import { useLiveEstimate, useLiveRender } from "~/components/render-live";
 import { RenderStatusBadge } from "~/components/render-status";
-import { Card, PageTitle } from "~/components/ui";
+import { Card, Notes, PageTitle } from "~/components/ui";
 import { requireUser } from "~/lib/auth.server";
 import { formIntent, invalidForm, notFoundPage, pageId, problemAsFormError } from "~/lib/form.server";
 import { Problem } from "~/lib/problem.server";
@@ -98,6 +98,9 @@ export default function RenderPage() {
             {render.waiting}
           </p>
         ) : null}
+        <div className="mt-3 empty:hidden">
+          <Notes kind="warning" title="Rendered, but maybe not as meant:" items={render.warnings} />
+        </div>
         <RenderActions render={render} />
       </Card>
       <QuoteCard render={render} estimate={estimate} />

@@ -1,4 +1,5 @@
 import type { OutputFormat, RenderDto } from "../../contract";
+import { engineLabel } from "../../domain/engines";
 import { formatFrameRange } from "../../domain/frames";
 import { UsageError } from "./errors";
 import { formatTime } from "./output";
@@ -44,6 +45,18 @@ export function describeRender(render: RenderDto): string {
     `${"█".repeat(filled)}${"░".repeat(BAR - filled)} ${frames.done}/${frames.total} done · ${frames.rendering} rendering · ` +
       `${frames.queued} queued · ${frames.failed} failed`,
   ];
+  if (render.scene) {
+    const { scene, options } = render;
+    const set = (value: string, isSet: boolean) => (isSet ? `${value}*` : value);
+    lines.push(
+      `scene ${set(scene.name, options.scene !== null)} · ${engineLabel(scene.engine)}` +
+        (scene.samples === null ? "" : ` ${set(String(scene.samples), options.samples !== null)} samples`) +
+        ` · ${set(`${scene.width}×${scene.height} (${scene.resolutionPercentage} %)`, options.resolutionPercentage !== null)}` +
+        ` · camera ${set(scene.camera ?? "none", options.camera !== null)}` +
+        (scene.viewLayers ? ` · view layers ${set(scene.viewLayers.join(", ") || "none", options.viewLayer !== null)}` : "") +
+        (Object.values(options).some((value) => value !== null) ? " (* set for this render)" : ""),
+    );
+  }
   if (render.estimate) lines.push(`estimate: ${describeEstimate(render.estimate, render.price)}`);
   else if (render.status === "estimating") lines.push(noEstimateYet(render));
   if (render.status === "quoted") lines.push(`quoted: \`cactus render confirm ${render.id}\` renders the rest`);
@@ -53,5 +66,6 @@ export function describeRender(render: RenderDto): string {
   }
   if (render.failure) lines.push(`failed: ${render.failure}`);
   if (render.waiting) lines.push(`waiting: ${render.waiting}`);
+  for (const warning of render.warnings) lines.push(`warning: ${warning}`);
   return lines.join("\n");
 }

@@ -169,6 +169,16 @@ export class Render extends Model<Attrs<Render>, Creation<Render>> {
   declare maxCostMilli: CreationOptional<number | null>;
   declare onlyEnabledWorkers: CreationOptional<boolean>;
   declare needsDenoiser: CreationOptional<boolean>;
+  /** The render's options (migration 0010); null: the file's own. */
+  declare scene: CreationOptional<string | null>;
+  declare camera: CreationOptional<string | null>;
+  declare viewLayer: CreationOptional<string | null>;
+  declare resolutionPercentage: CreationOptional<number | null>;
+  declare samples: CreationOptional<number | null>;
+  /** The scene's engine and the frames' size, once the archive's scene is read. */
+  declare engine: CreationOptional<string | null>;
+  declare outputWidth: CreationOptional<number | null>;
+  declare outputHeight: CreationOptional<number | null>;
   declare escrowAccountId: CreationOptional<number | null>;
   /** The quote: the estimate when the sample frames were in (db/sql/render-status.ts). */
   declare estimate: CreationOptional<Record<string, unknown> | null>;
@@ -211,6 +221,8 @@ export class TaskFailure extends Model<Attrs<TaskFailure>, Creation<TaskFailure>
   declare workerId: ForeignKey<Worker["id"]>;
   declare error: string;
   declare logTail: CreationOptional<string | null>;
+  /** False for an error in the scene, which every worker would hit (migration 0010). */
+  declare blamesWorker: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -441,6 +453,14 @@ export function initModels(sequelize: Sequelize): void {
       maxCostMilli: { type: DataTypes.BIGINT, allowNull: true },
       onlyEnabledWorkers: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       needsDenoiser: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      scene: nullableText(),
+      camera: nullableText(),
+      viewLayer: nullableText(),
+      resolutionPercentage: nullableInt(),
+      samples: nullableInt(),
+      engine: nullableText(),
+      outputWidth: nullableInt(),
+      outputHeight: nullableInt(),
       escrowAccountId: nullableReference(),
       estimate: { type: DataTypes.JSONB, allowNull: true },
       sampleFrames: { type: DataTypes.ARRAY(DataTypes.INTEGER), allowNull: false, defaultValue: [] },
@@ -480,6 +500,7 @@ export function initModels(sequelize: Sequelize): void {
       workerId: reference(),
       error: { type: DataTypes.TEXT, allowNull: false },
       logTail: nullableText(),
+      blamesWorker: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       createdAt: createdAt(),
     },
     options("task_failures"),

@@ -1,8 +1,7 @@
 import type { Sequelize } from "sequelize";
-import { expectedFrameSize } from "../../domain/frames";
 import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../domain/scheduler";
 import type { ArchiveKind, OutputFormat, RenderStatus } from "../models";
-import { RUNNABLE, execute, prepare } from "./common";
+import { RUNNABLE, WORKER_ENGINES, WORKER_HAS_DENOISER, execute, prepare, workerCanRender } from "./common";
 import { applyRenderEvent } from "./render-status";
 
 // Handing out tasks: which task a worker gets, and its lease. Part of the queue
@@ -20,8 +19,18 @@ export interface ClaimedTask {
   leaseExpiresAt: Date;
   leaseSeconds: number;
   archive: { id: number; hash: string; size: number; kind: ArchiveKind; mainPath: string | null };
-  /** The image size the scene's facts promise, when they are known. */
+  /** The image size the render's frames must have, once the scene is known. */
   expected: { width: number; height: number } | null;
+  /** What the render changes of the scene; null for inspect tasks. */
+  options: RenderOptions | null;
+}
+
+export interface RenderOptions {
+  scene: string | null;
+  camera: string | null;
+  viewLayer: string | null;
+  resolutionPercentage: number | null;
+  samples: number | null;
 }
 
 /**
@@ -58,8 +67,8 @@ const CLAIM = prepare(
   "cactus_claim_task",
   /* sql */ `
 WITH worker AS MATERIALIZED (
-  SELECT id, user_id, coalesce(capabilities @> '{"denoiser": true}', false) AS has_denoiser
-    FROM workers WHERE id = $workerId AND enabled
+  SELECT w.id, w.user_id, ${WORKER_HAS_DENOISER("w")} AS has_denoiser, ${WORKER_ENGINES("w")} AS engines
+    FROM workers w WHERE w.id = $workerId AND w.enabled
 ),
 picked AS (
   -- Archives awaiting their scene facts first: render requests wait on them, and they take seconds.
@@ -73,12 +82,13 @@ picked AS (
   UNION ALL
   -- Then the owner's own renders, highest price first, oldest first on a tie.
   (SELECT task.id
-     FROM (SELECT id, price_milli, created_at, needs_denoiser FROM renders
+     FROM (SELECT id, price_milli, created_at, needs_denoiser, engine FROM renders
             WHERE created_by = (SELECT user_id FROM worker) AND status IN (${RUNNABLE})
             ORDER BY price_milli DESC, created_at, id OFFSET 0) r
      CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}) task
-    WHERE (NOT r.needs_denoiser OR (SELECT has_denoiser FROM worker))
-      -- blocklisted: this worker failed this render too often
+    WHERE ${workerCanRender("r", "(SELECT has_denoiser FROM worker)", "(SELECT engines FROM worker)")}
+      -- blocklisted: this worker failed this render too often (scene errors, which blame
+      -- no worker, fail the render: a render this reaches has none to leave out)
       AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
       -- The economy issue adds here: the RenderWorker switch for (r, worker); other people's
       -- renders come in a third branch (walking renders_runnable_idx) with the worker
@@ -105,9 +115,10 @@ SELECT json_build_object(
          'leaseToken', leased.lease_token, 'leaseExpiresAt', leased.lease_expires_at,
          'outputFormat', r.output_format, 'renderStatus', r.status,
          'archive', json_build_object('id', a.id, 'hash', a.hash, 'size', a.size, 'kind', a.kind, 'mainPath', a.main_path),
-         'scene', json_build_object('resolutionX', a.resolution_x, 'resolutionY', a.resolution_y,
-                                    'resolutionPercentage', a.resolution_percentage,
-                                    'outputWidth', a.scene_facts -> 'outputWidth', 'outputHeight', a.scene_facts -> 'outputHeight')
+         -- The render's own columns: the archive's facts (a big jsonb) are not read here.
+         'expected', CASE WHEN r.output_width IS NOT NULL THEN json_build_object('width', r.output_width, 'height', r.output_height) END,
+         'options', CASE WHEN r.id IS NOT NULL THEN json_build_object('scene', r.scene, 'camera', r.camera, 'viewLayer', r.view_layer,
+                                'resolutionPercentage', r.resolution_percentage, 'samples', r.samples) END
        ) AS task
   FROM leased
   LEFT JOIN renders r ON r.id = leased.render_id
@@ -128,14 +139,13 @@ export async function claimTask(
     blocklistAfter: FAILURES_TO_BLOCKLIST,
   });
   if (!row) return null;
-  const { renderStatus, scene, leaseExpiresAt, ...task } = row.task;
+  const { renderStatus, leaseExpiresAt, ...task } = row.task;
   if (renderStatus === "queued") await applyRenderEvent(sequelize, task.renderId!, "started");
-  return { ...task, leaseExpiresAt: new Date(leaseExpiresAt), leaseSeconds, expected: expectedFrameSize(scene) };
+  return { ...task, leaseExpiresAt: new Date(leaseExpiresAt), leaseSeconds };
 }
 
 /** The claim's json: a ClaimedTask but for what claimTask adds, and the render's status as the claim found it. */
-interface ClaimRow extends Omit<ClaimedTask, "leaseExpiresAt" | "leaseSeconds" | "expected"> {
+interface ClaimRow extends Omit<ClaimedTask, "leaseExpiresAt" | "leaseSeconds"> {
   leaseExpiresAt: string;
   renderStatus: RenderStatus | null;
-  scene: Parameters<typeof expectedFrameSize>[0];
 }

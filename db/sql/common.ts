@@ -85,6 +85,23 @@ export async function execute<T extends object>(
 // renders when the query's predicate visibly implies theirs.
 export const RUNNABLE = RUNNABLE_RENDER_STATUSES.map((status) => `'${status}'`).join(", ");
 
+/**
+ * SQL: a worker can render this render's scene — it has a denoiser when the scene
+ * denoises, and the scene's engine is one it rendered a test frame with. A worker whose
+ * agent is too old to say which engines (no `engines`) may take any. `render` names the
+ * renders row; `hasDenoiser` and `engines` are the worker's, as SQL.
+ */
+export const workerCanRender = (render: string, hasDenoiser: string, engines: string) =>
+  `(NOT ${render}.needs_denoiser OR ${hasDenoiser}) AND ${engineAmong(render, engines)}`;
+
+/** SQL: the render's engine (unknown: any) is among `engines` (unknown: all). */
+export const engineAmong = (render: string, engines: string) =>
+  `(${render}.engine IS NULL OR ${engines} IS NULL OR ${engines} @> jsonb_build_array(${render}.engine))`;
+
+/** The worker row `w`'s side of workerCanRender. */
+export const WORKER_HAS_DENOISER = (w: string) => `coalesce(${w}.capabilities @> '{"denoiser": true}', false)`;
+export const WORKER_ENGINES = (w: string) => `(${w}.capabilities -> 'engines')`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A token that is not even a uuid is as stale as a wrong one (and must not reach a ::uuid cast). */
 export const isToken = (token: string) => UUID.test(token);

@@ -40,6 +40,16 @@ export interface NewRender {
   sampleFrames: readonly number[];
   /** Its owner confirms the quote before the rest is rendered. */
   estimateOnly: boolean;
+  /** The render's options; null: the file's own. */
+  scene: string | null;
+  camera: string | null;
+  viewLayer: string | null;
+  resolutionPercentage: number | null;
+  samples: number | null;
+  /** Of the scene it renders, when its facts are known: what the claim and the frame check need. */
+  engine: string | null;
+  outputWidth: number | null;
+  outputHeight: number | null;
 }
 
 /**
@@ -54,9 +64,11 @@ export async function insertRender(sequelize: Sequelize, render: NewRender, tran
     sequelize,
     /* sql */ `
 INSERT INTO renders (archive_id, project_id, created_by, frame_start, frame_end, frame_step, chunk_size,
-                     output_format, price_milli, needs_denoiser, sample_frames, estimate_only, status)
+                     output_format, price_milli, needs_denoiser, sample_frames, estimate_only, scene, camera,
+                     view_layer, resolution_percentage, samples, engine, output_width, output_height, status)
 VALUES ($archiveId, $projectId, $createdBy, $frameStart, $frameEnd, $frameStep, $chunkSize,
-        $outputFormat, $priceMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $status)
+        $outputFormat, $priceMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $scene, $camera,
+        $viewLayer, $resolutionPercentage, $samples, $engine, $outputWidth, $outputHeight, $status)
 RETURNING id`,
     { ...render, sampleFrames: [...render.sampleFrames], status: first.to },
     transaction,

@@ -1,5 +1,4 @@
 import type { Sequelize, Transaction } from "sequelize";
-import { expectedFrameSize } from "../../domain/frames";
 import type { OutputFormat } from "../models";
 import { LEASE_HELD, isToken, lockRenderOfTask, select, type Lease } from "./common";
 import { recordFailure, type FailAnswer } from "./failures";
@@ -24,13 +23,10 @@ export async function findLeasedTask(sequelize: Sequelize, lease: Lease): Promis
   const [row] = await select<LeasedTaskRow>(
     sequelize,
     /* sql */ `
-SELECT t.id, t.kind, t.render_id, a.id AS archive_id, t.frame_start, t.frame_end,
-       coalesce(r.frame_step, 1) AS frame_step, r.output_format,
-       a.resolution_x, a.resolution_y, a.resolution_percentage,
-       a.scene_facts -> 'outputWidth' AS output_width, a.scene_facts -> 'outputHeight' AS output_height
+SELECT t.id, t.kind, t.render_id, coalesce(t.archive_id, r.archive_id) AS archive_id, t.frame_start, t.frame_end,
+       coalesce(r.frame_step, 1) AS frame_step, r.output_format, r.output_width, r.output_height
   FROM tasks t
   LEFT JOIN renders r ON r.id = t.render_id
-  JOIN archives a ON a.id = coalesce(t.archive_id, r.archive_id)
  WHERE ${LEASE_HELD}`,
     lease,
   );
@@ -44,13 +40,8 @@ SELECT t.id, t.kind, t.render_id, a.id AS archive_id, t.frame_start, t.frame_end
     frameEnd: row.frame_end,
     frameStep: row.frame_step,
     outputFormat: row.output_format,
-    expected: expectedFrameSize({
-      resolutionX: row.resolution_x,
-      resolutionY: row.resolution_y,
-      resolutionPercentage: row.resolution_percentage,
-      outputWidth: row.output_width,
-      outputHeight: row.output_height,
-    }),
+    // The size the render's scene writes, its resolution percentage applied (recorded when requested).
+    expected: row.output_width !== null && row.output_height !== null ? { width: row.output_width, height: row.output_height } : null,
   };
 }
 
@@ -63,11 +54,8 @@ interface LeasedTaskRow {
   frame_end: number | null;
   frame_step: number;
   output_format: OutputFormat | null;
-  resolution_x: number | null;
-  resolution_y: number | null;
-  resolution_percentage: number | null;
-  output_width: unknown;
-  output_height: unknown;
+  output_width: number | null;
+  output_height: number | null;
 }
 
 /** Whether a task leased to this worker uses the archive of this hash: only then may it download it. */
@@ -162,7 +150,14 @@ export async function rejectResult(
       { taskId: task.id, renderId: task.render_id, frame, authorId: task.author_id, workerId: lease.workerId, reason },
       transaction,
     );
-    const failure = { id: task.id, kind: "render" as const, render_id: task.render_id, archive_id: null };
+    const failure = {
+      id: task.id,
+      kind: "render" as const,
+      render_id: task.render_id,
+      archive_id: null,
+      frame_start: task.frame_start,
+      frame_end: task.frame_end,
+    };
     return recordFailure(sequelize, failure, lease.workerId, { error: `Frame ${frame} was refused: ${reason}`, logTail }, transaction);
   });
 }

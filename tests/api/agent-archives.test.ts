@@ -113,20 +113,13 @@ describe("a scene uploaded, inspected and rendered by its owner's agent", () => 
     const answer = await ann.agent.task(task.id, "inspection", { leaseToken: task.leaseToken, facts: outcome.facts });
     expect(await expectJson(answer, 200)).toEqual({ archiveId: archive.id });
 
-    expect((await getArchive(ann.archives, archive.id)).facts).toEqual({
-      blenderVersion: "3.4",
-      compression: "none",
-      frameStart: 1,
-      frameEnd: 12,
-      fps: 24,
-      resolutionX: 64,
-      resolutionY: 48,
-      resolutionPercentage: 100,
-      engine: "CYCLES",
-      samples: 4,
-      denoising: false,
-      hasScripts: false,
-    });
+    // Every fact, in the archive's API answer, and what a render of it as it is meets: nothing.
+    const { scenes, scene, border, ...facts } = SCENE_FACTS;
+    expect(border).toBeNull();
+    const read = await getArchive(ann.archives, archive.id);
+    expect(read.facts).toEqual({ ...facts, compression: "none", scene, scenes });
+    expect(read.inspection).toEqual({ status: "done", error: null, at: expect.any(String) });
+    expect(read.sceneCheck).toEqual({ refusals: [], warnings: [] });
     const row = (await Archive.findByPk(archive.id))!;
     expect(row.inspectedAt).not.toBeNull();
     expect(row.sceneFacts).toMatchObject({ outputWidth: 64, outputHeight: 48, cameras: ["Camera"], missingFiles: [] });
@@ -211,7 +204,13 @@ describe("inspection", () => {
       const task = await each.claim();
       expect([task.kind, task.archive.id]).toEqual(["inspect", archive.id]);
       const answer = await each.task(task.id, "fail", { leaseToken: task.leaseToken, error: "Error: File format is not supported" });
-      expect(await expectJson(answer, 200)).toEqual({ taskStatus: index < 2 ? "queued" : "failed", renderStatus: null, workerBlocklisted: false });
+      expect(await expectJson(answer, 200)).toEqual({
+        taskStatus: index < 2 ? "queued" : "failed",
+        renderStatus: null,
+        workerBlocklisted: false,
+        blame: "machine",
+        ...(index < 2 ? {} : { because: "workers" }),
+      });
     }
     const row = (await Archive.findByPk(archive.id))!;
     expect([row.inspectedAt !== null, row.inspectionError]).toEqual([true, "Error: File format is not supported"]);

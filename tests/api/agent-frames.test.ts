@@ -38,10 +38,14 @@ const blob = (key: string) => path.join(server.dataDir, "blobs", key);
 const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
 let users = 0;
-/** A user's agent holding the first task of a new 64×48 render of `frames`. */
+/**
+ * A user's agent holding the first task of a new 64×48 render of `frames`; the user has a
+ * second worker, so a refused frame has another to go to.
+ */
 async function leased({ frames = "1-4", chunk = 1, format = "PNG" }: { frames?: string; chunk?: number; format?: string } = {}) {
   const { user, token: userToken } = await createUserWithToken(server, `frames-${++users}`);
   const { worker, token } = await createWorkerWithToken(server, user.id);
+  await createWorkerWithToken(server, user.id);
   const archiveId = await f.archive(user.id, { resolutionX: 128, resolutionY: 96, resolutionPercentage: 50 });
   const renderId = await f.render(user.id, { archiveId, frames, chunk });
   await f.one("UPDATE renders SET output_format = $format WHERE id = $renderId RETURNING id", { format, renderId });
@@ -91,10 +95,8 @@ describe("an accepted frame", () => {
   });
 
   test("a thumbnail fits in 320×320, keeping the frame's shape", async () => {
-    const { agent, task } = await leased();
-    await f.one("UPDATE archives SET resolution_x = 640, resolution_y = 400, resolution_percentage = 100 WHERE id = $id RETURNING id", {
-      id: task.archive.id,
-    });
+    const { agent, task, renderId } = await leased();
+    await f.one("UPDATE renders SET output_width = 640, output_height = 400 WHERE id = $renderId RETURNING id", { renderId });
     const png = await sharp({ create: { width: 640, height: 400, channels: 3, background: "#3a7" } }).png().toBuffer();
     await expectJson(await agent.uploadFrame(task.id, 1, png, { leaseToken: task.leaseToken }), 201);
     const hash = sha256(png);

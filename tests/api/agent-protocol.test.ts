@@ -224,20 +224,23 @@ describe("a leased task", () => {
 
   test("failed by 3 different workers, the task fails and the render with it, each error kept", async () => {
     const { user, userToken, agent, task, renderId } = await leased("kim");
+    // Two more machines: a failure sends the task on only while another worker may take it.
+    const others: AgentApi[] = [];
+    for (const name of ["kim-2", "kim-3"]) others.push(new AgentApi(server, (await createWorkerWithToken(server, user.id, { name })).token));
     const first = failResponseSchema.parse(
       await expectJson(await agent.task(task.id, "fail", { leaseToken: task.leaseToken, error: "Error: Out of memory", logTail: "Fra:1 …" }), 200),
     );
-    expect(first).toEqual({ taskStatus: "queued", renderStatus: "rendering", workerBlocklisted: false });
+    expect(first).toEqual({ taskStatus: "queued", renderStatus: "rendering", workerBlocklisted: false, blame: "machine" });
     // Never again to the worker that failed it.
     await agent.claimNothing();
 
-    for (const [index, name] of ["kim-2", "kim-3"].entries()) {
-      const { token } = await createWorkerWithToken(server, user.id, { name });
-      const next = new AgentApi(server, token);
+    for (const [index, next] of others.entries()) {
       const again = await next.claim();
       expect(again.id).toBe(task.id);
       const answer = await expectJson(await next.task(task.id, "fail", { leaseToken: again.leaseToken, error: `Error: crash ${index + 2}` }), 200);
-      expect(answer).toEqual(index === 0 ? { ...first } : { taskStatus: "failed", renderStatus: "failed", workerBlocklisted: false });
+      expect(answer).toEqual(
+        index === 0 ? { ...first } : { taskStatus: "failed", renderStatus: "failed", workerBlocklisted: false, blame: "machine", because: "workers" },
+      );
     }
     expect(await f.one("SELECT status FROM tasks WHERE id = $id", { id: task.id })).toEqual({ status: "failed" });
     expect(await f.one("SELECT status, finished_at IS NOT NULL AS finished FROM renders WHERE id = $renderId", { renderId })).toEqual({

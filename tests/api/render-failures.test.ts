@@ -53,13 +53,14 @@ test("a render without failures has none", async () => {
 test("failures reported by agents, newest first: the task's frames, the worker, the error and the log tail", async () => {
   const { owner, userId, render } = await ownRender({ frames: "1-4", chunk: 2 });
   const studio = new AgentApi(server, (await createWorkerWithToken(server, userId, { name: "studio-pc" })).token);
+  // A second worker already there, so the first failure sends the task to it.
+  const laptopId = await createWorker(owner, "laptop");
   const first = await studio.claim();
   const logTail = "Fra:1 Mem:12.00M | Syncing Cube\nError: Out of memory\nBlender quit";
   const failed = await studio.task(first.id, "fail", { leaseToken: first.leaseToken, error: "Error: Out of memory", logTail });
   expect(failed.status, await failed.clone().text()).toBe(200);
 
-  // A second worker fails the same task, through the queue's own statement, without a log.
-  const laptopId = await createWorker(owner, "laptop");
+  // The second worker fails the same task, through the queue's own statement, without a log.
   const { lease: held } = await lease(sequelize, laptopId);
   expect(held.taskId).toBe(first.id);
   await failTask(sequelize, { ...held, error: "Blender exited with code 139" });
@@ -67,8 +68,8 @@ test("failures reported by agents, newest first: the task's frames, the worker, 
   const { failures, total } = await failuresOf(owner, render.id);
   expect(total).toBe(2);
   expect(failures).toEqual([
-    { taskId: first.id, frameStart: 1, frameEnd: 2, workerName: "laptop", error: "Blender exited with code 139", logTail: null, at: expect.any(String) },
-    { taskId: first.id, frameStart: 1, frameEnd: 2, workerName: "studio-pc", error: "Error: Out of memory", logTail, at: expect.any(String) },
+    { taskId: first.id, frameStart: 1, frameEnd: 2, workerName: "laptop", error: "Blender exited with code 139", logTail: null, blame: "machine", at: expect.any(String) },
+    { taskId: first.id, frameStart: 1, frameEnd: 2, workerName: "studio-pc", error: "Error: Out of memory", logTail, blame: "machine", at: expect.any(String) },
   ]);
   expect(Date.parse(failures[0].at)).toBeGreaterThanOrEqual(Date.parse(failures[1].at));
   expect(Math.abs(Date.now() - Date.parse(failures[1].at))).toBeLessThan(60_000);

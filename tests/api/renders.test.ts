@@ -6,6 +6,7 @@ import { ArchiveApi, blend, expectApiError, uploaded } from "../helpers/archive-
 import { createWorker, deliverFrame, lease, renderNextTask, renderOf } from "../helpers/renders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
+import { sceneFacts } from "../helpers/scenes";
 
 // Requesting, following and stopping renders over HTTP. Frames, images and the zip:
 // render-frames.test.ts; the event stream: render-events.test.ts.
@@ -35,10 +36,11 @@ async function newArchive(as = api) {
 
 /** The scene facts an inspection would have written. */
 async function inspected(archiveId: number, facts: { start: number; end: number; step?: number; denoising?: boolean }) {
+  const read = sceneFacts({ frameStart: facts.start, frameEnd: facts.end, frameStep: facts.step ?? 1, denoising: facts.denoising ?? false });
   await sequelize.query(
     `UPDATE archives SET frame_start = $start, frame_end = $end, denoising = $denoising, inspected_at = now(),
-            scene_facts = jsonb_build_object('frameStep', $step::int) WHERE id = $id`,
-    { bind: { id: archiveId, start: facts.start, end: facts.end, step: facts.step ?? 1, denoising: facts.denoising ?? false } },
+            scene_facts = $facts::jsonb WHERE id = $id`,
+    { bind: { id: archiveId, start: facts.start, end: facts.end, denoising: read.denoising, facts: JSON.stringify(read) } },
   );
 }
 
@@ -234,8 +236,10 @@ describe("following renders", () => {
   test("a failed render says which frames failed, on how many workers, and the last error", async () => {
     const { owner, archive } = await ownFarm("unlucky");
     const render = await renderOf(await request({ archiveId: archive.id, frames: "7-8" }, owner), 201);
-    for (const name of ["w1", "w2", "w3"]) {
-      const { lease: held } = await lease(sequelize, await createWorker(owner, name));
+    const workers = [];
+    for (const name of ["w1", "w2", "w3"]) workers.push({ name, id: await createWorker(owner, name) });
+    for (const { name, id } of workers) {
+      const { lease: held } = await lease(sequelize, id);
       await failTask(sequelize, { ...held, error: `Error: Out of memory on ${name}`, logTail: "…" });
     }
     const failed = await renderOf(await owner.call(`/renders/${render.id}`));

@@ -71,15 +71,42 @@ test("the claim returns what the agent needs, and the render starts", async () =
   expect(row).toEqual({ attempts: 1, worker_id: worker });
 });
 
-test("the expected image size is the one the inspection measured, when it did", async () => {
+test("the claim carries the render's options and the frame size recorded with them", async () => {
   const user = await f.user();
-  const archiveId = await f.archive(user, { resolutionX: 1920, resolutionY: 1080, resolutionPercentage: 100 });
-  await sequelize.query(`UPDATE archives SET scene_facts = '{"outputWidth": 800, "outputHeight": 400}' WHERE id = $archiveId`, {
-    bind: { archiveId },
-  });
-  await f.render(user, { archiveId, frames: "1" });
+  const options = { scene: "Shot 2", camera: "Close up", viewLayer: "Mist", resolutionPercentage: 25, samples: 16 };
+  await f.render(user, { frames: "1", output: { width: 480, height: 270 }, options });
 
-  expect((await claim(await f.worker(user)))?.expected).toEqual({ width: 800, height: 400 });
+  expect(await claim(await f.worker(user))).toMatchObject({ expected: { width: 480, height: 270 }, options });
+});
+
+test("a render whose scene is not read yet: no size to check, no options", async () => {
+  const user = await f.user();
+  await f.render(user, { frames: "1", output: null });
+  expect(await claim(await f.worker(user))).toMatchObject({
+    expected: null,
+    options: { scene: null, camera: null, viewLayer: null, resolutionPercentage: null, samples: null },
+  });
+});
+
+describe("engines", () => {
+  test("a worker gets only renders of the engines it rendered a test frame with", async () => {
+    const user = await f.user();
+    const eevee = await f.render(user, { frames: "1", engine: "BLENDER_EEVEE", priceMilli: 500 });
+    const cycles = await f.render(user, { frames: "1", engine: "CYCLES" });
+    const cyclesOnly = await f.worker(user, { engines: ["CYCLES"] });
+    // The dearer Eevee render is passed over for the Cycles one.
+    expect((await claim(cyclesOnly))?.renderId).toBe(cycles);
+    expect(await claim(cyclesOnly)).toBeNull();
+    expect((await claim(await f.worker(user, { engines: ["BLENDER_EEVEE", "CYCLES"] })))?.renderId).toBe(eevee);
+  });
+
+  test("an agent too old to say which engines takes any; a render whose engine is not known goes to anyone", async () => {
+    const user = await f.user();
+    const eevee = await f.render(user, { frames: "1", engine: "BLENDER_EEVEE" });
+    const unknown = await f.render(user, { frames: "1", engine: null });
+    expect((await claim(await f.worker(user, { engines: [] })))?.renderId).toBe(unknown);
+    expect((await claim(await f.worker(user)))?.renderId).toBe(eevee);
+  });
 });
 
 test("highest price first, then the oldest render, samples first, then frame order", async () => {

@@ -219,13 +219,14 @@ test("a task failed by 3 different workers fails, and so does its render", async
 
 test("a refused image is kept with its reason and counts as a failure of that worker", async () => {
   const { user, workerId, task, lease } = await leased({ frames: "1" });
+  const other = await f.worker(user);
 
   expect(await rejectResult(sequelize, lease, { frame: 1, reason: "the image is 10×10, the scene says 64×48" })).toMatchObject({
     taskStatus: "queued",
   });
 
   expect(await claimTask(sequelize, { workerId })).toBeNull();
-  expect((await claimTask(sequelize, { workerId: await f.worker(user) }))?.id).toBe(task.id);
+  expect((await claimTask(sequelize, { workerId: other }))?.id).toBe(task.id);
   const refused = await f.one<{ accepted: boolean; reject_reason: string }>(
     `SELECT accepted, reject_reason FROM results WHERE task_id = $id`,
     { id: task.id },
@@ -323,8 +324,8 @@ describe("inspection", () => {
 
   test("3 workers failing it end the inspection with the error", async () => {
     const { user, archiveId } = await uninspected();
-    for (let i = 0; i < 3; i++) {
-      const workerId = await f.worker(user);
+    const workers = [await f.worker(user), await f.worker(user), await f.worker(user), await f.worker(user)];
+    for (const workerId of workers.slice(0, 3)) {
       const task = (await claimTask(sequelize, { workerId }))!;
       expect(task.kind).toBe("inspect");
       await failTask(sequelize, { taskId: task.id, workerId, leaseToken: task.leaseToken, error: "Blender crashed" });
@@ -335,6 +336,6 @@ describe("inspection", () => {
     );
     expect(archive.inspection_error).toBe("Blender crashed");
     expect(archive.inspected_at).not.toBeNull();
-    expect(await claimTask(sequelize, { workerId: await f.worker(user) })).toBeNull();
+    expect(await claimTask(sequelize, { workerId: workers[3] })).toBeNull();
   });
 });

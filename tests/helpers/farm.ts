@@ -10,7 +10,8 @@ import { createRenderTasks } from "../../db/sql/queue";
 
 export interface Farm {
   user(): Promise<number>;
-  worker(userId: number, options?: { enabled?: boolean; denoiser?: boolean }): Promise<number>;
+  /** engines: what its agent said renders there; left out, an agent too old to say. */
+  worker(userId: number, options?: { enabled?: boolean; denoiser?: boolean; engines?: string[] }): Promise<number>;
   archive(userId: number, facts?: { resolutionX: number; resolutionY: number; resolutionPercentage: number }): Promise<number>;
   render(
     userId: number,
@@ -21,6 +22,11 @@ export interface Farm {
       priceMilli?: number;
       status?: RenderStatus;
       needsDenoiser?: boolean;
+      /** The scene's engine, as the request records it (null: not known). */
+      engine?: string | null;
+      /** The frames' size; by default the archive's resolution at its percentage, as the request records it. */
+      output?: { width: number; height: number } | null;
+      options?: Partial<{ scene: string; camera: string; viewLayer: string; resolutionPercentage: number; samples: number }>;
       createdAt?: Date;
       samples?: number[];
     },
@@ -42,7 +48,7 @@ export function farm(sequelize: Sequelize): Farm {
       id(`INSERT INTO users (username, password_hash) VALUES ($name, 'not-a-hash') RETURNING id`, {
         name: `u${randomBytes(6).toString("hex")}`,
       }),
-    worker: (userId, { enabled = true, denoiser = false } = {}) =>
+    worker: (userId, { enabled = true, denoiser = false, engines } = {}) =>
       id(
         `INSERT INTO workers (user_id, name, enabled, token_hash, capabilities)
          VALUES ($userId, $name, $enabled, $tokenHash, $capabilities) RETURNING id`,
@@ -51,7 +57,7 @@ export function farm(sequelize: Sequelize): Farm {
           enabled,
           name: `w${randomBytes(6).toString("hex")}`,
           tokenHash: randomBytes(32).toString("hex"),
-          capabilities: JSON.stringify({ denoiser }),
+          capabilities: JSON.stringify({ denoiser, ...(engines ? { engines } : {}) }),
         },
       ),
     archive: async (userId, facts) => {
@@ -80,9 +86,13 @@ export function farm(sequelize: Sequelize): Farm {
       const range = parseFrameRange(options.frames ?? "1-4");
       const renderId = await id(
         `INSERT INTO renders (archive_id, project_id, created_by, frame_start, frame_end, frame_step, chunk_size,
-                              output_format, status, price_milli, needs_denoiser, created_at)
+                              output_format, status, price_milli, needs_denoiser, created_at, engine,
+                              output_width, output_height, scene, camera, view_layer, resolution_percentage, samples)
          SELECT id, project_id, $userId::bigint, $start::int, $end::int, $step::int, $chunk::int, 'PNG', $status::text,
-                $price::bigint, $needsDenoiser::boolean, $createdAt::timestamptz
+                $price::bigint, $needsDenoiser::boolean, $createdAt::timestamptz, $engine::text,
+                CASE WHEN $defaultSize::boolean THEN resolution_x * coalesce(resolution_percentage, 100) / 100 ELSE $width::int END,
+                CASE WHEN $defaultSize::boolean THEN resolution_y * coalesce(resolution_percentage, 100) / 100 ELSE $height::int END,
+                $scene::text, $camera::text, $viewLayer::text, $percentage::int, $renderSamples::int
            FROM archives WHERE id = $archiveId
          RETURNING id`,
         {
@@ -94,6 +104,15 @@ export function farm(sequelize: Sequelize): Farm {
           price: options.priceMilli ?? 0,
           needsDenoiser: options.needsDenoiser ?? false,
           createdAt: options.createdAt ?? new Date(),
+          engine: options.engine ?? null,
+          defaultSize: options.output === undefined,
+          width: options.output?.width ?? null,
+          height: options.output?.height ?? null,
+          scene: options.options?.scene ?? null,
+          camera: options.options?.camera ?? null,
+          viewLayer: options.options?.viewLayer ?? null,
+          percentage: options.options?.resolutionPercentage ?? null,
+          renderSamples: options.options?.samples ?? null,
         },
       );
       const samples = new Set(options.samples ?? []);

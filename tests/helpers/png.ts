@@ -35,3 +35,22 @@ function pngChunk(type: string, data: Buffer): Buffer {
   crc.writeUInt32BE(crc32(typed));
   return Buffer.concat([length, typed, crc]);
 }
+
+/**
+ * A PNG's tEXt chunks, keyword → text: where Blender writes a frame's metadata (Camera,
+ * Scene, and Cycles' `cycles.<view layer>.samples`), so a test can see what rendered it.
+ */
+export function pngText(png: Buffer): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (let offset = SIGNATURE.length; offset + 8 <= png.length; ) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString("latin1", offset + 4, offset + 8);
+    if (type === "tEXt") {
+      const data = png.subarray(offset + 8, offset + 8 + length);
+      const nul = data.indexOf(0);
+      text[data.toString("latin1", 0, nul)] = data.toString("latin1", nul + 1);
+    }
+    offset += 12 + length;
+  }
+  return text;
+}

@@ -31,6 +31,14 @@ export interface SceneOptions {
   missingTexture?: boolean;
   /** Cycles samples keyed from `samples` on the first frame to this on the last: the cost grows along the timeline. */
   samplesAtEnd?: number;
+  /** false: the camera object is in the scene, but not the scene's camera (Blender's Sculpting template). */
+  activeCamera?: boolean;
+  /** A second camera object of this name, closer to the cube. */
+  extraCamera?: string;
+  /** The scene's view layers: the first renamed, the others added. */
+  viewLayers?: { name: string; use: boolean }[];
+  /** A second scene of the same objects through the same camera, with its own engine and frames. */
+  extraScene?: { name: string; engine: "CYCLES" | "BLENDER_EEVEE" | "BLENDER_WORKBENCH"; frames: number };
   /** Where to put the .blend; by default the cached copy's path is returned. */
   path?: string;
 }
@@ -82,8 +90,7 @@ const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
 /** The facts agent/scripts/inspect.py reports for makeScene()'s default scene on Blender 3.4. */
 export function defaultSceneFacts(): SceneFacts {
-  return {
-    blenderVersion: "3.4",
+  const scene = {
     frameStart: 1,
     frameEnd: 12,
     frameStep: 1,
@@ -93,14 +100,42 @@ export function defaultSceneFacts(): SceneFacts {
     resolutionPercentage: 100,
     outputWidth: 64,
     outputHeight: 48,
+    border: null,
     engine: "CYCLES",
     samples: 4,
     denoising: false,
     outputFormat: "PNG",
     cameras: ["Camera"],
     activeCamera: "Camera",
+    viewLayers: [{ name: "ViewLayer", use: true }],
+  };
+  return {
+    blenderVersion: "3.4",
+    scene: "Scene",
+    ...scene,
+    scenes: [{ name: "Scene", ...scene }],
+    cameraObjects: ["Camera"],
     hasScripts: false,
     scripts: [],
     missingFiles: [],
+  };
+}
+
+/** defaultSceneFacts() with its (only) scene changed: the flat facts and `scenes` alike. */
+type SceneOfFile = NonNullable<SceneFacts["scenes"]>[number];
+
+export function sceneFacts(changes: Partial<SceneOfFile> & Partial<Pick<SceneFacts, "cameraObjects" | "missingFiles" | "scripts">> = {}): SceneFacts {
+  const { cameraObjects, missingFiles, scripts, ...scene } = changes;
+  const facts = defaultSceneFacts();
+  const { scenes, ...flat } = facts;
+  return {
+    ...flat,
+    ...scene,
+    scene: scene.name ?? flat.scene,
+    scenes: [{ ...scenes![0], ...scene }],
+    cameraObjects: cameraObjects ?? facts.cameraObjects,
+    missingFiles: missingFiles ?? facts.missingFiles,
+    scripts: scripts ?? facts.scripts,
+    hasScripts: (scripts ?? facts.scripts).length > 0,
   };
 }

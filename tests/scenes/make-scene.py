@@ -2,7 +2,10 @@
 
 Run: blender -b --factory-startup --python tests/scenes/make-scene.py -- '<json>'
 where <json> holds: path, frames, width, height, engine, samples, denoise, and
-optionally frameStep, camera (false: no camera at all, which Blender refuses to render), scripts (a registered text block that, if it ever runs, writes
+optionally frameStep, camera (false: no camera at all, which Blender refuses to render),
+activeCamera (false: a camera object, but not the scene's), extraCamera (the name of a
+second camera object), viewLayers ([{name, use}]), extraScene ({name, engine, frames}: a
+second scene of the same objects), scripts (a registered text block that, if it ever runs, writes
 "<the .blend's path>.ran", and a driver that needs Python) and missingTexture (an image
 whose file is not there) and samplesAtEnd (Cycles samples keyed from `samples` on the
 first frame to this on the last, linearly: a render whose cost grows along the timeline).
@@ -78,7 +81,20 @@ camera.location = (0.0, -9.0, 3.0)
 camera.rotation_euler = (1.25, 0.0, 0.0)
 if params.get("camera", True):
     scene.collection.objects.link(camera)
-    scene.camera = camera
+    # activeCamera false: the camera is there, but not the scene's (as in Blender's Sculpting template).
+    if params.get("activeCamera", True):
+        scene.camera = camera
+if params.get("extraCamera"):
+    close_up = bpy.data.objects.new(params["extraCamera"], bpy.data.cameras.new(params["extraCamera"]))
+    close_up.location = (0.0, -5.0, 1.0)
+    close_up.rotation_euler = (1.4, 0.0, 0.0)
+    scene.collection.objects.link(close_up)
+
+# viewLayers: [{"name", "use"}]: the scene's view layers, the first renamed, the others added.
+for index, layer in enumerate(params.get("viewLayers", [])):
+    view_layer = scene.view_layers[0] if index == 0 else scene.view_layers.new(layer["name"])
+    view_layer.name = layer["name"]
+    view_layer.use = layer["use"]
 
 sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", type="SUN"))
 sun.rotation_euler = (0.6, 0.2, 0.4)
@@ -98,6 +114,26 @@ if params.get("missingTexture"):
     image.filepath = "//textures/wood.png"
     texture_node = material.node_tree.nodes.new("ShaderNodeTexImage")
     texture_node.image = image
+
+# extraScene: {"name", "engine", "frames"}: a second scene showing the same objects through
+# the same camera, with settings of its own.
+if params.get("extraScene"):
+    extra = params["extraScene"]
+    other = bpy.data.scenes.new(extra["name"])
+    other.render.engine = extra["engine"]
+    other.render.resolution_x = params["width"]
+    other.render.resolution_y = params["height"]
+    other.render.resolution_percentage = 100
+    other.frame_start = 1
+    other.frame_end = extra["frames"]
+    other.world = world
+    for obj in list(scene.collection.objects):
+        other.collection.objects.link(obj)
+    other.camera = scene.camera
+    if extra["engine"] == "CYCLES":
+        other.cycles.samples = params["samples"]
+        other.cycles.use_denoising = False
+        other.cycles.seed = 0
 
 bpy.ops.wm.save_as_mainfile(filepath=params["path"], compress=False)
 print("CACTUS_SCENE " + json.dumps({"path": params["path"]}))

@@ -163,7 +163,15 @@ test("archive upload without --project is a usage error", async () => {
 
 test("archive list prints the project's archives as a table or JSON", async () => {
   await loggedIn();
-  const zip = archive({ id: 8, filename: "shot.zip", kind: "zip", mainPath: "scenes/a.blend", size: 5 * 1024 * 1024 });
+  const read = { ...archive().facts, engine: "CYCLES", frameStart: 1, frameEnd: 240, frameStep: 2, resolutionX: 1920, resolutionY: 1080 };
+  const zip = archive({
+    id: 8,
+    filename: "shot.zip",
+    kind: "zip",
+    mainPath: "scenes/a.blend",
+    size: 5 * 1024 * 1024,
+    facts: { ...read, resolutionPercentage: 50, outputWidth: 960, outputHeight: 540 },
+  });
   const list = { archives: [archive(), zip] };
   server.use(
     http.get(`${API}/projects`, () => HttpResponse.json({ projects: [project(3, "Spring short")] })),
@@ -173,5 +181,7 @@ test("archive list prints the project's archives as a table or JSON", async () =
   expect(json.code).toBe(0);
   expect(JSON.parse(json.stdout)).toEqual(list);
   const human = await cactus(["archive", "list", "-p", "3"]);
-  expect(human.stdout).toMatch(/│ 8\s+│ shot.zip\s+│ zip → scenes\/a.blend │ 5.0 MiB │ 3.4\s+│ aaaaaaaaaaaa │/);
+  // The engine, the size of the frames it writes, and the frames, once an agent read the scene.
+  expect(human.stdout).toMatch(/│ 8\s+│ shot.zip\s+│ zip → scenes\/a.blend │ 5.0 MiB │ 3.4\s+│ Cycles │ 960×540\s+│ 1-240:2 │ aaaaaaaaaaaa │/);
+  expect(human.stdout).toMatch(/│ 7\s+│ shot.blend │ blend\s+│ 20 B\s+│ 3.4\s+│ -\s+│ -\s+│ -\s+│ aaaaaaaaaaaa │/);
 });

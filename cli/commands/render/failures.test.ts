@@ -20,9 +20,10 @@ const list: RenderFailureListDto = {
       workerName: "laptop",
       error: "Error: Out of memory\nError: cannot allocate 2 GB",
       logTail: `${log(25)}\n`,
+      blame: "machine",
       at: "2026-11-24T10:05:09.000Z",
     },
-    { taskId: 40, frameStart: 1, frameEnd: 4, workerName: "studio-pc", error: "Blender exited with code 139", logTail: null, at: "2026-11-24T10:01:00.000Z" },
+    { taskId: 40, frameStart: 1, frameEnd: 4, workerName: "studio-pc", error: "Blender exited with code 139", logTail: null, blame: "machine", at: "2026-11-24T10:01:00.000Z" },
   ],
   total: 2,
 };

@@ -1,5 +1,6 @@
 import type { RenderDto } from "../../../contract";
 import { defineCommand } from "../../lib/context";
+import { UsageError } from "../../lib/errors";
 import { frameRange, parseArchiveRef, parseFormat } from "../../lib/renders";
 
 export const renderRequest = defineCommand({
@@ -16,10 +17,26 @@ export const renderRequest = defineCommand({
         type: "boolean",
         describe: "Render only the sample frames and stop at the quote, until `cactus render confirm ID`",
       })
+      .option("scene", { type: "string", describe: "Render this scene of the file (default: the one it opens with)" })
+      .option("camera", { type: "string", describe: "Render through this camera object of the file" })
+      .option("view-layer", { type: "string", describe: "Render only this view layer (turned on if the file has it off)" })
+      .option("resolution-percentage", { type: "number", describe: "Percentage of the scene's resolution, 1-1000 (e.g. 25 for previews)" })
+      .option("samples", { type: "number", describe: "Samples per pixel (Cycles, Eevee)" })
+      .option("strict", { type: "boolean", describe: "Refuse the render when files the scene uses are missing from the archive" })
       .example("$0 render request --archive 7 --frames 1-24", "render frames 1 to 24 of archive 7 as PNG")
       .example("$0 render request -a 7 -f 1-240:10 --format exr --json", "every 10th frame as OpenEXR")
-      .example("$0 render request -a 7 -f 1-480 --estimate-only", "a quote first; nothing else renders until you confirm it"),
+      .example("$0 render request -a 7 -f 1-480 --estimate-only", "a quote first; nothing else renders until you confirm it")
+      .example("$0 render request -a 7 --resolution-percentage 25 --samples 16", "quick preview frames")
+      .example("$0 render request -a 7 --camera Camera --strict", "through the camera Camera; no render if a texture is missing")
+      .epilogue(
+        "The server checks the request against what an agent found in the scene (`cactus archive show ID`): a scene " +
+          "Blender cannot render (no camera, no view layer that renders) is refused, saying what to pass instead. " +
+          "The sample frames and the quote are of the scene as you change it.",
+      ),
   async handler(args, context) {
+    for (const [flag, value] of [["--resolution-percentage", args.resolutionPercentage], ["--samples", args.samples], ["--chunk", args.chunk]] as const) {
+      if (value !== undefined && !Number.isInteger(value)) throw new UsageError(`${flag} takes a whole number, e.g. ${flag === "--samples" ? 16 : 25}`);
+    }
     const body = {
       ...parseArchiveRef(args.archive),
       format: parseFormat(args.format),
@@ -27,11 +44,19 @@ export const renderRequest = defineCommand({
       ...(args.chunk !== undefined ? { chunk: args.chunk } : {}),
       ...(args.price !== undefined ? { price: args.price } : {}),
       ...(args.estimateOnly ? { estimateOnly: true } : {}),
+      ...(args.scene !== undefined ? { scene: args.scene } : {}),
+      ...(args.camera !== undefined ? { camera: args.camera } : {}),
+      ...(args.viewLayer !== undefined ? { viewLayer: args.viewLayer } : {}),
+      ...(args.resolutionPercentage !== undefined ? { resolutionPercentage: args.resolutionPercentage } : {}),
+      ...(args.samples !== undefined ? { samples: args.samples } : {}),
+      ...(args.strict ? { strict: true } : {}),
     };
     const client = await context.client();
     const render = await client.call("requestRender", { body });
-    context.output.success(`Render ${render.id} ${render.status}: frames ${frameRange(render)} of ${render.archiveFilename}. ${next(render)}`);
-    context.output.result(render, () => String(render.id));
+    const { output } = context;
+    output.success(`Render ${render.id} ${render.status}: frames ${frameRange(render)} of ${render.archiveFilename}. ${next(render)}`);
+    for (const warning of render.warnings) output.message(`${output.paint(output.stderr, "yellow", "warning:")} ${warning}`);
+    output.result(render, () => String(render.id));
   },
 });
 

@@ -1,4 +1,5 @@
 import { defineCommand } from "../../lib/context";
+import { engineLabel } from "../../../domain/engines";
 import { formatTime } from "../../lib/output";
 
 export const workerList = defineCommand({
@@ -10,7 +11,7 @@ export const workerList = defineCommand({
     const yesNo = (value: boolean | undefined) => (value === undefined ? "-" : value ? "yes" : "no");
     context.output.result(list, () =>
       context.output.table(
-        ["id", "name", "status", "enabled", "blender", "threads", "denoiser", "sandbox", "WUPM", "benchmarked", "last seen"],
+        ["id", "name", "status", "enabled", "blender", "threads", "denoiser", "sandbox", "engines", "WUPM", "benchmarked", "last seen"],
         list.workers.map((worker) => [
           String(worker.id),
           worker.name,
@@ -20,6 +21,7 @@ export const workerList = defineCommand({
           worker.capabilities.threads === undefined ? "-" : String(worker.capabilities.threads),
           yesNo(worker.capabilities.denoiser),
           worker.capabilities.sandbox ?? "-",
+          worker.capabilities.engines ? worker.capabilities.engines.map(engineLabel).join(", ") || "none" : "-",
           worker.wupm === null ? "-" : worker.wupm.toFixed(2),
           formatTime(worker.wupmMeasuredAt),
           formatTime(worker.lastSeenAt),
