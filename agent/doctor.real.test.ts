@@ -33,16 +33,20 @@ test("the real Blender runs in its bwrap sandbox, renders the doctor's test fram
     ["Blender runs", "ok"],
     ["Denoiser", "info"],
     ["Blender renders", "ok"],
+    ["Renders with Cycles", "ok"],
+    ["Renders with Eevee", "ok"],
+    ["Renders with Workbench", "ok"],
     ["Archive cache", "ok"],
     ["Server", "ok"],
     ["Worker token", "ok"],
   ]);
   expect(checks[3].detail).toMatch(/^a 32×24 test frame in \d+\.\d s$/);
+  expect(checks[5].detail).toMatch(/^a 16×12 test frame in \d+\.\d s$/);
   expect(farm.to("POST", /\/agent\/hello$/)[0].body).toMatchObject({
     blenderVersion: expect.stringMatching(/^\d+\.\d+/),
-    capabilities: { sandbox: "bwrap" },
+    capabilities: { sandbox: "bwrap", engines: ["CYCLES", "BLENDER_EEVEE", "BLENDER_WORKBENCH"] },
   });
-});
+}, 90_000);
 
 test("a path that is not Blender fails the first check, and the render is not tried", async () => {
   const config = resolveConfig({ server: farm.url, token: WORKER_TOKEN, blender: "/usr/bin/true", cacheDir: path.join(dir, "cache") }, {}, {});

@@ -72,9 +72,10 @@ async function agentRenders(args: string[]) {
 test("the real agent renders in its sandbox by default and says so at hello; with --sandbox off it warns and renders too", async () => {
   const sandboxed = await agentRenders([]);
   expect(sandboxed.agent.exitCode, sandboxed.agent.stderr).toBe(0);
-  expect(sandboxed.agent.stderr).toMatch(/Blender 3\.4\.\d \(denoiser: no\), sandbox bwrap,/);
+  expect(sandboxed.agent.stderr).toMatch(/Blender 3\.4\.\d \(denoiser: no; renders with Cycles, Eevee and Workbench\), sandbox bwrap,/);
   expect(sandboxed.agent.stderr).not.toContain("Warning");
-  expect(sandboxed.hello?.body).toMatchObject({ capabilities: { sandbox: "bwrap" } });
+  // Its engine test ran in the sandbox too: Eevee and Workbench through EGL's software fallback.
+  expect(sandboxed.hello?.body).toMatchObject({ capabilities: { sandbox: "bwrap", engines: ["CYCLES", "BLENDER_EEVEE", "BLENDER_WORKBENCH"] } });
   expect(inspectImage(sandboxed.upload!.bytes!)).toEqual({ format: "PNG", width: 64, height: 48 });
   // The task's folder and Blender's temp dir went with the task.
   expect(sandboxed.taskFolders).toEqual([]);
@@ -86,4 +87,5 @@ test("the real agent renders in its sandbox by default and says so at hello; wit
   expect(unconfined.hello?.body).toMatchObject({ capabilities: { sandbox: "off" } });
   expect(inspectImage(unconfined.upload!.bytes!)).toEqual({ format: "PNG", width: 64, height: 48 });
   expect(unconfined.taskFolders).toEqual([]);
-});
+  // Each agent tests its engines before its hello: Eevee's shaders take seconds on a CPU.
+}, 120_000);

@@ -199,7 +199,8 @@ export class Farm {
       alive: () => !ended,
     };
     this.agents.push(agent);
-    if (waitForHello) await this.waitForLog(agent, /Hello: worker/, 30_000);
+    // Before its hello an agent renders a test frame with each engine (Eevee's shaders: seconds).
+    if (waitForHello) await this.waitForLog(agent, /Hello: worker/, 60_000);
     return agent;
   }
 
