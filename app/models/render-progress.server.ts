@@ -151,7 +151,8 @@ function failureMessage(render: { failed: boolean; running: boolean }, failure: 
   if (failure.status === "failed") return `${what} failed on ${on}; the last error: ${failure.error}`;
   return (
     `${what} failed on ${on} and ${failure.frame_start === failure.frame_end ? "waits" : "wait"} for another worker ` +
-    `(${WORKERS_TO_FAIL_TASK} different workers failing ${failure.frame_start === failure.frame_end ? "it" : "them"} fail the render); ` +
+    `(the render fails when ${WORKERS_TO_FAIL_TASK} different workers failed ${failure.frame_start === failure.frame_end ? "it" : "them"}, ` +
+    "or none that may take them is left); " +
     `the last error: ${failure.error}`
   );
 }

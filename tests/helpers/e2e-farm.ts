@@ -11,6 +11,7 @@ import {
   renderSchema,
   uploadedArchiveSchema,
   type ArchiveDto,
+  type CreatedWorkerDto,
   type RenderDto,
   type RenderRequest,
 } from "../../contract";
@@ -136,15 +137,22 @@ export class Farm {
     return testDatabase(this.server).query<T>(sql, { bind, type: QueryTypes.SELECT });
   }
 
-  /** A worker made through the API and its `cactus-agent run` process, one Blender thread. */
+  /** A worker made through the API, its agent not started (see addAgent's `worker`): it may take tasks, once it runs. */
+  async createWorker(name: string): Promise<CreatedWorkerDto> {
+    return createdWorkerSchema.parse(await this.json("/workers", { body: { name } }, 201));
+  }
+
+  /** A worker made through the API (or `worker`, made earlier) and its `cactus-agent run` process, one Blender thread. */
   async addAgent({
     name = `agent-${this.agents.length + 1}`,
     env = {},
     waitForHello = true,
     server = this.url,
     measured = true,
-  }: AgentOptions = {}): Promise<FarmAgent> {
-    const worker = createdWorkerSchema.parse(await this.json("/workers", { body: { name } }, 201));
+    worker: made,
+  }: AgentOptions & { worker?: CreatedWorkerDto } = {}): Promise<FarmAgent> {
+    const worker = made ?? (await this.createWorker(name));
+    name = worker.name;
     const dir = path.join(this.root, "agents", name);
     const cacheDir = path.join(dir, "cache");
     await Promise.all(["cache", "tmp", "home"].map((sub) => fs.mkdir(path.join(dir, sub), { recursive: true })));
