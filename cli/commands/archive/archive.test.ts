@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { http, HttpResponse } from "msw";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { apiError, archive, project } from "../../testing/fixtures";
+import { CREATED_AT, apiError, archive, project } from "../../testing/fixtures";
 import { API, TOKEN, cactus, loggedIn, setupCliTest } from "../../testing/run";
 
 const server = setupCliTest();
@@ -184,4 +184,56 @@ test("archive list prints the project's archives as a table or JSON", async () =
   // The engine, the size of the frames it writes, and the frames, once an agent read the scene.
   expect(human.stdout).toMatch(/│ 8\s+│ shot.zip\s+│ zip → scenes\/a.blend │ 5.0 MiB │ 3.4\s+│ Cycles │ 960×540\s+│ 1-240:2 │ aaaaaaaaaaaa │/);
   expect(human.stdout).toMatch(/│ 7\s+│ shot.blend │ blend\s+│ 20 B\s+│ 3.4\s+│ -\s+│ -\s+│ -\s+│ aaaaaaaaaaaa │/);
+});
+
+test("archive show: every scene with what inspection found, and what a render of it as it is would meet", async () => {
+  await loggedIn();
+  const scene = {
+    name: "Scene", frameStart: 1, frameEnd: 250, frameStep: 1, fps: 24, resolutionX: 1920, resolutionY: 1080,
+    resolutionPercentage: 100, outputWidth: 1920, outputHeight: 1080, border: null, engine: "BLENDER_EEVEE",
+    samples: 64, denoising: false, outputFormat: "PNG", cameras: ["Camera"], activeCamera: null,
+    viewLayers: [{ name: "View Layer", use: true }],
+  };
+  const refusal = 'Scene "Scene" has no camera; the file has the camera object "Camera": pass --camera Camera (or choose it as the render\'s camera).';
+  const sculpting = archive({
+    filename: "startup.blend",
+    facts: {
+      ...archive().facts, scene: "Scene", frameStart: 1, frameEnd: 250, frameStep: 1, engine: "BLENDER_EEVEE", activeCamera: null,
+      cameras: ["Camera"], cameraObjects: ["Camera"], scenes: [scene], missingFiles: ["//brush.png"], scripts: [], viewLayers: scene.viewLayers,
+    },
+    inspection: { status: "done", error: null, at: CREATED_AT },
+    sceneCheck: { refusals: [refusal], warnings: ["A file the scene uses is not in the archive."] },
+  });
+  server.use(http.get(`${API}/archives/7`, () => HttpResponse.json(sculpting)));
+  const human = await cactus(["archive", "show", "7"]);
+  expect(human.code).toBe(0);
+  expect(human.stdout).toBe(
+    [
+      `Archive 7 · startup.blend · blend · 20 B · Blender 3.4 · sha256 ${"a".repeat(64)}`,
+      'Scene "Scene" (rendered unless a render names another):',
+      "    frames 1-250 at 24 fps · 1920×1080 · Eevee, 64 samples · output PNG",
+      "    camera: none set (in the scene: Camera)",
+      "    view layers: View Layer",
+      "Cameras in the file: Camera",
+      "Missing files (1):",
+      "    //brush.png",
+      "A render as it is would be refused (1):",
+      `    ${refusal}`,
+      "Warnings (1):",
+      "    A file the scene uses is not in the archive.",
+      "",
+    ].join("\n"),
+  );
+  expect(JSON.parse((await cactus(["archive", "show", "7", "--json"])).stdout)).toEqual(sculpting);
+});
+
+test("archive show before an agent read the scene says so; an unknown archive exits 4; a bad id exits 2", async () => {
+  await loggedIn();
+  server.use(
+    http.get(`${API}/archives/7`, () => HttpResponse.json(archive())),
+    http.get(`${API}/archives/8`, () => HttpResponse.json(apiError("not_found", "You have no archive 8."), { status: 404 })),
+  );
+  expect((await cactus(["archive", "show", "7"])).stdout).toMatch(/^Scene: not read yet; one of your agents reads it when it next asks for work/m);
+  expect(await cactus(["archive", "show", "8"])).toMatchObject({ code: 4, stderr: "error: You have no archive 8.\n" });
+  expect((await cactus(["archive", "show", "seven"])).code).toBe(2);
 });

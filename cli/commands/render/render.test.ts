@@ -235,3 +235,77 @@ test("a change that makes no sense now exits 1 with the server's reason", async 
   expect(result.code).toBe(1);
   expect(result.stderr).toContain("only a paused render can be resumed");
 });
+
+test("render request passes the scene options, and prints the render's warnings on stderr", async () => {
+  await loggedIn();
+  const warning = 'A file the scene uses is not in the archive: "//textures/wood.png".';
+  const bodies = acceptRequests(render({ warnings: [warning] }));
+  const result = await cactus([
+    "render", "request", "-a", "7", "--scene", "Shot 2", "--camera", "Close up", "--view-layer", "Mist",
+    "--resolution-percentage", "25", "--samples", "16", "--strict",
+  ]);
+  expect(result.code).toBe(0);
+  expect(bodies).toEqual([
+    { archiveId: 7, format: "PNG", scene: "Shot 2", camera: "Close up", viewLayer: "Mist", resolutionPercentage: 25, samples: 16, strict: true },
+  ]);
+  expect(result.stderr).toContain(`warning: ${warning}`);
+  expect(result.stdout).toBe("12\n");
+});
+
+test.each([
+  [["--samples", "many"], "--samples takes a whole number, e.g. 16"],
+  [["--resolution-percentage", "12.5"], "--resolution-percentage takes a whole number, e.g. 25"],
+])("render request %j is a usage error and sends nothing", async (argv, message) => {
+  await loggedIn();
+  const bodies = acceptRequests();
+  const result = await cactus(["render", "request", "-a", "7", ...argv]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(message);
+  expect(bodies).toEqual([]);
+});
+
+test("a request the scene cannot render is refused with the server's words: what to pass instead (exit 1)", async () => {
+  await loggedIn();
+  const message = 'Scene "Scene" has no camera; the file has the camera object "Camera": pass --camera Camera (or choose it as the render\'s camera).';
+  server.use(http.post(`${API}/renders`, () => HttpResponse.json(apiError("unprocessable", message), { status: 422 })));
+  const result = await cactus(["render", "request", "-a", "7"]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toBe(`error: ${message}\n`);
+});
+
+const sceneFailed = render({
+  status: "failed",
+  frames: { total: 3, done: 0, failed: 1, rendering: 0, queued: 0 },
+  failure: 'Frame 1 has an error in the scene, which every worker would hit, so the render stopped at once: Blender says "Cannot render, no camera".',
+});
+
+test("render status --watch of a render a scene error failed: exit 1 and why, in a pipe and on a terminal", async () => {
+  await loggedIn();
+  server.use(http.get(`${API}/renders/12/events`, () => eventStream([rendering, sceneFailed])));
+  const piped = await cactus(["render", "status", "12", "--watch"]);
+  expect(piped.code).toBe(1);
+  expect(piped.stdout.trim().split("\n").at(-1)).toBe("render 12 failed: 0/3 done, 0 rendering, 0 queued, 1 failed");
+  expect(piped.stderr).toContain(`render 12 failed: ${sceneFailed.failure}`);
+
+  server.use(http.get(`${API}/renders/12/events`, () => eventStream([rendering, sceneFailed])));
+  const terminal = await cactus(["render", "status", "12", "--watch"], { stdoutTTY: true });
+  expect(terminal.code).toBe(1);
+  expect(terminal.stdout).toContain(`failed: ${sceneFailed.failure}`);
+  expect(terminal.stderr).toContain(`render 12 failed: ${sceneFailed.failure}`);
+});
+
+test("render status shows the scene as rendered, marking what the render set, and its warnings", async () => {
+  await loggedIn();
+  const withScene = render({
+    options: { scene: null, camera: "Close up", viewLayer: null, resolutionPercentage: 50, samples: null },
+    scene: { name: "Scene", engine: "CYCLES", camera: "Close up", viewLayers: ["ViewLayer"], samples: 4, resolutionPercentage: 50, width: 32, height: 24 },
+    warnings: ["The file has Python the farm never runs."],
+  });
+  server.use(http.get(`${API}/renders/12`, () => HttpResponse.json(withScene)));
+  const result = await cactus(["render", "status", "12"]);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain(
+    "scene Scene · Cycles 4 samples · 32×24 (50 %)* · camera Close up* · view layers ViewLayer (* set for this render)",
+  );
+  expect(result.stdout).toContain("warning: The file has Python the farm never runs.");
+});
