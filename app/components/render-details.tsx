@@ -36,9 +36,29 @@ function sceneRows({ scene, options }: RenderDto): [string, string | null][] {
   ];
 }
 
+/** Label and value pairs; a null value is left out. */
+function Rows({ label, rows }: { label: string; rows: [string, ReactNode | null][] }) {
+  return (
+    <dl aria-label={label} className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+      {rows
+        .filter((row): row is [string, ReactNode] => row[1] !== null)
+        .map(([name, value]) => (
+          <div key={name} className="contents">
+            <dt className="text-stone-500">{name}</dt>
+            <dd className="min-w-0 wrap-anywhere">{value}</dd>
+          </div>
+        ))}
+    </dl>
+  );
+}
+
+/** The scene as this render renders it: the file's, with what the render changed marked. */
+export function RenderScene({ render }: { render: RenderDto }) {
+  return <Rows label="Scene as rendered" rows={sceneRows(render)} />;
+}
+
 export function RenderFacts({ render }: { render: RenderDto }) {
   const rows: [string, ReactNode | null][] = [
-    ...sceneRows(render),
     ["Frames", frameText(render)],
     ["Per task", `${render.chunkSize} frame${render.chunkSize === 1 ? "" : "s"} (${render.tasks} task${render.tasks === 1 ? "" : "s"})`],
     ["Format", OUTPUT_FORMAT_LABELS[render.format]],
@@ -48,18 +68,7 @@ export function RenderFacts({ render }: { render: RenderDto }) {
     ["Finished", render.finishedAt ? <Time key="finished" iso={render.finishedAt} /> : null],
     ["Took", tookText(render)],
   ];
-  return (
-    <dl aria-label="Render details" className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-      {rows
-        .filter((row): row is [string, ReactNode] => row[1] !== null)
-        .map(([label, value]) => (
-          <div key={label} className="contents">
-            <dt className="text-stone-500">{label}</dt>
-            <dd className="min-w-0 wrap-anywhere">{value}</dd>
-          </div>
-        ))}
-    </dl>
-  );
+  return <Rows label="Render details" rows={rows} />;
 }
 
 /** What the price means, for people new to the farm. */

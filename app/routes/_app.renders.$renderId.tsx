@@ -6,7 +6,7 @@ import { FrameCountsText, FrameProgressBar } from "~/components/progress-bar";
 import { RenderActions } from "~/components/render-actions";
 import { LiveNotice } from "~/components/live-notice";
 import { QuoteCard } from "~/components/quote-card";
-import { PriceExplained, RenderFacts, RenderWorkers } from "~/components/render-details";
+import { PriceExplained, RenderFacts, RenderScene, RenderWorkers } from "~/components/render-details";
 import { RenderFailures } from "~/components/render-failures";
 import { useLiveEstimate, useLiveRender } from "~/components/render-live";
 import { RenderStatusBadge } from "~/components/render-status";
@@ -108,6 +108,10 @@ export default function RenderPage() {
         <h2 className="mb-2 font-semibold">Details</h2>
         <RenderFacts render={render} />
         <PriceExplained />
+      </Card>
+      <Card className="mt-4">
+        <h2 className="mb-2 font-semibold">Scene</h2>
+        <RenderScene render={render} />
       </Card>
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Workers</h2>

@@ -5,7 +5,7 @@ import { rows } from "./queue-postgres";
 // (a million tasks in seconds). The shape of a busy farm: every user owns workers and
 // renders in every status; of a user's runnable renders one is being rendered (a part
 // done, workers holding leases on the next frames), one needs a denoiser that half the
-// workers lack, some tasks were failed by some workers and a few workers are blocklisted
+// workers lack, one is an Eevee scene a third of them cannot render, some tasks were failed by some workers and a few workers are blocklisted
 // from a render; an archive of every tenth user is being inspected. So the claim walks
 // past renders and tasks it may not take, as it does on a real server.
 
@@ -50,7 +50,10 @@ INSERT INTO users (id, username, password_hash) SELECT u, 'user' || u, 'x' FROM 
 INSERT INTO projects (id, user_id, name) SELECT u, u, 'films' FROM generate_series(1, ${U}) u;
 INSERT INTO workers (id, user_id, name, token_hash, capabilities, status, last_seen_at, threads)
   SELECT (u - 1) * ${W} + j, u, 'machine ' || j, md5(u || '/' || j),
-         jsonb_build_object('denoiser', j % 2 = 0), 'rendering', now(), 8
+         -- Every third machine cannot render Eevee (its agent's engine test failed).
+         jsonb_build_object('denoiser', j % 2 = 0, 'engines',
+           CASE WHEN j % 3 = 0 THEN '["CYCLES", "BLENDER_WORKBENCH"]'::jsonb ELSE '["BLENDER_EEVEE", "BLENDER_WORKBENCH", "CYCLES"]'::jsonb END),
+         'rendering', now(), 8
     FROM generate_series(1, ${U}) u, generate_series(1, ${W}) j;
 INSERT INTO archives (id, project_id, uploaded_by, filename, hash, size, kind, storage_key, inspected_at,
                       resolution_x, resolution_y, resolution_percentage, frame_start, frame_end)
@@ -58,9 +61,10 @@ INSERT INTO archives (id, project_id, uploaded_by, filename, hash, size, kind, s
          50000000, 'blend', 'archives/' || u || '/' || r, now(), 1920, 1080, 50, 1, ${T}
     FROM generate_series(1, ${U}) u, generate_series(1, ${R}) r;
 INSERT INTO renders (id, archive_id, project_id, created_by, frame_start, frame_end, output_format, status,
-                     price_milli, needs_denoiser, created_at, started_at)
+                     price_milli, needs_denoiser, engine, output_width, output_height, created_at, started_at)
   SELECT (u - 1) * ${R} + r, (u - 1) * ${R} + r, u, u, 1, ${T}, 'PNG', ${statuses},
-         (r * 37 % 5) * 100, r % 5 = 2, now() - (${R} - r) * interval '1 hour',
+         (r * 37 % 5) * 100, r % 5 = 2, CASE WHEN r % 5 = 0 THEN 'BLENDER_EEVEE' ELSE 'CYCLES' END, 960, 540,
+         now() - (${R} - r) * interval '1 hour',
          CASE WHEN ${statuses} IN ('rendering', 'done', 'paused') THEN now() END
     FROM generate_series(1, ${U}) u, generate_series(1, ${R}) r;
 INSERT INTO tasks (render_id, kind, frame_start, frame_end, status, worker_id, lease_token, lease_expires_at, attempts)
