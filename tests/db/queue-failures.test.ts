@@ -48,7 +48,7 @@ describe("a scene error", () => {
 
     const { task, answer } = await claimAndFail(workers[0], NO_CAMERA);
 
-    expect(answer).toEqual({ taskStatus: "failed", renderStatus: "failed", workerBlocklisted: false, blame: "scene" });
+    expect(answer).toEqual({ taskStatus: "failed", renderStatus: "failed", workerBlocklisted: false, blame: "scene", because: "scene-error" });
     // Nothing left to hand out: the other tasks are cancelled (the leased one hears "stop").
     expect(await taskStatuses(renderId)).toEqual(["cancelled", "failed", "cancelled", "cancelled"]);
     expect(task.frameStart).toBe(2);
@@ -144,6 +144,7 @@ test("an archive's reading fails at once when no other of its owner's workers ma
     renderStatus: null,
     workerBlocklisted: false,
     blame: "machine",
+    because: "no-other-worker",
   });
   expect(await f.one(`SELECT inspection_error FROM archives WHERE id = $archiveId`, { archiveId })).toEqual({ inspection_error: "Cannot read file" });
 });
