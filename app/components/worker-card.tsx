@@ -1,6 +1,7 @@
 import { useFetcher, type FetcherWithComponents } from "@remix-run/react";
 import { useState, type ReactNode } from "react";
 import type { WorkerDto } from "../../contract";
+import { engineLabel } from "../../domain/engines";
 import type { SandboxMode } from "../../domain/sandbox";
 import { failureOf } from "~/lib/form";
 import { RenameForm } from "./rename-form";
@@ -27,6 +28,8 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
     ["Threads", capabilities.threads !== undefined ? String(capabilities.threads) : null],
     ["Denoiser", capabilities.denoiser !== undefined ? (capabilities.denoiser ? "yes" : "no") : null],
     ["Sandbox", capabilities.sandbox ? SANDBOX_LABELS[capabilities.sandbox] : null],
+    // The engines its test frames rendered with: it is handed renders of those only.
+    ["Engines", capabilities.engines ? capabilities.engines.map(engineLabel).join(", ") || "none rendered its test frame" : null],
     [
       "WUPM",
       worker.wupm !== null ? (
