@@ -253,8 +253,10 @@ test("render request passes the scene options, and prints the render's warnings 
 });
 
 test.each([
-  [["--samples", "many"], "--samples takes a whole number, e.g. 16"],
-  [["--resolution-percentage", "12.5"], "--resolution-percentage takes a whole number, e.g. 25"],
+  [["--samples", "many"], "--samples takes a whole number from 1 to 1,000,000, e.g. 16"],
+  [["--resolution-percentage", "12.5"], "--resolution-percentage takes a whole number from 1 to 1,000, e.g. 25"],
+  [["--resolution-percentage", "2000"], "--resolution-percentage takes a whole number from 1 to 1,000, e.g. 25"],
+  [["--camera", ""], "--camera takes a name from the file; `cactus archive show ID` lists them"],
 ])("render request %j is a usage error and sends nothing", async (argv, message) => {
   await loggedIn();
   const bodies = acceptRequests();

@@ -1,5 +1,6 @@
 import type { RenderDto } from "../../../contract";
 import { defineCommand } from "../../lib/context";
+import { RENDER_OPTION_LIMITS } from "../../../domain/scene-check";
 import { UsageError } from "../../lib/errors";
 import { frameRange, parseArchiveRef, parseFormat } from "../../lib/renders";
 
@@ -34,8 +35,11 @@ export const renderRequest = defineCommand({
           "The sample frames and the quote are of the scene as you change it.",
       ),
   async handler(args, context) {
-    for (const [flag, value] of [["--resolution-percentage", args.resolutionPercentage], ["--samples", args.samples], ["--chunk", args.chunk]] as const) {
-      if (value !== undefined && !Number.isInteger(value)) throw new UsageError(`${flag} takes a whole number, e.g. ${flag === "--samples" ? 16 : 25}`);
+    checkWhole("--chunk", args.chunk, { min: 1, max: 1000 }, 1);
+    checkWhole("--resolution-percentage", args.resolutionPercentage, RENDER_OPTION_LIMITS.resolutionPercentage, 25);
+    checkWhole("--samples", args.samples, RENDER_OPTION_LIMITS.samples, 16);
+    for (const [flag, value] of [["--scene", args.scene], ["--camera", args.camera], ["--view-layer", args.viewLayer]] as const) {
+      if (value !== undefined && String(value).trim() === "") throw new UsageError(`${flag} takes a name from the file; \`cactus archive show ID\` lists them`);
     }
     const body = {
       ...parseArchiveRef(args.archive),
@@ -54,7 +58,8 @@ export const renderRequest = defineCommand({
     const client = await context.client();
     const render = await client.call("requestRender", { body });
     const { output } = context;
-    output.success(`Render ${render.id} ${render.status}: frames ${frameRange(render)} of ${render.archiveFilename}. ${next(render)}`);
+    const frames = render.frameStart === render.frameEnd ? "frame" : "frames";
+    output.success(`Render ${render.id} ${render.status}: ${frames} ${frameRange(render)} of ${render.archiveFilename}. ${next(render)}`);
     for (const warning of render.warnings) output.message(`${output.paint(output.stderr, "yellow", "warning:")} ${warning}`);
     output.result(render, () => String(render.id));
   },
@@ -69,4 +74,12 @@ function next(render: RenderDto): string {
     return `${sample}; then it waits for your confirmation: see the quote with \`cactus render estimate ${render.id}\`, then \`cactus render confirm ${render.id}\`.`;
   }
   return `${sample}, for the quote (\`cactus render estimate ${render.id}\`); then it carries on by itself. ${follow}`;
+}
+
+/** A whole number within limits, or a usage error naming the flag. */
+function checkWhole(flag: string, value: number | undefined, { min, max }: { min: number; max: number }, example: number) {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} takes a whole number from ${min} to ${max.toLocaleString("en")}, e.g. ${example}`);
+  }
 }
