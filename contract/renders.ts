@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FRAMES_PER_TASK } from "../domain/frames";
 import { OUTPUT_FORMATS } from "../domain/output-format";
 import { RENDER_STATUSES } from "../domain/render-lifecycle";
 import { FAILURE_BLAMES } from "../domain/blender-failure";
@@ -46,7 +47,7 @@ export const renderRequestSchema = z
     archiveId: z.number().int().positive().optional(),
     archiveHash: sha256Schema.optional(),
     frames: frameRangeTextSchema.optional().describe("Defaults to the scene's own frame range."),
-    chunk: z.number().int().min(1).max(1000).optional().describe("Consecutive frames per task (default 1)."),
+    chunk: z.number().int().min(FRAMES_PER_TASK.min).max(FRAMES_PER_TASK.max).optional().describe("Consecutive frames per task (default 1)."),
     format: outputFormatSchema.default("PNG"),
     price: z.number().min(0).max(1_000_000).default(0).describe("Credits per work unit: the render's priority."),
     estimateOnly: z

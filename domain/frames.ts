@@ -5,6 +5,8 @@
 export const LAST_BLENDER_FRAME = 1_048_574;
 /** Enough for an hour at 24 fps many times over, small enough to keep one render's tasks cheap. */
 export const MAX_FRAMES_PER_RENDER = 100_000;
+/** Consecutive frames one task may hold (a render request's chunk). */
+export const FRAMES_PER_TASK = { min: 1, max: 1000 } as const;
 
 export interface FrameRange {
   start: number;

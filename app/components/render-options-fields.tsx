@@ -1,7 +1,7 @@
 import type { ArchiveDto } from "../../contract";
 import { engineHasSamples } from "../../domain/engines";
-import { RENDER_OPTION_LIMITS } from "../../domain/scene-check";
-import { Field, SelectField } from "./ui";
+import { RENDER_OPTION_LIMITS, type RenderOptions } from "../../domain/scene-check";
+import { NumberField, SelectField } from "./ui";
 
 /**
  * What a render may change of the scene (the CLI's --scene, --camera, --view-layer,
@@ -23,17 +23,17 @@ export function RenderOptionsFields({
   const cameras = facts.cameraObjects ?? [];
   const layers = [...new Set(facts.scenes.flatMap((scene) => scene.viewLayers.map((layer) => layer.name)))];
   const size = facts.outputWidth && facts.outputHeight ? ` (${facts.outputWidth}×${facts.outputHeight})` : "";
-  const { resolutionPercentage: percent, samples } = RENDER_OPTION_LIMITS;
+  // A field's name, its id, and the server's word on it: they go together.
+  const wire = (name: keyof RenderOptions) => ({ name, id: id(name), error: errors[name] });
+  const samplesApply = facts.engine === null || engineHasSamples(facts.engine);
   return (
     <fieldset className="flex min-w-0 flex-col gap-3">
       <legend className="mb-1 text-sm font-semibold text-stone-700">Scene</legend>
       {scenes.length > 1 ? (
         <SelectField
           label="Scene"
-          name="scene"
-          id={id("scene")}
+          {...wire("scene")}
           defaultValue=""
-          error={errors.scene}
           options={[
             { value: "", label: `${facts.scene} (the file's)` },
             ...scenes.filter((name) => name !== facts.scene).map((name) => ({ value: name, label: name })),
@@ -42,10 +42,8 @@ export function RenderOptionsFields({
       ) : null}
       <SelectField
         label="Camera"
-        name="camera"
-        id={id("camera")}
+        {...wire("camera")}
         defaultValue=""
-        error={errors.camera}
         hint={facts.activeCamera ? undefined : cameras.length > 0 ? "The scene has no camera set: choose one." : "The file has no camera."}
         options={[
           { value: "", label: facts.activeCamera ? `${facts.activeCamera} (the scene's)` : "None set" },
@@ -54,37 +52,25 @@ export function RenderOptionsFields({
       />
       <SelectField
         label="View layer"
-        name="viewLayer"
-        id={id("viewLayer")}
+        {...wire("viewLayer")}
         defaultValue=""
-        error={errors.viewLayer}
         options={[{ value: "", label: "Those the scene renders" }, ...layers.map((name) => ({ value: name, label: `Only ${name}` }))]}
       />
       <div className="grid grid-cols-2 gap-3">
-        <Field
+        <NumberField
           label="Resolution %"
-          name="resolutionPercentage"
-          id={id("resolutionPercentage")}
-          type="number"
-          inputMode="numeric"
-          min={percent.min}
-          max={percent.max}
+          {...wire("resolutionPercentage")}
+          range={RENDER_OPTION_LIMITS.resolutionPercentage}
           placeholder={String(facts.resolutionPercentage ?? 100)}
-          error={errors.resolutionPercentage}
           hint={`The scene's: ${facts.resolutionPercentage ?? 100} %${size}.`}
         />
-        <Field
+        <NumberField
           label="Samples"
-          name="samples"
-          id={id("samples")}
-          type="number"
-          inputMode="numeric"
-          min={samples.min}
-          max={samples.max}
+          {...wire("samples")}
+          range={RENDER_OPTION_LIMITS.samples}
           placeholder={facts.samples === null ? "" : String(facts.samples)}
-          disabled={facts.engine !== null && !engineHasSamples(facts.engine)}
-          error={errors.samples}
-          hint={facts.engine !== null && !engineHasSamples(facts.engine) ? "Workbench has none." : `The scene's: ${facts.samples ?? "?"}.`}
+          disabled={!samplesApply}
+          hint={samplesApply ? `The scene's: ${facts.samples ?? "?"}.` : "Workbench has none."}
         />
       </div>
       {facts.missingFiles?.length ? (

@@ -1,10 +1,10 @@
 import { useFetcher } from "@remix-run/react";
 import type { ArchiveDto } from "../../contract";
-import { formatFrameRange } from "../../domain/frames";
+import { FRAMES_PER_TASK, formatFrameRange } from "../../domain/frames";
 import { OUTPUT_FORMATS, OUTPUT_FORMAT_LABELS } from "../../domain/output-format";
 import { failureOf } from "~/lib/form";
 import { RenderOptionsFields } from "./render-options-fields";
-import { Button, Field, FormError, SelectField } from "./ui";
+import { Button, Field, FormError, NumberField, SelectField } from "./ui";
 
 const FORMATS = OUTPUT_FORMATS.map((value) => ({ value, label: OUTPUT_FORMAT_LABELS[value] }));
 
@@ -47,14 +47,11 @@ export function RenderRequestForm({ archive }: { archive: ArchiveDto }) {
           }
         />
         <div className="grid grid-cols-2 gap-3">
-          <Field
+          <NumberField
             label="Frames per task"
             name="chunk"
             id={id("chunk")}
-            type="number"
-            inputMode="numeric"
-            min={1}
-            max={1000}
+            range={FRAMES_PER_TASK}
             defaultValue={1}
             required
             error={failure?.fieldErrors.chunk}

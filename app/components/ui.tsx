@@ -55,6 +55,11 @@ export function Field({
   );
 }
 
+/** A Field for a whole number within `range`: a phone shows its number pad, the browser keeps it in range. */
+export function NumberField({ range, ...field }: Parameters<typeof Field>[0] & { range: { min: number; max: number } }) {
+  return <Field type="number" inputMode="numeric" min={range.min} max={range.max} {...field} />;
+}
+
 export function Card({ children, className = "" }: { children: ReactNode; className?: string }) {
   return <section className={`rounded-xl border border-stone-200 bg-white p-4 shadow-sm ${className}`}>{children}</section>;
 }

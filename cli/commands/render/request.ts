@@ -1,5 +1,6 @@
 import type { RenderDto } from "../../../contract";
 import { defineCommand } from "../../lib/context";
+import { FRAMES_PER_TASK } from "../../../domain/frames";
 import { RENDER_OPTION_LIMITS } from "../../../domain/scene-check";
 import { UsageError } from "../../lib/errors";
 import { frameRange, parseArchiveRef, parseFormat } from "../../lib/renders";
@@ -35,7 +36,7 @@ export const renderRequest = defineCommand({
           "The sample frames and the quote are of the scene as you change it.",
       ),
   async handler(args, context) {
-    checkWhole("--chunk", args.chunk, { min: 1, max: 1000 }, 1);
+    checkWhole("--chunk", args.chunk, FRAMES_PER_TASK, 1);
     checkWhole("--resolution-percentage", args.resolutionPercentage, RENDER_OPTION_LIMITS.resolutionPercentage, 25);
     checkWhole("--samples", args.samples, RENDER_OPTION_LIMITS.samples, 16);
     for (const [flag, value] of [["--scene", args.scene], ["--camera", args.camera], ["--view-layer", args.viewLayer]] as const) {
