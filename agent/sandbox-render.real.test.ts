@@ -42,7 +42,8 @@ test.each(["BLENDER_EEVEE", "BLENDER_WORKBENCH"] as const)("a %s scene renders i
   // The cube is in the picture: not one flat colour.
   const { channels } = await sharp(frame).stats();
   expect(Math.max(...channels.map((channel) => channel.max - channel.min))).toBeGreaterThan(40);
-});
+  // Eevee compiles its shaders on the CPU: ~10 s alone, three times that on a shared machine.
+}, 120_000);
 
 async function agentRenders(args: string[]) {
   const scene = await fs.readFile(await makeScene());

@@ -165,6 +165,8 @@ describe("project page", () => {
       Size: "6.0 MiB",
       Blender: "3.4",
       Compression: "none",
+      // No agent of this user has read it yet: the card says so rather than showing no scene.
+      "Scene read": "waiting for one of your agents to read it",
       sha256: sha256.slice(0, 12),
     });
     expect(await archiveCard(page, "shot010.blend").textContent()).toContain("blend");
