@@ -41,7 +41,8 @@ export async function noteWorkerFailing(sequelize: Sequelize, workerId: number, 
     sequelize,
     /* sql */ `
 WITH recent AS (
-  SELECT error, created_at FROM task_failures WHERE worker_id = $workerId ORDER BY created_at DESC LIMIT $inARow
+  -- An error in the scene (no camera…) is the file's, not the worker's (decision 015).
+  SELECT error, created_at FROM task_failures WHERE worker_id = $workerId AND blames_worker ORDER BY created_at DESC LIMIT $inARow
 ), run AS (
   SELECT count(*)::int AS failures, min(created_at) AS since,
          (array_agg(error ORDER BY created_at DESC))[1] AS error

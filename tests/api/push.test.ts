@@ -190,8 +190,10 @@ describe("pushes", () => {
   });
 
   test("my worker keeps failing: after 3 failures in a row, one push with the last error", async () => {
-    await renderOf(await api.call("/renders", { body: { archiveId, frames: "1-3" } }), 201);
     for (let index = 1; index <= 3; index++) {
+      // A machine error on a farm of one worker fails its render at once (no other worker
+      // may take the frame): three renders, each failed by this worker.
+      await renderOf(await api.call("/renders", { body: { archiveId, frames: String(index) } }), 201);
       const task = await agent.claim();
       const response = await fetch(`${server.url}/api/v1/agent/tasks/${task.id}/fail`, {
         method: "POST",

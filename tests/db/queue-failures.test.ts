@@ -2,6 +2,7 @@ import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
 import { claimTask, createInspectTask, failTask } from "../../db/sql/queue";
+import { noteWorkerFailing } from "../../db/sql/worker-events";
 import { FAILURES_TO_FAIL_RENDER } from "../../domain/scheduler";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
@@ -48,7 +49,7 @@ describe("a scene error", () => {
 
     const { task, answer } = await claimAndFail(workers[0], NO_CAMERA);
 
-    expect(answer).toEqual({ taskStatus: "failed", renderStatus: "failed", workerBlocklisted: false, blame: "scene", because: "scene-error" });
+    expect(answer).toEqual({ renderId, taskStatus: "failed", renderStatus: "failed", workerBlocklisted: false, blame: "scene", because: "scene-error" });
     // Nothing left to hand out: the other tasks are cancelled (the leased one hears "stop").
     expect(await taskStatuses(renderId)).toEqual(["cancelled", "failed", "cancelled", "cancelled"]);
     expect(task.frameStart).toBe(2);
@@ -63,7 +64,7 @@ describe("a scene error", () => {
     expect(failures).toEqual([{ blames_worker: false }]);
   });
 
-  test("never counts towards a worker's blocklist", async () => {
+  test("never counts towards a worker's blocklist, nor as the worker failing (no push to its owner)", async () => {
     const user = await f.user();
     const workerId = await f.worker(user);
     for (let i = 0; i < 3; i++) {
@@ -74,6 +75,15 @@ describe("a scene error", () => {
       workerId,
     });
     expect(blaming.n).toBe(0);
+    expect(await noteWorkerFailing(sequelize, workerId, 3)).toBe(false);
+    // The same three failures blaming the machine: the worker keeps failing.
+    await f.render(user, { frames: "1-3" });
+    await claimAndFail(workerId, CRASH);
+    await f.render(user, { frames: "1" });
+    await claimAndFail(workerId, CRASH);
+    await f.render(user, { frames: "1" });
+    await claimAndFail(workerId, CRASH);
+    expect(await noteWorkerFailing(sequelize, workerId, 3)).toBe(true);
   });
 });
 
@@ -84,7 +94,7 @@ describe("a machine error", () => {
     const renderId = await f.render(user, { frames: "1" });
 
     const once = await claimAndFail(first, CRASH);
-    expect(once.answer).toEqual({ taskStatus: "queued", renderStatus: "rendering", workerBlocklisted: false, blame: "machine" });
+    expect(once.answer).toEqual({ renderId, taskStatus: "queued", renderStatus: "rendering", workerBlocklisted: false, blame: "machine" });
     const twice = await claimAndFail(second, CRASH);
     expect(twice.task.id).toBe(once.task.id);
     expect(twice.answer).toMatchObject({ taskStatus: "failed", renderStatus: "failed", blame: "machine" });
@@ -140,6 +150,7 @@ test("an archive's reading fails at once when no other of its owner's workers ma
   ).id;
   await createInspectTask(sequelize, archiveId);
   expect((await claimAndFail(workerId, { error: "Cannot read file" })).answer).toEqual({
+    renderId: null,
     taskStatus: "failed",
     renderStatus: null,
     workerBlocklisted: false,
