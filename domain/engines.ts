@@ -18,6 +18,12 @@ export function isRenderEngine(name: string): name is RenderEngine {
   return (RENDER_ENGINES as readonly string[]).includes(name);
 }
 
+/** Engines in the order people know them (Cycles, Eevee, Workbench), add-ons' after by name, once each. */
+export function sortEngines(engines: readonly string[]): string[] {
+  const rank = (name: string) => (isRenderEngine(name) ? RENDER_ENGINES.indexOf(name) : RENDER_ENGINES.length);
+  return [...new Set(engines)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 /** "Eevee", or the name itself for an add-on's engine. */
 export function engineLabel(name: string): string {
   return isRenderEngine(name) ? ENGINE_LABELS[name] : name;

@@ -13,6 +13,7 @@ import type {
 } from "../../contract";
 import { Archive, Render, Worker, WorkerBenchmark, type WorkerStatus } from "../../db/models";
 import { UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
+import { sortEngines } from "../../domain/engines";
 import {
   claimTask,
   completeInspection,
@@ -71,7 +72,7 @@ export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<ty
       threads,
       ...(agentVersion === undefined ? {} : { agentVersion }),
       sandbox: sandbox ?? "off",
-      ...(engines === undefined ? {} : { engines: [...new Set(engines)].sort() }),
+      ...(engines === undefined ? {} : { engines: sortEngines(engines) }),
     },
     threads,
     agentVersion: agentVersion ?? null,
