@@ -146,7 +146,7 @@ describe("what renders, and the warnings that go with it", () => {
       'The file has Python the farm never runs ("registered text setup.py"); whatever it would do (drivers, handlers, setup) is not in the frames.',
     ]);
     const strict = checkRender(facts, {}, { strict: true });
-    expect(strict.refusals).toEqual([expect.stringMatching(/^A file the scene uses is not in the archive: .* Refused, as asked \(strict\); leave strict out to render anyway\.$/)]);
+    expect(strict.refusals).toEqual([expect.stringMatching(/^A file the scene uses is not in the archive: .* Refused because strict is on; turn it off \(--strict, or the box on the form\) to render anyway\.$/)]);
     expect(strict.warnings).toHaveLength(1);
   });
 });

@@ -85,7 +85,7 @@ export function checkRender(facts: FileFacts, options: RenderOptions = {}, { str
       `${facts.missingFiles.length === 1 ? "A file" : `${facts.missingFiles.length} files`} the scene uses ` +
       `${facts.missingFiles.length === 1 ? "is" : "are"} not in the archive: ${list(facts.missingFiles, 5)}. ` +
       "Blender renders without them (missing textures come out pink); upload a .zip with them beside the .blend, at the paths the scene uses.";
-    if (strict) refusals.push(`${missing} Refused, as asked (strict); leave strict out to render anyway.`);
+    if (strict) refusals.push(`${missing} Refused because strict is on; turn it off (--strict, or the box on the form) to render anyway.`);
     else warnings.push(missing);
   }
   if (facts.scripts.length > 0) {

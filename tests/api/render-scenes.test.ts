@@ -94,7 +94,7 @@ describe("refused at request time, saying what to do", () => {
     expect((await read()).facts.missingFiles).toEqual(["//textures/wood.png"]);
     const render = await renderOf(await request({ frames: "1" }), 201);
     expect(render.warnings).toEqual([warning]);
-    await expectApiError(await request({ frames: "1", strict: true }), 422, "unprocessable", /Refused, as asked \(strict\); leave strict out to render anyway\.$/);
+    await expectApiError(await request({ frames: "1", strict: true }), 422, "unprocessable", /Refused because strict is on; turn it off \(--strict, or the box on the form\) to render anyway\.$/);
   });
 
   test("options before an agent read the scene: 422, as nothing can check them", async () => {

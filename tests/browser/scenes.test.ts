@@ -62,7 +62,7 @@ test("the project page shows the scene's facts and what a render of it would mee
   await card.getByLabel("Camera").selectOption("Camera");
   await card.getByLabel("Refuse the render: files the scene uses are missing").check();
   await card.getByRole("button", { name: "Request render" }).click();
-  await expect.poll(() => card.getByRole("alert").last().textContent(), SOON).toMatch(/Refused, as asked \(strict\)/);
+  await expect.poll(() => card.getByRole("alert").last().textContent(), SOON).toMatch(/Refused because strict is on/);
   await card.getByLabel("Refuse the render: files the scene uses are missing").uncheck();
   // 0 % is stopped by the browser before it is sent (the server refuses it too).
   await card.getByLabel("Resolution %").fill("0");

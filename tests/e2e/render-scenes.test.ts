@@ -55,7 +55,7 @@ test("a missing texture: warned when requested and on the render; refused when s
   const archive = await farm.uploadScene(await makeScene({ frames: 1, missingTexture: true }), "no-texture.blend");
   const read = await farm.waitForFacts(archive.id);
   expect(read.facts.missingFiles).toEqual(["//textures/wood.png"]);
-  expect(await refused({ archiveId: archive.id, strict: true })).toMatch(/"\/\/textures\/wood\.png".*Refused, as asked \(strict\)/);
+  expect(await refused({ archiveId: archive.id, strict: true })).toMatch(/"\/\/textures\/wood\.png".*Refused because strict is on/);
   const render = await farm.requestRender({ archiveId: archive.id });
   expect(render.warnings).toEqual([expect.stringMatching(/^A file the scene uses is not in the archive: "\/\/textures\/wood\.png"/)]);
   expect((await farm.waitForRender(render.id, (now) => now.status === "done", 60_000)).warnings).toEqual(render.warnings);
