@@ -93,7 +93,7 @@ test("sends the render now, again when an agent finishes a task, and its end whe
   await agent.upload(task, task.frames[0]);
   await agent.complete(task);
   // The frame is done at its upload, the task at complete: the event after both.
-  const { render: afterTask } = await events.until((sent) => sent.workers.every((worker) => !worker.rendering));
+  const { render: afterTask } = await events.until((sent) => sent.frames.rendering === 0 && sent.workers.every((worker) => !worker.rendering));
   expect(afterTask.frames).toEqual({ total: 3, done: 1, failed: 0, rendering: 0, queued: 2 });
   expect(afterTask.workers).toEqual([{ id: expect.any(Number), name: "studio-pc", framesDone: 1, rendering: false }]);
 
