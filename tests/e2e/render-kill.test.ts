@@ -12,7 +12,8 @@ let survivor: FarmAgent;
 beforeAll(async () => {
   farm = await startFarm({ env: { CACTUS_LEASE_SECONDS: "4", CACTUS_REAPER_SECONDS: "1" } });
   [victim, survivor] = await Promise.all([farm.addAgent({ name: "victim" }), farm.addAgent({ name: "survivor" })]);
-});
+  // Two agents testing their engines at once (Eevee compiles its shaders on the CPU).
+}, 180_000);
 afterAll(() => farm?.stop());
 
 interface TaskRow {

@@ -208,7 +208,7 @@ export class Farm {
     };
     this.agents.push(agent);
     // Before its hello an agent renders a test frame with each engine (Eevee's shaders: seconds).
-    if (waitForHello) await this.waitForLog(agent, /Hello: worker/, 60_000);
+    if (waitForHello) await this.waitForLog(agent, /Hello: worker/, 150_000);
     return agent;
   }
 
