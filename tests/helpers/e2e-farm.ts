@@ -270,8 +270,11 @@ export class Farm {
     return uploadedArchiveSchema.parse(JSON.parse(text));
   }
 
-  /** The archive once an agent read its scene (its facts have the frame range). */
-  async waitForFacts(archiveId: number, timeoutMs = 30_000): Promise<ArchiveDto> {
+  /**
+   * The archive once an agent read its scene (its facts have the frame range). An idle
+   * agent asks for work every 30 s at the slowest, then Blender reads the scene.
+   */
+  async waitForFacts(archiveId: number, timeoutMs = 90_000): Promise<ArchiveDto> {
     let archive: ArchiveDto | undefined;
     await this.waitFor(
       `archive ${archiveId}'s scene facts`,
