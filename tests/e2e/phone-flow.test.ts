@@ -3,7 +3,7 @@ import path from "node:path";
 import type { CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { openBrowser, type Browser } from "../helpers/browser";
-import { startFarm, type Farm } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm } from "../helpers/e2e-farm";
 import { unzip } from "../helpers/fixtures";
 import { startPushService, type FakeDevice, type PushService } from "../helpers/push-service";
 import { makeScene } from "../helpers/scenes";
@@ -31,7 +31,7 @@ beforeAll(async () => {
   farm = await startFarm({ username: "ada" });
   await farm.addAgent({ name: "pocket" });
   browser = await openBrowser();
-});
+}, AGENTS_START_MS);
 afterAll(async () => {
   await cdp?.detach().catch(() => undefined);
   await browser?.close();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { makeScene } from "../helpers/scenes";
 
 // Cancelling a render while both agents' Blender sample its frames: the next heartbeat
@@ -17,7 +17,7 @@ let agents: FarmAgent[];
 beforeAll(async () => {
   farm = await startFarm({ env: { CACTUS_LEASE_SECONDS: String(LEASE_SECONDS), CACTUS_REAPER_SECONDS: "1" } });
   agents = await Promise.all([farm.addAgent({ name: "north" }), farm.addAgent({ name: "south" })]);
-});
+}, AGENTS_START_MS);
 afterAll(() => farm?.stop());
 
 test("cancelling a render stops both agents' Blender by the next heartbeat; the agents carry on claiming", async () => {

@@ -63,7 +63,7 @@ test("a scene error on a farm of one worker: the render fails within one task, B
   expect((await f.waitForRender(next.id, (now) => now.status === "done", 60_000)).workers).toEqual([
     expect.objectContaining({ name: "only", framesDone: 1 }),
   ]);
-}, 150_000);
+}, 300_000);
 
 test("a machine error (Blender crashing) sends the frame to another worker, which renders it", async () => {
   const f = (farm = await startFarm());
@@ -98,7 +98,7 @@ test("a machine error (Blender crashing) sends the frame to another worker, whic
   await f.addAgent({ worker: steady });
   const done = await f.waitForRender(render.id, (now) => now.status === "done", 60_000);
   expect(done.workers).toEqual([expect.objectContaining({ name: "steady", framesDone: 1 })]);
-}, 150_000);
+}, 300_000);
 
 test("a denoising scene is never handed to workers whose Blender has no denoiser, and the render says why", async () => {
   const f = (farm = await startFarm());

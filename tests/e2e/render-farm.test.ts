@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { inspectImage } from "../../domain/image";
 import { frameListSchema } from "../../contract";
-import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { unzip } from "../helpers/fixtures";
 import { makeScene } from "../helpers/scenes";
 
@@ -21,7 +21,7 @@ let agents: FarmAgent[];
 beforeAll(async () => {
   farm = await startFarm();
   agents = await Promise.all([farm.addAgent({ name: "alpha" }), farm.addAgent({ name: "bravo" })]);
-});
+}, AGENTS_START_MS);
 afterAll(() => farm?.stop());
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFarm, type Farm, type FarmAgent, type FarmProcess } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm, type FarmAgent, type FarmProcess } from "../helpers/e2e-farm";
 import { makeScene } from "../helpers/scenes";
 
 // An agent killed with -9 while its Blender renders a frame: its lease runs out (short
@@ -12,8 +12,7 @@ let survivor: FarmAgent;
 beforeAll(async () => {
   farm = await startFarm({ env: { CACTUS_LEASE_SECONDS: "4", CACTUS_REAPER_SECONDS: "1" } });
   [victim, survivor] = await Promise.all([farm.addAgent({ name: "victim" }), farm.addAgent({ name: "survivor" })]);
-  // Two agents testing their engines at once (Eevee compiles its shaders on the CPU).
-}, 180_000);
+}, AGENTS_START_MS);
 afterAll(() => farm?.stop());
 
 interface TaskRow {

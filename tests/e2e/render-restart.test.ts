@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { makeScene } from "../helpers/scenes";
 
 // The server stops while both agents render and comes back on the same port, database and
@@ -12,7 +12,7 @@ beforeAll(async () => {
   // Leases long enough to outlive the restart: the work in flight is not handed out again.
   farm = await startFarm({ env: { CACTUS_LEASE_SECONDS: "30" } });
   agents = await Promise.all([farm.addAgent({ name: "left" }), farm.addAgent({ name: "right" })]);
-});
+}, AGENTS_START_MS);
 afterAll(() => farm?.stop());
 
 test("a server restarted mid-render: the agents retry, carry on, and the render completes", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { apiErrorSchema, frameListSchema } from "../../contract";
 import { inspectImage } from "../../domain/image";
-import { startFarm, type Farm } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm } from "../helpers/e2e-farm";
 import { pngText } from "../helpers/png";
 import { makeScene } from "../helpers/scenes";
 
@@ -14,7 +14,7 @@ let farm: Farm;
 beforeAll(async () => {
   farm = await startFarm();
   await farm.addAgent({ name: "box" });
-}, 90_000);
+}, AGENTS_START_MS);
 afterAll(() => farm?.stop());
 
 /** A request that must be refused: its error's message. */

@@ -30,6 +30,13 @@ const POLL_MS = 100;
 /** What the farm needs of its server: the in-process test server, or a replica's process. */
 export type FarmServer = Pick<TestServer, "url" | "port" | "databaseUrl" | "close">;
 
+/**
+ * What a beforeAll that starts agents may take: each agent renders a test frame with every
+ * engine before its hello (Eevee compiles its shaders on the CPU: ~10 s alone, several
+ * times that when the machine is shared), and agents started together share the cores.
+ */
+export const AGENTS_START_MS = 180_000;
+
 export interface FarmOptions {
   /** Server settings, e.g. CACTUS_LEASE_SECONDS. */
   env?: Record<string, string>;
