@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { frameListSchema, renderSchema, type RenderDto } from "../../contract";
 import { inspectImage } from "../../domain/image";
 import { createTestDatabase } from "../helpers/db";
-import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
+import { AGENTS_START_MS, startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { unzip } from "../helpers/fixtures";
 import { Replica } from "../helpers/replicas";
 import { startTestS3, type TestS3 } from "../helpers/s3";
@@ -42,7 +42,8 @@ beforeAll(async () => {
   const archive = await farm.uploadScene(await makeScene(), "cube.blend");
   archiveId = archive.id;
   await farm.waitForFacts(archiveId);
-}, 120_000);
+  // Four agents, each testing its engines before its hello, two by two.
+}, 2 * AGENTS_START_MS);
 afterAll(async () => {
   if (process.env.CACTUS_E2E_LOGS && replicas) {
     for (const replica of Object.values(replicas)) process.stderr.write(`--- replica ${replica.name} ---\n${replica.log.join("\n")}\n`);
