@@ -3,7 +3,7 @@ import { calibrate, type FrameTime, type WorkerSpeed } from "../../domain/calibr
 import { addResults, emptyBins, estimate, type Bin, type Estimate, type FrameWu } from "../../domain/estimate";
 import type { FrameRange } from "../../domain/frames";
 import { indexOf } from "../../domain/sampling";
-import { select } from "./common";
+import { WORKER_ENGINES, WORKER_HAS_DENOISER, select, workerCanRender } from "./common";
 
 // The live estimate of a render (decision 013): after every accepted frame, the workers'
 // speeds on it are calibrated again and the estimate made again — from a bounded read
@@ -232,7 +232,10 @@ export interface StoredEstimate {
   quote: (Omit<Estimate, "curve"> & { quotedAt: string }) | null;
   sampleFrames: number;
   sampleDone: number;
-  /** The WUPM of each of the owner's workers that may render it and are online now: calibrated on it, else benchmarked. */
+  /**
+   * The WUPM of each of the owner's workers that may render it (the claim's rules: its
+   * denoiser and engine, not blocklisted) and are online now: calibrated on it, else benchmarked.
+   */
   onlineWupm: number[];
 }
 
@@ -263,7 +266,7 @@ SELECT r.id AS render_id, e.estimate, coalesce(e.updated_at, r.created_at) AS up
          WHERE w.user_id = r.created_by AND w.enabled AND w.status <> 'sleeping'
            AND w.last_seen_at > now() - make_interval(secs => $offlineSeconds)
            AND coalesce(s.wupm, w.wupm) IS NOT NULL
-           AND (NOT r.needs_denoiser OR w.capabilities @> '{"denoiser": true}')
+           AND ${workerCanRender("r", WORKER_HAS_DENOISER("w"), WORKER_ENGINES("w"))}
            AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = w.id) < $blocklistAfter
        ) AS online_wupm
   FROM renders r LEFT JOIN render_estimates e ON e.render_id = r.id

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { archiveSchema, renderFailureListSchema, type SceneFacts } from "../../contract";
+import { archiveSchema, renderFailureListSchema, renderListSchema, type SceneFacts } from "../../contract";
 import { AgentApi, createWorkerWithToken, expectJson, HELLO, pngBytes } from "../helpers/agent-api";
 import { ArchiveApi, blend, expectApiError, uploaded } from "../helpers/archive-api";
 import { renderOf } from "../helpers/renders";
@@ -37,7 +37,8 @@ async function withScene(facts: SceneFacts) {
   await expectJson(await agent.task(inspect.id, "inspection", { leaseToken: inspect.leaseToken, facts }), 200);
   const request = (body: object) => owner.call("/renders", { body: { archiveId: archive.id, ...body } });
   const read = async () => archiveSchema.parse(await (await owner.call(`/archives/${archive.id}`)).json());
-  return { owner, agent, worker, archive, request, read, userId: created.user.id };
+  const listRenders = async () => renderListSchema.parse(await (await owner.call("/renders")).json()).renders;
+  return { owner, agent, worker, archive, request, read, listRenders, userId: created.user.id };
 }
 
 /** Blender's Sculpting template: a camera in the scene, but not the scene's camera. */
@@ -45,11 +46,13 @@ const NO_ACTIVE_CAMERA = sceneFacts({ activeCamera: null });
 
 describe("refused at request time, saying what to do", () => {
   test("a scene with no camera set: 422 naming the file's camera; with --camera it renders through it", async () => {
-    const { request, read, agent } = await withScene(NO_ACTIVE_CAMERA);
+    const { request, read, agent, listRenders } = await withScene(NO_ACTIVE_CAMERA);
     const refusal =
       'Scene "Scene" has no camera; the file has the camera object "Camera": pass --camera Camera (or choose it as the render\'s camera).';
     expect((await read()).sceneCheck).toEqual({ refusals: [refusal], warnings: [] });
     await expectApiError(await request({ frames: "1-2" }), 422, "unprocessable", exactly(refusal));
+    // Refused before it exists: no render estimates or waits for anything.
+    expect(await listRenders()).toEqual([]);
 
     const render = await renderOf(await request({ frames: "1-2", camera: "Camera" }), 201);
     expect(render.options).toEqual({ scene: null, camera: "Camera", viewLayer: null, resolutionPercentage: null, samples: null });
@@ -147,6 +150,56 @@ describe("the options, applied", () => {
     );
     await expectJson(await agent.hello({ ...HELLO, capabilities: { ...HELLO.capabilities, engines: ["BLENDER_EEVEE", "CYCLES"] } }), 200);
     expect((await agent.claim()).renderId).toBe(render.id);
+  });
+});
+
+describe("the quote is of the render as changed", () => {
+  test("its sample frames are claimed with the render's options and checked at its size", async () => {
+    const { request, agent } = await withScene(sceneFacts({ frameStart: 1, frameEnd: 48 }));
+    const render = await renderOf(await request({ resolutionPercentage: 50, samples: 2, estimateOnly: true }), 201);
+    expect(render).toMatchObject({ status: "estimating", sample: { frames: 5, done: 0 } });
+    const task = await agent.claim();
+    // A sample frame (the first point of the timeline), rendered as every other frame of the render will be.
+    expect(task).toMatchObject({
+      renderId: render.id,
+      frameStart: 1,
+      frameEnd: 1,
+      expected: { width: 32, height: 24 },
+      options: { resolutionPercentage: 50, samples: 2 },
+    });
+    await expectApiError(
+      await agent.uploadFrame(task.id, 1, pngBytes(64, 48), { leaseToken: task.leaseToken }),
+      422,
+      "unprocessable",
+      /Frame 1 was refused: it is 64×48 pixels; the scene renders 32×24/,
+    );
+  });
+
+  test("a sample run has a frame for each worker that may render the scene's engine, not each worker", async () => {
+    const { request, agent, userId } = await withScene(sceneFacts({ engine: "BLENDER_EEVEE", frameStart: 1, frameEnd: 48 }));
+    await expectJson(await agent.hello({ ...HELLO, capabilities: { ...HELLO.capabilities, engines: ["BLENDER_EEVEE", "CYCLES"] } }), 200);
+    const other = new AgentApi(server, (await createWorkerWithToken(server, userId)).token);
+    await expectJson(await other.hello({ ...HELLO, capabilities: { ...HELLO.capabilities, engines: ["CYCLES"] } }), 200);
+    // One worker renders Eevee: runs of one frame at each of the 5 points.
+    expect((await renderOf(await request({}), 201)).sample.frames).toBe(5);
+    // Both do once the other's Blender renders Eevee too: runs of two.
+    await expectJson(await other.hello({ ...HELLO, capabilities: { ...HELLO.capabilities, engines: ["BLENDER_EEVEE", "CYCLES"] } }), 200);
+    expect((await renderOf(await request({}), 201)).sample.frames).toBe(10);
+  });
+
+  test("a scene error on a sample frame fails the render while it estimates, before any quote", async () => {
+    const { request, agent, owner } = await withScene(sceneFacts({ frameStart: 1, frameEnd: 48 }));
+    const render = await renderOf(await request({ estimateOnly: true }), 201);
+    expect(render.status).toBe("estimating");
+    const task = await agent.claim();
+    const error = "Cannot render, no camera\nBlender exited with code 1.";
+    const answer = await agent.task(task.id, "fail", { leaseToken: task.leaseToken, error, logTail: "Error: Cannot render, no camera\n\nBlender quit" });
+    expect(await expectJson(answer, 200)).toMatchObject({ taskStatus: "failed", renderStatus: "failed", blame: "scene", workerBlocklisted: false });
+    const failed = await renderOf(await owner.call(`/renders/${render.id}`));
+    expect(failed).toMatchObject({ status: "failed", estimate: null, frames: { queued: 0, rendering: 0, failed: 1 } });
+    expect(failed.failure).toMatch(/^Frame 1 has an error in the scene, which every worker would hit, so the render stopped at once/);
+    await expectApiError(await owner.call(`/renders/${render.id}/confirm`, { method: "POST" }), 409, "conflict", /is failed, not quoted/);
+    await agent.claimNothing();
   });
 });
 

@@ -6,7 +6,9 @@ import {
   completeTask,
   confirmRender,
   createRenderTasks,
+  failTask,
   insertRender,
+  readEstimates,
   recordResult,
   refreshEstimate,
   type ClaimedTask,
@@ -37,7 +39,11 @@ async function benchmarked(userId: number, wupm: number): Promise<number> {
   return id;
 }
 
-async function request(userId: number, frames: string, { workers, estimateOnly = false }: { workers: number; estimateOnly?: boolean }) {
+async function request(
+  userId: number,
+  frames: string,
+  { workers, estimateOnly = false, engine = null }: { workers: number; estimateOnly?: boolean; engine?: string | null },
+) {
   const archiveId = await f.archive(userId);
   const { project_id: projectId } = await f.one<{ project_id: number }>(`SELECT project_id FROM archives WHERE id = $archiveId`, { archiveId });
   const range = parseFrameRange(frames);
@@ -63,7 +69,7 @@ async function request(userId: number, frames: string, { workers, estimateOnly =
         viewLayer: null,
         resolutionPercentage: null,
         samples: null,
-        engine: null,
+        engine,
         outputWidth: null,
         outputHeight: null,
       },
@@ -240,4 +246,48 @@ test("a render whose every frame is a sample frame is done when its quote is con
     await f.one<{ notice: string | null }>(`SELECT notice FROM render_events WHERE render_id = $id AND event = 'sampled'`, { id: requested.id }),
   ).toEqual({ notice: "quote-ready" });
   expect((await confirmRender(sequelize, requested.id))?.to).toBe("done");
+});
+
+test("a scene error on a sample frame fails the render while it estimates: no quote, nothing left queued, no worker blamed", async () => {
+  const user = await f.user();
+  const workers = [await benchmarked(user, 2), await benchmarked(user, 2)];
+  const requested = await request(user, "1-48", { workers: 2, estimateOnly: true });
+  const first = (await claimTask(sequelize, { workerId: workers[0] }))!;
+  expect(requested.sample).toContain(first.frameStart);
+  const answer = await failTask(sequelize, {
+    taskId: first.id,
+    workerId: workers[0],
+    leaseToken: first.leaseToken,
+    error: "Cannot render, no camera\nBlender exited with code 1.",
+    logTail: "Error: Cannot render, no camera\n\nBlender quit",
+  });
+  // As any frame's (db/sql/failures.ts): the render fails at once, the other worker is not asked.
+  expect(answer).toMatchObject({ renderStatus: "failed", blame: "scene", because: "scene-error", workerBlocklisted: false });
+  expect(await statusOf(requested.id)).toBe("failed");
+  expect(await claimTask(sequelize, { workerId: workers[1] })).toBeNull();
+  const open = await f.one<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE render_id = $id AND status IN ('queued', 'leased')`, {
+    id: requested.id,
+  });
+  expect(open.n).toBe(0);
+  // Never quoted, and nothing to confirm.
+  expect((await f.one<{ estimate: unknown }>(`SELECT estimate FROM renders WHERE id = $id`, { id: requested.id })).estimate).toBeNull();
+  expect(await confirmRender(sequelize, requested.id)).toBeNull();
+  const events = await f.all<{ event: string }>(`SELECT event FROM render_events WHERE render_id = $id ORDER BY id`, { id: requested.id });
+  expect(events.map((row) => row.event)).toEqual(["requested", "failed"]);
+});
+
+test("the ETA counts only the online workers that may render the scene: its engine among theirs", async () => {
+  const user = await f.user();
+  const online = async (engines: string[], wupm: number) => {
+    const id = await f.worker(user, { engines });
+    await sequelize.query(`UPDATE workers SET wupm = $wupm, status = 'idle', last_seen_at = now() WHERE id = $id`, { bind: { id, wupm } });
+    return id;
+  };
+  await online(["CYCLES"], 5);
+  await online(["BLENDER_EEVEE", "CYCLES"], 3);
+  const eevee = await request(user, "1-48", { workers: 1, engine: "BLENDER_EEVEE" });
+  const cycles = await request(user, "1-48", { workers: 2, engine: "CYCLES" });
+  const stored = await readEstimates(sequelize, [eevee.id, cycles.id], { offlineAfterMs: 60_000, blocklistAfter: 3 });
+  expect(stored.get(eevee.id)!.onlineWupm).toEqual([3]);
+  expect([...stored.get(cycles.id)!.onlineWupm].sort()).toEqual([3, 5]);
 });
