@@ -118,27 +118,28 @@ describe("cactus-agent", () => {
       const blender = fakeBlender(() => ({ benchmarkSeconds: [3, 4, 5, 4, 4] }));
       const { io: agentIo, err } = io(env);
       expect(await main(["--once"], agentIo, { runner: blender.runner })).toBe(0);
+      // Every start detects Blender and tests its engines; the benchmark runs only when needed.
       return { kinds: blender.runs.map((run) => run.kind), err: err() };
     };
 
     test("sent on first start (WUPM from the median render), not measured again while the machine stays the same", async () => {
-      expect((await start({ CACTUS_THREADS: "2" })).kinds).toEqual(["detect", "benchmark"]);
+      expect((await start({ CACTUS_THREADS: "2" })).kinds).toEqual(["detect", "engines", "benchmark"]);
       expect(farm.to("POST", /\/agent\/benchmark$/).map((call) => call.body)).toEqual([
         expect.objectContaining({ wupm: 15, seconds: 4, renders: 5, spread: 0.5, threads: 2, blenderVersion: "3.4.1" }),
       ]);
-      expect((await start({ CACTUS_THREADS: "2" })).kinds).toEqual(["detect"]);
+      expect((await start({ CACTUS_THREADS: "2" })).kinds).toEqual(["detect", "engines"]);
       expect(farm.to("POST", /\/agent\/benchmark$/)).toHaveLength(1);
     });
 
     test("another thread count measures again; back to the first, the run kept on the machine is sent instead", async () => {
       await start({ CACTUS_THREADS: "2" });
       const changed = await start({ CACTUS_THREADS: "1" });
-      expect(changed.kinds).toEqual(["detect", "benchmark"]);
+      expect(changed.kinds).toEqual(["detect", "engines", "benchmark"]);
       expect(changed.err).toMatch(/This machine changed since its last benchmark \(Blender 3\.4\.1, 2 threads/);
       // The server now holds the 1-thread run; this machine's saved run is the 1-thread one too.
-      expect((await start({ CACTUS_THREADS: "1" })).kinds).toEqual(["detect"]);
+      expect((await start({ CACTUS_THREADS: "1" })).kinds).toEqual(["detect", "engines"]);
       const back = await start({ CACTUS_THREADS: "2" });
-      expect(back.kinds).toEqual(["detect", "benchmark"]);
+      expect(back.kinds).toEqual(["detect", "engines", "benchmark"]);
       expect(farm.to("POST", /\/agent\/benchmark$/).map((call) => (call.body as { threads: number }).threads)).toEqual([2, 1, 2]);
     });
 
