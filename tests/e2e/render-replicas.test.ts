@@ -37,12 +37,16 @@ beforeAll(async () => {
   const [a, b] = await Promise.all(["a", "b"].map((name) => Replica.start({ name, databaseUrl, env })));
   replicas = { a, b };
   farm = await startFarm({ place: { databaseUrl }, server: async () => a });
-  onA = await Promise.all(["alpha", "bravo"].map((name) => farm.addAgent({ name, server: a.url })));
-  onB = await Promise.all(["charlie", "delta"].map((name) => farm.addAgent({ name, server: b.url })));
+  // All four at once: an idle agent asks less and less often (1 s, doubling to 30 s), and
+  // agents started ten seconds before the others (each tests its engines before its hello)
+  // waited out the whole render once, so only the other replica's agents rendered it.
+  const places: [string, Replica][] = [["alpha", a], ["bravo", a], ["charlie", b], ["delta", b]];
+  const agents = await Promise.all(places.map(([name, replica]) => farm.addAgent({ name, server: replica.url })));
+  onA = agents.slice(0, 2);
+  onB = agents.slice(2);
   const archive = await farm.uploadScene(await makeScene(), "cube.blend");
   archiveId = archive.id;
   await farm.waitForFacts(archiveId);
-  // Four agents, each testing its engines before its hello, two by two.
 }, 2 * AGENTS_START_MS);
 afterAll(async () => {
   if (process.env.CACTUS_E2E_LOGS && replicas) {
