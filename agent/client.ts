@@ -116,11 +116,23 @@ export class AgentClient {
   }
 
   /**
-   * The next task for this worker, or null (204). A claim in flight is let finish even
-   * when `signal` aborts: cutting it could lose a task the server already leased.
+   * The next task for this worker, or null (204). With `waitSeconds` the server holds the
+   * claim until a task appears or that time passes (a long poll); `signal` then cuts it,
+   * and the server puts back a task it leased as the agent hung up. A claim that does not
+   * wait is let finish even when `signal` aborts: its answer is a moment away.
    */
-  async claim(options: CallOptions = {}): Promise<ClaimedTask | null> {
-    const request: Send = { what: "claim", method: "POST", path: "/agent/claim", json: {}, ...options, abortInFlight: false };
+  async claim(options: CallOptions & { waitSeconds?: number } = {}): Promise<ClaimedTask | null> {
+    const { waitSeconds = 0, ...call } = options;
+    const request: Send = {
+      what: "claim",
+      method: "POST",
+      path: "/agent/claim",
+      json: waitSeconds > 0 ? { waitSeconds } : {},
+      ...call,
+      abortInFlight: waitSeconds > 0,
+      // The server answers by then at the latest; the rest is for a busy server's reply.
+      ...(waitSeconds > 0 ? { timeoutMs: waitSeconds * 1000 + this.timeoutMs } : {}),
+    };
     const { status, text } = await this.sendForText(request);
     if (status === 204) return null;
     return this.parse(status, text, claimResponseSchema, "claim").task;

@@ -413,6 +413,34 @@ describe("the loop", () => {
     expect(farm.to("POST", /\/fail$/)).toEqual([]);
   });
 
+  test("an idle agent's claim is a long poll: asked again at once after the server held it, and cut by a stop", async () => {
+    const { farm, loop, events } = await agent({ claimWaitSeconds: 20 });
+    let held = 0;
+    farm.intercept = async (request) => {
+      if (!request.path.endsWith("/claim")) return undefined;
+      held += 1;
+      // The first is held a while and comes back empty; the second is held until the agent hangs up.
+      await (held === 1 ? sleep(1100) : new Promise(() => undefined));
+      return { status: 204 };
+    };
+    const running = loop.run();
+    while (farm.to("POST", /\/claim$/).length < 2) await sleep(5);
+    expect(farm.to("POST", /\/claim$/).map((request) => request.body)).toEqual([{ waitSeconds: 20 }, { waitSeconds: 20 }]);
+    const [first, second] = farm.to("POST", /\/claim$/);
+    expect(second.at - first.at).toBeLessThan(1100 + 200);
+    expect(kinds(events)).not.toContain("idle");
+    const before = Date.now();
+    await loop.stop();
+    await running;
+    expect(Date.now() - before).toBeLessThan(500);
+  });
+
+  test("--once never waits on a claim", async () => {
+    const { farm, loop } = await agent({ once: true, claimWaitSeconds: 20 });
+    await loop.run();
+    expect(farm.to("POST", /\/claim$/).map((request) => request.body)).toEqual([{}]);
+  });
+
   test("an idle agent stops at once", async () => {
     const { loop, until } = await agent({ idle: { initialMs: 60_000, maxMs: 60_000 } });
     const running = loop.run();

@@ -14,8 +14,10 @@ export type { LoopEvent };
 // Blender with heartbeats → upload → complete → claim again at once. The next claim goes
 // out as Blender saves a task's last frame (it answers while Blender quits), and the frames
 // upload and the task completes while the next one renders: Blender does not wait on the
-// server between frames. Only an empty queue (204) makes it wait, with a jittered backoff;
-// only a stop or --once ends it.
+// server between frames. An idle agent's claim is a long poll: the server holds it until a
+// task appears (or 30 s pass), so it starts a new render at once; only errors (and a server
+// that answers an empty queue at once) make it back off with jitter. Only a stop or --once
+// ends it.
 
 export interface LoopOptions {
   client: AgentClient;
@@ -40,7 +42,12 @@ export interface LoopOptions {
   workDir?: string;
   heartbeatMs?: number;
   progressBeatMinMs?: number;
-  /** Backoff when the queue is empty (and when the server is away). */
+  /**
+   * How long the server may hold an idle agent's claim until work appears (a long poll;
+   * default 30 s, 0: never). --once never waits.
+   */
+  claimWaitSeconds?: number;
+  /** Backoff when a claim comes back empty at once (a server that does not hold claims), and when the server is away. */
   idle?: { initialMs: number; maxMs: number };
   /** On stop, how long the current task may take to end by itself before it is released. */
   stopGraceMs?: number;
@@ -50,6 +57,9 @@ export interface LoopOptions {
   log?: (message: string) => void;
   observe?: (event: LoopEvent) => void;
 }
+
+/** Held by the server until work appears: an idle agent starts a new render within a second. */
+export const DEFAULT_CLAIM_WAIT_SECONDS = 30;
 
 export class AgentLoop {
   private readonly wake = new AbortController();
@@ -66,12 +76,14 @@ export class AgentLoop {
   private blenderInfo: BlenderInfo | undefined;
   private heartbeatMs: number;
   private readonly idle: { initialMs: number; maxMs: number };
+  private readonly claimWaitSeconds: number;
   private readonly log: (message: string) => void;
 
   constructor(private readonly options: LoopOptions) {
     this.blenderInfo = options.blenderInfo;
     this.heartbeatMs = options.heartbeatMs ?? 5000;
     this.idle = options.idle ?? { initialMs: 1000, maxMs: 30_000 };
+    this.claimWaitSeconds = options.claimWaitSeconds ?? DEFAULT_CLAIM_WAIT_SECONDS;
     this.log = options.log ?? (() => undefined);
   }
 
@@ -139,10 +151,18 @@ export class AgentLoop {
         }
         continue;
       }
-      const task = await (ahead ?? this.patiently(() => client.claim({ signal: this.wake.signal })));
+      const waitSeconds = once ? 0 : this.claimWaitSeconds;
+      const askedAt = Date.now();
+      const task = await (ahead ?? this.patiently(() => client.claim({ signal: this.wake.signal, waitSeconds })));
       if (task === undefined) continue;
       if (task === null) {
         if (once) return;
+        // A claim the server held (a long poll) came back empty: ask again at once. One
+        // answered at once (a server that does not hold claims) backs off as before.
+        if (!ahead && waitSeconds > 0 && Date.now() - askedAt >= Math.min(1000, waitSeconds * 500)) {
+          idleMs = this.idle.initialMs;
+          continue;
+        }
         const waitMs = jittered(idleMs, this.options.random);
         this.observe({ kind: "idle", waitMs });
         await delay(waitMs, this.wake.signal);

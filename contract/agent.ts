@@ -75,6 +75,17 @@ export const claimedTaskSchema = z.object({
     .describe("What the render changes of the scene (agent/scripts/render.py applies it); null for an inspect task."),
 });
 export type ClaimedTask = z.infer<typeof claimedTaskSchema>;
+export const claimRequestSchema = z.object({
+  waitSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(120)
+    .default(0)
+    .describe(
+      "Hold the claim open until a task this worker may take appears, or this many seconds pass (the server caps it: CACTUS_CLAIM_WAIT_SECONDS). 0: answer at once.",
+    ),
+});
 export const claimResponseSchema = z.object({ task: claimedTaskSchema });
 
 const leaseSchema = z.object({ leaseToken: z.uuid() });

@@ -183,8 +183,10 @@ export const endpoints = {
   agentClaim: {
     method: "post",
     path: "/agent/claim",
-    summary: "Lease the next task for this worker; 204 when there is none.",
+    summary:
+      "Lease the next task for this worker; 204 when there is none. With waitSeconds, an idle agent's claim is held until a task it may take appears (a long poll).",
     auth: "worker",
+    request: agent.claimRequestSchema,
     response: agent.claimResponseSchema,
     status: 200,
     alsoStatus: 204,

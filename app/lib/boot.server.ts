@@ -22,6 +22,7 @@ import { settingOrCreate, writeSetting } from "./settings.server";
 import { closeEventStreams } from "./sse.server";
 import { checkBucket, createS3Storage, s3Client } from "./s3-storage.server";
 import { createFileStorage, type BlobStorage } from "./storage.server";
+import { startWorkSignals, type WorkSignals } from "./work-signals.server";
 
 export interface RunningCactus {
   sequelize: Sequelize;
@@ -29,7 +30,10 @@ export interface RunningCactus {
   setupCode?: string;
   /** Sends web pushes off the request path; runNow() for a pass at once. */
   push: PushSender;
-  /** Ends the open event streams (SSE), which would otherwise keep the HTTP server from closing. */
+  /**
+   * Ends the open event streams (SSE) and answers the claims held open (204), which would
+   * otherwise keep the HTTP server from closing.
+   */
   closeStreams(): void;
   /** Whether the database is known not to answer right now (requests then get a 503 at once). */
   databaseDown(): boolean;
@@ -59,7 +63,9 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
   let watch: DatabaseWatch | undefined;
   let events: DatabaseEvents | undefined;
   let push: PushSender | undefined;
+  let workSignals: WorkSignals | undefined;
   const stop = async () => {
+    await workSignals?.close();
     await push?.stop();
     await events?.close();
     await reaper?.stop();
@@ -83,13 +89,18 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     storage = await openStorage(config, locks, log);
     await warnOfMissingBlobs(storage.blobs, config, log);
     events = listenToDatabase(databaseUrl, log);
+    workSignals = startWorkSignals(databaseUrl, log);
     const vapid = await loadVapidKeys(config.CACTUS_PUBLIC_URL);
-    configureRuntime({ config, sessionSecret, storage: storage.blobs, hooks, events, vapidPublicKey: vapid.publicKey });
+    configureRuntime({ config, sessionSecret, storage: storage.blobs, hooks, events, vapidPublicKey: vapid.publicKey, workSignals });
     const setupCode = await ensureFirstAdmin(config, log);
     reaper = startLeaseReaper(sequelize, locks, log, config.CACTUS_REAPER_SECONDS);
     sweep = startBlobSweep(sequelize, storage.blobs, locks, log);
     push = startPushSender(sequelize, events, vapid, log);
-    return { sequelize, setupCode, push, closeStreams: closeEventStreams, databaseDown, stop };
+    const closeStreams = () => {
+      closeEventStreams();
+      void workSignals?.close();
+    };
+    return { sequelize, setupCode, push, closeStreams, databaseDown, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -80,6 +80,9 @@ export const envSchema = z.object({
       .optional(),
   ),
   CACTUS_S3_FORCE_PATH_STYLE: optionalText.pipe(z.stringbool().optional()),
+  // The longest an idle agent's claim is held open waiting for work (0: answer at once).
+  // Below a proxy's read timeout (nginx: 60 s) when the farm sits behind one.
+  CACTUS_CLAIM_WAIT_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -3,6 +3,7 @@ import type { DatabaseEvents } from "./db-events.server";
 import type { CactusConfig } from "./env.server";
 import { Problem } from "./problem.server";
 import type { BlobStorage } from "./storage.server";
+import type { WorkSignals } from "./work-signals.server";
 
 /** What the HTTP server (server/) wants to hear from the app. */
 export interface ServerHooks {
@@ -19,6 +20,8 @@ export interface Runtime {
   events: DatabaseEvents;
   /** The VAPID public key: the one setting the browser gets, to subscribe to pushes. */
   vapidPublicKey: string;
+  /** Wakes claims held for work that appeared (LISTEN/NOTIFY). */
+  workSignals: WorkSignals;
 }
 
 let runtime: Runtime | undefined;
@@ -27,7 +30,7 @@ export function configureRuntime(value: Runtime): void {
   runtime = value;
 }
 
-/** What boot prepared: validated settings, the session secret, blob storage, database notifications. */
+/** What boot prepared: validated settings, the session secret, blob storage, database notifications, the work signals. */
 export function getRuntime(): Runtime {
   if (!runtime) throw new Error("The server has not booted: startCactus() configures it.");
   return runtime;

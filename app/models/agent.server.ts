@@ -126,9 +126,37 @@ export async function recordBenchmark(worker: Worker, benchmark: BenchmarkReques
   return { wupm: row.wupm, measuredAt: row.createdAt.toISOString() };
 }
 
-/** Leases the next task this worker may take, or null when there is none for it. */
-export async function claimNextTask(worker: Worker): Promise<ClaimedTask | null> {
-  const task = await claimTask(db(), { workerId: worker.id, leaseSeconds: leaseSeconds() });
+/**
+ * Leases the next task this worker may take, or null when there is none for it. With
+ * `waitSeconds` (capped by CACTUS_CLAIM_WAIT_SECONDS) an empty queue is not the answer
+ * yet: the claim waits for a signal that work of this worker's owner appeared
+ * (work-signals.server.ts) and tries again, until the time is up or the agent hangs up.
+ */
+export async function claimNextTask(
+  worker: Worker,
+  { waitSeconds = 0, signal }: { waitSeconds?: number; signal?: AbortSignal } = {},
+): Promise<ClaimedTask | null> {
+  const { config, workSignals } = getRuntime();
+  const deadline = Date.now() + Math.min(waitSeconds, config.CACTUS_CLAIM_WAIT_SECONDS) * 1000;
+  let task: QueuedTask | null = null;
+  for (;;) {
+    // In line before looking: work queued between this claim and the wait still wakes it.
+    const wait = workSignals.subscribe(worker.userId);
+    try {
+      task = await claimTask(db(), { workerId: worker.id, leaseSeconds: leaseSeconds() });
+      const left = deadline - Date.now();
+      if (task || left <= 0 || signal?.aborted) break;
+      const outcome = await wait.until(left, signal);
+      if (outcome === "aborted" || outcome === "closing") break;
+    } finally {
+      wait.cancel();
+    }
+  }
+  if (task && signal?.aborted) {
+    // The agent hung up while this claim leased: nobody will render it, so back it goes.
+    await releaseTask(db(), { taskId: task.id, workerId: worker.id, leaseToken: task.leaseToken });
+    task = null;
+  }
   await noteWorkerSeen(worker, task ? "rendering" : "idle");
   noteRenderActivity(task?.renderId);
   return task && toClaimedTaskDto(task);

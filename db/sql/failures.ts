@@ -14,6 +14,7 @@ import {
   type Lease,
 } from "./common";
 import { applyRenderEvent, settleRenderFromTasks } from "./render-status";
+import { tellingWaitingClaims } from "./work-signals";
 
 // A worker failing a task: the rules of domain/scheduler.ts applied in the failure's
 // transaction. An error in the scene (domain/blender-failure.ts) fails the task and the
@@ -161,7 +162,12 @@ SELECT (SELECT count(DISTINCT worker_id) FROM task_failures WHERE task_id = $tas
     ...(outcome.status === "failed" ? { because: outcome.because } : {}),
   };
   if (outcome.status === "queued") {
-    await select(sequelize, `UPDATE tasks SET ${REQUEUE} WHERE id = $taskId RETURNING id`, bind, transaction);
+    await select(
+      sequelize,
+      tellingWaitingClaims(`UPDATE tasks t SET ${REQUEUE} WHERE t.id = $taskId RETURNING t.id, t.render_id, t.archive_id`),
+      bind,
+      transaction,
+    );
     return { ...answer, renderStatus: forRender ? await settleRenderFromTasks(sequelize, task.render_id!, { transaction }) : null };
   }
   await select(sequelize, `UPDATE tasks SET status = 'failed', updated_at = now() WHERE id = $taskId RETURNING id`, bind, transaction);

@@ -4,6 +4,7 @@ import { DEFAULT_LEASE_SECONDS } from "../../domain/scheduler";
 import type { RenderStatus, TaskStatus } from "../models";
 import { LEASE_HELD, REQUEUE, RUNNABLE, execute, isToken, prepare, select, type Lease } from "./common";
 import { settleRenderFromTasks } from "./render-status";
+import { tellingWaitingClaims } from "./work-signals";
 
 // The queue (DESIGN §5): handing out tasks and the life of their leases. Import the
 // queue from here; its other parts live beside it: claim.ts (handing out tasks),
@@ -26,6 +27,7 @@ export {
 } from "./results";
 export { createInspectTask, createRenderTasks } from "./render-tasks";
 export { CALIBRATION_WINDOW, readEstimates, refreshEstimate, type StoredEstimate } from "./render-estimate";
+export { WORK_QUEUED_CHANNEL } from "./work-signals";
 export {
   RENDER_EVENTS_CHANNEL,
   applyRenderEvent,
@@ -159,9 +161,9 @@ export async function releaseTask(sequelize: Sequelize, lease: Lease): Promise<{
   // An expired lease not yet reaped may still be given back: that is what the reaper would do.
   const [released] = await select<{ render_id: number | null }>(
     sequelize,
-    `UPDATE tasks t SET ${REQUEUE}
+    tellingWaitingClaims(`UPDATE tasks t SET ${REQUEUE}
       WHERE t.id = $taskId AND t.worker_id = $workerId AND t.lease_token = $leaseToken::uuid AND t.status = 'leased'
-     RETURNING t.render_id`,
+     RETURNING t.id, t.render_id, t.archive_id`),
     lease,
   );
   return released ? { renderId: released.render_id } : "stale";
@@ -176,10 +178,10 @@ export async function releaseTask(sequelize: Sequelize, lease: Lease): Promise<{
 export async function reapExpiredLeases(sequelize: Sequelize): Promise<(number | null)[]> {
   const reaped = await select<{ render_id: number | null }>(
     sequelize,
-    /* sql */ `
-UPDATE tasks SET ${REQUEUE}
- WHERE id IN (SELECT id FROM tasks WHERE status = 'leased' AND lease_expires_at <= now() FOR UPDATE SKIP LOCKED)
-RETURNING render_id`,
+    tellingWaitingClaims(/* sql */ `
+UPDATE tasks t SET ${REQUEUE}
+ WHERE t.id IN (SELECT id FROM tasks WHERE status = 'leased' AND lease_expires_at <= now() FOR UPDATE SKIP LOCKED)
+RETURNING t.id, t.render_id, t.archive_id`),
   );
   return reaped.map((row) => row.render_id);
 }

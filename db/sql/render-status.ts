@@ -19,7 +19,11 @@ import { createRenderTasks } from "./render-tasks";
 // order of common.ts), applies the table's effects, appends a render_events row and
 // sends a NOTIFY — all in one transaction, so what the outbox says happened did.
 
-/** Postgres NOTIFY channel of render_events; the payload is `{"renderId":…,"eventId":…}`. */
+/**
+ * Postgres NOTIFY channel of render_events; the payload is
+ * `{"renderId":…,"eventId":…,"userId":…,"to":…}`: the render's owner and new status let a
+ * held claim (work-signals.ts) tell whether the change brings work without a query.
+ */
 export const RENDER_EVENTS_CHANNEL = "cactus_render_events";
 
 /** Why a change happened, kept with its outbox row: the error that failed a render, and such. */
@@ -164,7 +168,9 @@ WITH event AS (
   VALUES ($renderId, $event, $from, $to, $notice, $detail::jsonb)
   RETURNING id
 )
-SELECT pg_notify('${RENDER_EVENTS_CHANNEL}', json_build_object('renderId', $renderId::bigint, 'eventId', event.id)::text)
+SELECT pg_notify('${RENDER_EVENTS_CHANNEL}', json_build_object(
+         'renderId', $renderId::bigint, 'eventId', event.id,
+         'userId', (SELECT created_by FROM renders WHERE id = $renderId), 'to', $to::text)::text)
   FROM event`,
     {
       renderId,

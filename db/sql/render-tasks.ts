@@ -1,5 +1,6 @@
 import type { Sequelize } from "sequelize";
 import { select, type Options } from "./common";
+import { tellingWaitingClaims } from "./work-signals";
 
 // A render's tasks as a whole, made at request (stopping them goes with the render's
 // status: render-status.ts). The owner check is the caller's (app/models).
@@ -33,7 +34,7 @@ RETURNING id`,
 export async function createInspectTask(sequelize: Sequelize, archiveId: number, { transaction }: Options = {}) {
   const [task] = await select<{ id: number }>(
     sequelize,
-    `INSERT INTO tasks (archive_id, kind) VALUES ($archiveId, 'inspect') RETURNING id`,
+    tellingWaitingClaims(`INSERT INTO tasks AS t (archive_id, kind) VALUES ($archiveId, 'inspect') RETURNING t.id, t.render_id, t.archive_id`),
     { archiveId },
     transaction,
   );

@@ -1,5 +1,6 @@
 import type { Sequelize } from "sequelize";
 import { REQUEUE, select, type Options } from "./common";
+import { tellingWaitingClaims } from "./work-signals";
 
 // The queue's side of a worker going away.
 
@@ -12,7 +13,9 @@ import { REQUEUE, select, type Options } from "./common";
 export async function requeueWorkerTasks(sequelize: Sequelize, workerId: number, { transaction }: Options = {}): Promise<number> {
   const requeued = await select(
     sequelize,
-    `UPDATE tasks SET ${REQUEUE} WHERE worker_id = $workerId AND status = 'leased' RETURNING id`,
+    tellingWaitingClaims(
+      `UPDATE tasks t SET ${REQUEUE} WHERE t.worker_id = $workerId AND t.status = 'leased' RETURNING t.id, t.render_id, t.archive_id`,
+    ),
     { workerId },
     transaction,
   );

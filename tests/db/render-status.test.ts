@@ -158,7 +158,7 @@ test("a NOTIFY on the outbox's channel comes with each committed change", async 
   const listener = new pg.Client({ connectionString: databaseUrl });
   await listener.connect();
   try {
-    const heard: { renderId: number; eventId: number }[] = [];
+    const heard: { renderId: number; eventId: number; userId: number; to: string }[] = [];
     listener.on("notification", (message) => heard.push(JSON.parse(message.payload!)));
     await listener.query(`LISTEN ${RENDER_EVENTS_CHANNEL}`);
     const user = await f.user();
@@ -166,7 +166,7 @@ test("a NOTIFY on the outbox's channel comes with each committed change", async 
     await applyRenderEvent(sequelize, renderId, "paused");
     await expect.poll(() => heard.length).toBe(1);
     const { id } = await f.one<{ id: number }>(`SELECT id FROM render_events WHERE render_id = $renderId`, { renderId });
-    expect(heard[0]).toEqual({ renderId, eventId: Number(id) });
+    expect(heard[0]).toEqual({ renderId, eventId: Number(id), userId: user, to: "paused" });
   } finally {
     await listener.end();
   }
