@@ -10,7 +10,15 @@ export { BlenderProgress, parseBlenderLine, type BlenderEvent, type RenderSettin
 
 export type { OutputFormat };
 
-const readScript = (name: string) => readFileSync(new URL(`./scripts/${name}`, import.meta.url), "utf8");
+// The agent's bundle (scripts/build-bundles.ts, what the farm serves to install) carries
+// the scripts inside it; run from the repository, they are read beside this file.
+declare const CACTUS_AGENT_SCRIPTS: Record<string, string> | undefined;
+function readScript(name: string): string {
+  if (typeof CACTUS_AGENT_SCRIPTS === "undefined") return readFileSync(new URL(`./scripts/${name}`, import.meta.url), "utf8");
+  const script = CACTUS_AGENT_SCRIPTS[name];
+  if (script === undefined) throw new Error(`This cactus-agent bundle lacks its script ${name}: install it again from the farm.`);
+  return script;
+}
 
 /** The agent's own Python, the only code Blender runs: a file's scripts never do. */
 export const scripts = {

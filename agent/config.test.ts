@@ -112,8 +112,8 @@ describe("agent settings", () => {
   });
 
   test("the file is /etc/cactus/agent.json unless CACTUS_AGENT_CONFIG names another; missing is empty, broken is an error", async () => {
-    expect(configFilePath({})).toBe("/etc/cactus/agent.json");
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-agent-config-"));
+    expect(configFilePath({}, { ...user, home: dir })).toBe("/etc/cactus/agent.json");
     try {
       const named = path.join(dir, "agent.json");
       expect(configFilePath({ CACTUS_AGENT_CONFIG: named })).toBe(named);
@@ -129,6 +129,21 @@ describe("agent settings", () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("a user's own agent (installed by the farm's install line) reads ~/.config/cactus/agent.json when it is there; root never does", async () => {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), "cactus-agent-home-"));
+  try {
+    const own = path.join(home, ".config/cactus/agent.json");
+    await fs.mkdir(path.dirname(own), { recursive: true });
+    await fs.writeFile(own, JSON.stringify({ server: "http://farm:3000", token: "ccw_mine" }));
+    expect(configFilePath({}, { ...user, home })).toBe(own);
+    expect(await loadConfig({}, {}, { ...user, home })).toMatchObject({ server: "http://farm:3000", token: "ccw_mine" });
+    expect(configFilePath({}, { ...user, home, isRoot: true })).toBe("/etc/cactus/agent.json");
+    expect(configFilePath({ CACTUS_AGENT_CONFIG: "/elsewhere.json" }, { ...user, home })).toBe("/elsewhere.json");
+  } finally {
+    await fs.rm(home, { recursive: true, force: true });
+  }
 });
 
 describe("--schedule", () => {

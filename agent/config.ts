@@ -1,11 +1,12 @@
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { SANDBOX_SETTINGS, type SandboxSetting } from "./sandbox";
 
-// The agent's settings resolve flag > env > config file (/etc/cactus/agent.json, or
-// $CACTUS_AGENT_CONFIG), like the CLI's, so a systemd unit can keep the token in an
+// The agent's settings resolve flag > env > config file ($CACTUS_AGENT_CONFIG, or a user's
+// ~/.config/cactus/agent.json, or /etc/cactus/agent.json), like the CLI's, so a systemd unit can keep the token in an
 // EnvironmentFile while a person tries a flag on the command line.
 
 export type Env = Record<string, string | undefined>;
@@ -74,8 +75,19 @@ export const thisMachine = (): Machine => ({
   cores: os.availableParallelism(),
 });
 
-export function configFilePath(env: Env): string {
-  return env.CACTUS_AGENT_CONFIG || SYSTEM_CONFIG_FILE;
+/** Where the farm's install line keeps a user's own agent's settings (server/install.sh --user). */
+export function userConfigFile(home: string): string {
+  return path.join(home, ".config", "cactus", "agent.json");
+}
+
+/**
+ * The config file: CACTUS_AGENT_CONFIG, else for a user other than root the one the install
+ * line wrote in their home when it is there, else /etc/cactus/agent.json.
+ */
+export function configFilePath(env: Env, machine: Machine = thisMachine()): string {
+  if (env.CACTUS_AGENT_CONFIG) return env.CACTUS_AGENT_CONFIG;
+  const own = userConfigFile(machine.home);
+  return !machine.isRoot && existsSync(own) ? own : SYSTEM_CONFIG_FILE;
 }
 
 /** The config file; a missing one is empty, a broken one an error that names it. */
@@ -123,7 +135,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env, file: FileConfig, ma
 }
 
 export async function loadConfig(flags: ConfigFlags, env: Env, machine?: Machine): Promise<AgentConfig> {
-  return resolveConfig(flags, env, await readConfigFile(configFilePath(env)), machine);
+  return resolveConfig(flags, env, await readConfigFile(configFilePath(env, machine)), machine);
 }
 
 function defaultCacheDir({ isRoot, home }: Machine): string {

@@ -94,7 +94,8 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
     })
     .epilogue(
       "Settings resolve flag > env (CACTUS_SERVER, CACTUS_WORKER_TOKEN, CACTUS_BLENDER, CACTUS_AGENT_CACHE, CACTUS_THREADS, " +
-        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE, CACTUS_SANDBOX) > the config file ($CACTUS_AGENT_CONFIG or /etc/cactus/agent.json).\n" +
+        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE, CACTUS_SANDBOX) > the config file ($CACTUS_AGENT_CONFIG, else ~/.config/cactus/agent.json " +
+        "for a user other than root when it is there, else /etc/cactus/agent.json).\n" +
         "Blender runs with a scrubbed environment, and where bwrap works in a sandbox with no network that sees only its task's files; " +
         "--sandbox off runs it with this user's rights.\n" +
         "SIGTERM finishes the current task, or releases it back to the queue, then exits 0.\n" +

@@ -47,6 +47,9 @@ export const createWorkerRequestSchema = z.object({ name: workerNameSchema });
 /** Answered once: the token is stored only as a hash. */
 export const createdWorkerSchema = workerSchema.extend({
   token: z.string().describe("The agent's token (CACTUS_WORKER_TOKEN); shown only now."),
+  agentInstall: z
+    .string()
+    .describe("The line that installs and starts the agent with this token on a machine with Node and Blender (curl … | sh); shown only now."),
 });
 export type CreatedWorkerDto = z.infer<typeof createdWorkerSchema>;
 

@@ -9,13 +9,15 @@ interface Created {
   intent: "create";
   name: string;
   token: string;
+  /** The line that installs and starts its agent (domain/install.ts). */
+  install: string;
 }
 
 /**
- * A new worker: its token is shown once, with the command that starts an agent with it
- * on the machine (and the lines for the systemd service).
+ * A new worker: its token is shown once, with the line that installs and starts an agent
+ * with it on the machine, from this farm.
  */
-export function WorkerCreate({ serverUrl }: { serverUrl: string }) {
+export function WorkerCreate() {
   const create = useFetcher();
   const form = useRef<HTMLFormElement>(null);
   const failure = failureOf(create.data);
@@ -45,27 +47,25 @@ export function WorkerCreate({ serverUrl }: { serverUrl: string }) {
         <FormError>{failure?.formError}</FormError>
         <Button disabled={create.state !== "idle"}>Create worker</Button>
       </create.Form>
-      {created ? <NewWorkerToken name={created.name} token={created.token} serverUrl={serverUrl} /> : null}
+      {created ? <NewWorkerToken {...created} /> : null}
     </Card>
   );
 }
 
-function NewWorkerToken({ name, token, serverUrl }: { name: string; token: string; serverUrl: string }) {
-  const settings = `CACTUS_SERVER=${serverUrl}\nCACTUS_WORKER_TOKEN=${token}`;
+function NewWorkerToken({ name, token, install }: Created) {
   return (
     <div role="status" className="mt-3 flex flex-col gap-3 rounded-lg border border-cactus-200 bg-cactus-50 p-3">
       <p className="text-sm text-cactus-900">
-        Worker “{name}” created. Copy its token now: it is shown only this once.
+        Worker “{name}” created. Its token is in the line below and shown only this once.
+      </p>
+      <CopyField label="Install and start on the machine" value={install} multiline />
+      <p className="text-sm text-stone-700">
+        The machine needs Node 20 or newer and Blender. Run as yourself, the line installs the <code>cactus-agent</code>{" "}
+        command in <code>~/.local/bin</code>; with <code>sudo sh</code> instead of <code>sh</code>, a systemd service with a
+        user of its own that starts now and at every boot. Either way it first checks Blender, the sandbox, this farm and the
+        token.
       </p>
       <CopyField label="Worker token" value={token} />
-      <CopyField label="Run on the machine" multiline value={`CACTUS_SERVER=${serverUrl} CACTUS_WORKER_TOKEN=${token} npx cactus-agent`} />
-      <p className="text-sm text-stone-700">
-        <code>npx cactus-agent doctor</code> with the same settings checks Blender, the server and the token first. To run it
-        as a systemd service, put these lines in <code>/etc/cactus/agent.env</code> (see “As a systemd service” in the README):
-      </p>
-      <pre className="rounded-lg bg-white px-3 py-2 font-mono text-xs break-all whitespace-pre-wrap" aria-label="agent.env">
-        {settings}
-      </pre>
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { QueryTypes, type Transaction } from "sequelize";
 import { workerCapabilitiesSchema, type CreatedWorkerDto, type WorkerDto } from "../../contract";
 import { Worker, type WorkerStatus } from "../../db/models";
 import { requeueWorkerTasks } from "../../db/sql/workers";
+import { agentInstallLine } from "../../domain/install";
 import { noteOwnerActivity } from "../lib/render-activity.server";
 import { workerStatusNow } from "../../domain/worker-status";
 import { iso } from "../lib/api.server";
@@ -99,8 +100,20 @@ async function assertNameFree(userId: number, name: string, transaction: Transac
   if (taken) throw new Problem("conflict", `You already have a worker named "${name}" (worker ${taken.id}); choose another name.`);
 }
 
-/** A new worker and its agent token: the token is answered this once, only its hash is kept. */
-export async function createWorker({ userId, name }: { userId: number; name: string }): Promise<CreatedWorkerDto> {
+/**
+ * A new worker and its agent token: the token is answered this once, only its hash is kept;
+ * with the line that installs its agent from the farm at `origin` (domain/install.ts), or
+ * with a placeholder to replace when the server cannot tell its own address (publicOriginOrNull).
+ */
+export async function createWorker({
+  userId,
+  name,
+  origin,
+}: {
+  userId: number;
+  name: string;
+  origin: string | null;
+}): Promise<CreatedWorkerDto> {
   const token = newSecret("ccw");
   const worker = await withWorkerNamesLocked(userId, async (transaction) => {
     await assertNameFree(userId, name, transaction);
@@ -109,7 +122,7 @@ export async function createWorker({ userId, name }: { userId: number; name: str
   });
   // The owner's renders that waited for a worker say so no more.
   noteOwnerActivity(userId);
-  return { ...worker, token };
+  return { ...worker, token, agentInstall: agentInstallLine(origin ?? "http://THIS-SERVER:PORT", token) };
 }
 
 export async function updateWorker({

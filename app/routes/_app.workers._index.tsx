@@ -21,8 +21,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     workers: await listWorkers(user.id),
     // "seen 3 min ago" is measured against the server's clock, the one that wrote last seen.
     now: new Date().toISOString(),
-    // What the agent is told to connect to: the public address when one is set.
-    serverUrl: publicOriginOrNull(request) ?? "http://THIS-SERVER:PORT",
   };
 }
 
@@ -34,8 +32,9 @@ export async function action({ request }: ActionFunctionArgs) {
     if (intent === "create") {
       const form = parseForm(workerNameForm, formData);
       if (!form.ok) return invalidForm(form.fieldErrors);
-      const worker = await createWorker({ userId: user.id, name: form.data.name });
-      return { ok: true as const, intent, name: worker.name, token: worker.token };
+      // The agent is told to connect to the public address, when one is set.
+      const worker = await createWorker({ userId: user.id, name: form.data.name, origin: publicOriginOrNull(request) });
+      return { ok: true as const, intent, name: worker.name, token: worker.token, install: worker.agentInstall };
     }
     const target = parseForm(workerIdForm, formData);
     if (!target.ok) return invalidForm(target.fieldErrors);
@@ -62,7 +61,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function WorkersPage() {
-  const { workers, now, serverUrl } = useLoaderData<typeof loader>();
+  const { workers, now } = useLoaderData<typeof loader>();
   const { revalidate } = useRevalidator();
   useEffect(() => {
     const timer = window.setInterval(() => {
@@ -73,7 +72,7 @@ export default function WorkersPage() {
   return (
     <>
       <PageTitle>Workers</PageTitle>
-      <WorkerCreate serverUrl={serverUrl} />
+      <WorkerCreate />
       {workers.length === 0 ? (
         <p className="mt-6 text-center text-stone-500">No workers yet. Create one above and start its agent on the machine.</p>
       ) : (

@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { createWorkerRequestSchema } from "../../contract";
 import { apiJson, byMethod, handleApi, parseJsonBody } from "~/lib/api.server";
 import { requireApiUser } from "~/lib/auth.server";
+import { publicOriginOrNull } from "~/lib/runtime.server";
 import { createWorker, listWorkers } from "~/models/worker.server";
 
 export function loader({ request }: LoaderFunctionArgs) {
@@ -16,7 +17,7 @@ export function action({ request }: ActionFunctionArgs) {
     POST: async () => {
       const { user } = await requireApiUser(request);
       const { name } = await parseJsonBody(request, createWorkerRequestSchema);
-      return apiJson(await createWorker({ userId: user.id, name }), 201);
+      return apiJson(await createWorker({ userId: user.id, name, origin: publicOriginOrNull(request) }), 201);
     },
   });
 }

@@ -52,6 +52,8 @@ describe("creating a worker", () => {
       wupm: null,
     });
     expect(worker.token).toMatch(/^ccw_[A-Za-z0-9_-]{32}$/);
+    // With the line that installs its agent from this farm, not from a package registry.
+    expect(worker.agentInstall).toBe(`curl -fsSL ${server.url}/agent/install.sh | sh -s -- --token ${worker.token}`);
     const stored = await row<{ token_hash: string }>(`SELECT token_hash FROM workers WHERE id = $id`, { id: worker.id });
     expect(stored.token_hash).toBe(hashSecret(worker.token));
     const everything = JSON.stringify(await sequelize.query(`SELECT * FROM workers`, { type: QueryTypes.SELECT }));

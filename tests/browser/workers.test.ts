@@ -67,11 +67,11 @@ describe("workers page", () => {
 
     const token = await createThroughPage(page, "studio-pc");
     expect(token).toMatch(/^ccw_\S{20,}$/);
-    expect(await page.getByLabel("Run on the machine").inputValue()).toBe(
-      `CACTUS_SERVER=${server.url} CACTUS_WORKER_TOKEN=${token} npx cactus-agent`,
-    );
-    // The whole command shows on a phone: it wraps, nothing cut off at the side or the bottom.
-    const command = await page.getByLabel("Run on the machine").evaluate((field) => {
+    // The install line whole from this farm (no package registry): on a phone it wraps,
+    // nothing cut off at the side or the bottom.
+    const install = page.getByLabel("Install and start on the machine");
+    expect(await install.inputValue()).toBe(`curl -fsSL ${server.url}/agent/install.sh | sh -s -- --token ${token}`);
+    const command = await install.evaluate((field) => {
       const style = getComputedStyle(field);
       const text = field.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
       return {
@@ -83,13 +83,13 @@ describe("workers page", () => {
     expect(command.sideways).toBe(0);
     expect(command.hidden).toBeLessThanOrEqual(0);
     expect(command.lines).toBeGreaterThan(1);
-    expect(await page.getByLabel("agent.env").textContent()).toBe(`CACTUS_SERVER=${server.url}\nCACTUS_WORKER_TOKEN=${token}`);
+    expect(await page.content()).not.toContain("npx");
     expect(await page.getByLabel("Worker name").inputValue()).toBe("");
 
     const copy = page.getByRole("status").getByRole("button", { name: "Copy" }).first();
     await copy.click();
     await expect.poll(() => page.getByRole("status").getByRole("button", { name: "Copied" }).count()).toBe(1);
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`curl -fsSL ${server.url}/agent/install.sh | sh -s -- --token ${token}`);
 
     // Listed, never seen: offline until its agent says hello.
     expect(await cardOf(page, "studio-pc")).toMatchObject({ status: "offline", seen: "never seen", disabled: 0, facts: {} });

@@ -13,10 +13,11 @@ export const workerCreate = defineCommand({
     const { output } = context;
     output.success(`Created worker ${worker.id} "${worker.name}".`);
     output.message(
-      "Its token is shown only now. On that machine, with Blender installed, run:\n\n" +
-        `    CACTUS_SERVER=${client.server} CACTUS_WORKER_TOKEN=${worker.token} npx cactus-agent\n\n` +
-        "(`npx cactus-agent doctor` first checks Blender, the server and the token.)",
+      "Its token is shown only now. On that machine (Node 20+ and Blender), install and start its agent:\n\n" +
+        `    ${worker.agentInstall}\n\n` +
+        "As you, that puts the cactus-agent command in ~/.local/bin; with `| sudo sh -s -- …` a systemd service with a user of its own.\n" +
+        "It checks Blender, the sandbox, the farm and the token (`cactus-agent doctor`) before it starts.",
     );
-    output.result({ id: worker.id, name: worker.name, token: worker.token }, () => worker.token);
+    output.result({ id: worker.id, name: worker.name, token: worker.token, agentInstall: worker.agentInstall }, () => worker.token);
   },
 });

@@ -41,16 +41,22 @@ test("worker create prints the token on stdout, and on stderr the agent command 
   server.use(
     http.post(`${API}/workers`, async ({ request }) => {
       bodies.push(await request.json());
-      return HttpResponse.json({ ...worker(3, "studio-pc"), token: TOKEN }, { status: 201 });
+      return HttpResponse.json({ ...worker(3, "studio-pc"), token: TOKEN, agentInstall: `curl -fsSL ${SERVER}/agent/install.sh | sh -s -- --token ${TOKEN}` }, { status: 201 });
     }),
   );
   const human = await cactus(["worker", "create", "studio-pc"]);
   expect(human).toMatchObject({ code: 0, stdout: `${TOKEN}\n` });
   expect(human.stderr).toContain('Created worker 3 "studio-pc"');
   expect(human.stderr).toContain("shown only now");
-  expect(human.stderr).toContain(`CACTUS_SERVER=${SERVER} CACTUS_WORKER_TOKEN=${TOKEN} npx cactus-agent`);
+  expect(human.stderr).toContain(`    curl -fsSL ${SERVER}/agent/install.sh | sh -s -- --token ${TOKEN}\n`);
+  expect(human.stderr).not.toContain("npx");
   const json = await cactus(["worker", "create", "studio-pc", "--json"]);
-  expect(JSON.parse(json.stdout)).toEqual({ id: 3, name: "studio-pc", token: TOKEN });
+  expect(JSON.parse(json.stdout)).toEqual({
+    id: 3,
+    name: "studio-pc",
+    token: TOKEN,
+    agentInstall: `curl -fsSL ${SERVER}/agent/install.sh | sh -s -- --token ${TOKEN}`,
+  });
   expect(bodies).toEqual([{ name: "studio-pc" }, { name: "studio-pc" }]);
 });
 
