@@ -74,7 +74,7 @@ describe.runIf(isRoot)("agent/cactus-agent.service booted by systemd (a containe
     const uid = freeUid();
     await fs.writeFile(
       path.join(dir, "agent.env"),
-      `CACTUS_SERVER=${farm.url}\nCACTUS_WORKER_TOKEN=${WORKER_TOKEN}\nCACTUS_THREADS=1\nCACTUS_BLENDER=${findExecutable(BLENDER) ?? BLENDER}\n`,
+      `CACTUS_SERVER=${farm.url}\nCACTUS_WORKER_TOKEN=${WORKER_TOKEN}\nCACTUS_THREADS=1\nCACTUS_BUSY_CPU=off\nCACTUS_BLENDER=${findExecutable(BLENDER) ?? BLENDER}\n`,
     );
     await fs.writeFile(path.join(dir, "cactus-agent.service"), checkUnit(dir, "cactus-agent", ["doctor", "run --once"]));
     await fs.writeFile(

@@ -17,6 +17,7 @@ const file = {
   cacheBytes: "5G",
   schedule: "* 0-6 * * *",
   sandbox: "off",
+  busyCpu: 30,
 };
 const env = {
   CACTUS_SERVER: "http://from-env:3000",
@@ -27,6 +28,7 @@ const env = {
   CACTUS_CACHE_BYTES: "10G",
   CACTUS_SCHEDULE: "* 22-23 * * *",
   CACTUS_SANDBOX: "auto",
+  CACTUS_BUSY_CPU: "off",
 };
 const flags = {
   server: "flag-host:8080/",
@@ -37,6 +39,7 @@ const flags = {
   cacheBytes: "1G",
   schedule: "* * * * 1-5",
   sandbox: "bwrap",
+  busyCpu: "70%",
 };
 
 describe("agent settings", () => {
@@ -50,6 +53,7 @@ describe("agent settings", () => {
       cacheBytes: 1024 ** 3,
       schedule: "* * * * 1-5",
       sandbox: "bwrap",
+      busyCpu: 0.7,
     });
     expect(resolveConfig({}, env, file, user)).toEqual({
       server: "http://from-env:3000",
@@ -60,6 +64,7 @@ describe("agent settings", () => {
       cacheBytes: 10 * 1024 ** 3,
       schedule: "* 22-23 * * *",
       sandbox: "auto",
+      busyCpu: null,
     });
     expect(resolveConfig({}, {}, file, user)).toEqual({
       server: "http://from-file:3000",
@@ -70,6 +75,7 @@ describe("agent settings", () => {
       cacheBytes: 5 * 1024 ** 3,
       schedule: "* 0-6 * * *",
       sandbox: "off",
+      busyCpu: 0.3,
     });
   });
 
@@ -78,7 +84,7 @@ describe("agent settings", () => {
     expect(config).toMatchObject({ server: "http://file:1", token: "ccw_flag", threads: 8 });
   });
 
-  test("defaults: `blender`, all cores, 20 GiB, always awake, the sandbox where it works, a cache under ~/.cache or /var/cache for root", () => {
+  test("defaults: `blender`, all cores, 20 GiB, always awake, the sandbox where it works, pausing at 50 % of others' CPU, a cache under ~/.cache or /var/cache for root", () => {
     expect(resolveConfig({}, {}, {}, user)).toEqual({
       server: undefined,
       token: undefined,
@@ -88,6 +94,7 @@ describe("agent settings", () => {
       cacheBytes: DEFAULT_CACHE_BYTES,
       schedule: null,
       sandbox: "auto",
+      busyCpu: 0.5,
     });
     expect(DEFAULT_CACHE_BYTES).toBe(20 * 1024 ** 3);
     expect(resolveConfig({}, {}, {}, root).cacheDir).toBe("/var/cache/cactus-agent");
@@ -100,6 +107,15 @@ describe("agent settings", () => {
     expect(() => resolveConfig({ server: "ftp://farm" }, {}, {}, user)).toThrow(/not an http\(s\) URL/);
     expect(() => resolveConfig({}, { CACTUS_SANDBOX: "firejail" }, {}, user)).toThrow(/sandbox must be auto, bwrap or off, not "firejail"/);
     expect(resolveConfig({ sandbox: "OFF" }, {}, {}, user).sandbox).toBe("off");
+  });
+
+  test("--busy-cpu: a percentage (default 50) or off", () => {
+    expect(resolveConfig({}, {}, {}, user).busyCpu).toBe(0.5);
+    expect(resolveConfig({ busyCpu: "80%" }, {}, {}, user).busyCpu).toBe(0.8);
+    expect(resolveConfig({}, { CACTUS_BUSY_CPU: "off" }, {}, user).busyCpu).toBeNull();
+    expect(resolveConfig({}, {}, { busyCpu: 25 }, user).busyCpu).toBe(0.25);
+    expect(() => resolveConfig({ busyCpu: "0" }, {}, {}, user)).toThrow(/percentage from 1 to 100, or off, not "0"/);
+    expect(() => resolveConfig({ busyCpu: "lots" }, {}, {}, user)).toThrow(ConfigError);
   });
 
   test("cache sizes in bytes or binary units", () => {

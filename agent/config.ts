@@ -32,6 +32,7 @@ const fileConfigSchema = z
     cacheBytes: z.union([z.number(), z.string()]).optional(),
     schedule: z.string().optional(),
     sandbox: z.string().optional(),
+    busyCpu: z.union([z.number(), z.string()]).optional(),
   })
   .strict();
 export type FileConfig = z.infer<typeof fileConfigSchema>;
@@ -45,6 +46,7 @@ export interface ConfigFlags {
   cacheBytes?: string | number;
   schedule?: string;
   sandbox?: string;
+  busyCpu?: string | number;
 }
 
 export interface AgentConfig {
@@ -60,7 +62,14 @@ export interface AgentConfig {
   schedule: string | null;
   /** How Blender runs (agent/sandbox.ts): auto is bwrap where it works. */
   sandbox: SandboxSetting;
+  /**
+   * The share of the CPU (0–1) other programs may keep busy before the agent pauses for its
+   * owner (domain/politeness.ts), who also pauses it by opening Blender; null: never pauses.
+   */
+  busyCpu: number | null;
 }
+
+export const DEFAULT_BUSY_CPU = 0.5;
 
 /** What the defaults depend on, so tests can be root or not on any machine. */
 export interface Machine {
@@ -122,6 +131,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env, file: FileConfig, ma
   const cacheDir = pick(flags.cacheDir, env.CACTUS_AGENT_CACHE, file.cacheDir);
   const schedule = pick(flags.schedule, env.CACTUS_SCHEDULE, file.schedule);
   const sandbox = pick(flags.sandbox, env.CACTUS_SANDBOX, file.sandbox);
+  const busyCpu = pick(flags.busyCpu, env.CACTUS_BUSY_CPU, file.busyCpu);
   return {
     server: server === undefined ? undefined : normalizeServer(server),
     token: pick(flags.token, env.CACTUS_WORKER_TOKEN, file.token),
@@ -131,6 +141,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env, file: FileConfig, ma
     cacheBytes: cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(cacheBytes),
     schedule: schedule ?? null,
     sandbox: sandbox === undefined ? "auto" : parseSandbox(sandbox),
+    busyCpu: busyCpu === undefined ? DEFAULT_BUSY_CPU : parseBusyCpu(busyCpu),
   };
 }
 
@@ -171,6 +182,19 @@ function parseSandbox(value: string): SandboxSetting {
     throw new ConfigError(`The sandbox must be auto, bwrap or off, not "${value}" (CACTUS_SANDBOX or --sandbox).`);
   }
   return setting;
+}
+
+/** `50`, `50%` or `off`: how busy other programs may keep the CPU before the agent pauses. */
+function parseBusyCpu(value: string | number): number | null {
+  if (String(value).trim().toLowerCase() === "off") return null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(String(value));
+  const percent = match ? Number(match[1]) : NaN;
+  if (!(percent >= 1 && percent <= 100)) {
+    throw new ConfigError(
+      `The busy CPU share must be a percentage from 1 to 100, or off, not "${value}" (CACTUS_BUSY_CPU or --busy-cpu).`,
+    );
+  }
+  return percent / 100;
 }
 
 const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

@@ -1,8 +1,8 @@
 import type { ClaimedTask } from "../contract";
 import { type AgentClient, ServerRefused, StaleLease, WorkerDisabled } from "./client";
 
-/** Why a task's work stops before it ends by itself. */
-export type StopReason = "cancelled" | "stale" | "shutdown";
+/** Why a task's work stops before it ends by itself: paused is the machine's owner at work. */
+export type StopReason = "cancelled" | "stale" | "shutdown" | "paused";
 
 export interface HeartbeatOptions {
   intervalMs: number;
@@ -14,7 +14,7 @@ export interface HeartbeatOptions {
    * The server said stop (keepRunning: false), or the lease is gone (409 / 404), or the
    * owner disabled this worker (403: its task went back to the queue then).
    */
-  onStop: (why: Exclude<StopReason, "shutdown">, reason: string) => void;
+  onStop: (why: Exclude<StopReason, "shutdown" | "paused">, reason: string) => void;
   log: (message: string) => void;
 }
 

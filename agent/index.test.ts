@@ -38,6 +38,8 @@ function io(env: Record<string, string> = {}) {
       CACTUS_WORKER_TOKEN: WORKER_TOKEN,
       CACTUS_AGENT_CACHE: path.join(dir, "cache"),
       CACTUS_AGENT_CONFIG: path.join(dir, "no-such-agent.json"),
+      // Other tests load this machine: no pausing for an owner here.
+      CACTUS_BUSY_CPU: "off",
       ...env,
     },
     onStopSignal: (callback) => {

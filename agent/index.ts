@@ -1,6 +1,7 @@
 import path from "node:path";
 import yargs, { type Argv } from "yargs";
 import pkg from "../package.json" with { type: "json" };
+import { DEFAULT_POLITENESS } from "../domain/politeness";
 import { ArchiveCache } from "./archive-cache";
 import { describeBenchmark, ensureBenchmark, machineOf, runBenchmark, saveBenchmark } from "./benchmark";
 import { type BlenderRunner, detectBlender } from "./blender";
@@ -10,6 +11,7 @@ import { formatChecks, runDoctor } from "./doctor";
 import { detectBlenderAndEngines, engineList } from "./engines";
 import { AgentLoop } from "./loop";
 import { type Sandbox, detectSandbox, sandboxHint, sandboxedRunner } from "./sandbox";
+import { OwnerWatch } from "./owner-watch";
 import { parseSchedule } from "./schedule";
 import { openWorkDir } from "./task-run";
 import { openTimingsLog } from "./timings-log";
@@ -48,6 +50,11 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
     .option("cache-dir", { type: "string", describe: "Where archives are kept (else CACTUS_AGENT_CACHE)" })
     .option("threads", { type: "string", describe: "Render threads (else CACTUS_THREADS, else all cores)" })
     .option("cache-bytes", { type: "string", describe: "Archive cache size, e.g. 20G (else CACTUS_CACHE_BYTES)" })
+    .option("busy-cpu", {
+      type: "string",
+      describe:
+        "Pause while other programs keep this % of the CPU busy (or Blender is open on the desktop); off: never (else CACTUS_BUSY_CPU, else 50)",
+    })
     .option("sandbox", {
       type: "string",
       describe: "How Blender runs: auto (bwrap where it works), bwrap (or refuse to start), off (else CACTUS_SANDBOX)",
@@ -94,7 +101,7 @@ function buildParser(argv: string[], io: AgentIo, deps: AgentDeps, result: { cod
     })
     .epilogue(
       "Settings resolve flag > env (CACTUS_SERVER, CACTUS_WORKER_TOKEN, CACTUS_BLENDER, CACTUS_AGENT_CACHE, CACTUS_THREADS, " +
-        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE, CACTUS_SANDBOX) > the config file ($CACTUS_AGENT_CONFIG, else ~/.config/cactus/agent.json " +
+        "CACTUS_CACHE_BYTES, CACTUS_SCHEDULE, CACTUS_SANDBOX, CACTUS_BUSY_CPU) > the config file ($CACTUS_AGENT_CONFIG, else ~/.config/cactus/agent.json " +
         "for a user other than root when it is there, else /etc/cactus/agent.json).\n" +
         "Blender runs with a scrubbed environment, and where bwrap works in a sandbox with no network that sees only its task's files; " +
         "--sandbox off runs it with this user's rights.\n" +
@@ -139,6 +146,14 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
       ".",
   );
   if (sandbox.mode === "off") log(sandboxWarning(sandbox));
+  const owner = config.busyCpu === null ? null : new OwnerWatch({ rules: { ...DEFAULT_POLITENESS, busyCpu: config.busyCpu } });
+  if (owner) {
+    log(
+      `It pauses for this machine's owner while other programs keep ${Math.round(config.busyCpu! * 100)} % of the CPU busy ` +
+        "or Blender is open on the desktop (--busy-cpu off: never).",
+    );
+    owner.start();
+  }
   // For `npm run bench:agent`: when each task was claimed, rendered, uploaded (JSON lines).
   const timings = io.env.CACTUS_AGENT_TIMINGS ? openTimingsLog(io.env.CACTUS_AGENT_TIMINGS) : null;
   const loop = new AgentLoop({
@@ -165,6 +180,7 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
         signal,
         log,
       }),
+    owner,
     log,
     observe: timings?.observe,
   });
@@ -174,6 +190,7 @@ async function runAgent(flags: Flags, io: AgentIo, deps: AgentDeps): Promise<num
     await loop.run();
   } finally {
     unhook();
+    owner?.stop();
     timings?.close();
   }
   return EXIT.ok;

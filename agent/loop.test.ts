@@ -7,6 +7,7 @@ import { inspectImage } from "../domain/image";
 import { ArchiveCache } from "./archive-cache";
 import { AgentClient, WorkerUnauthorized } from "./client";
 import { AgentLoop, type LoopEvent, type LoopOptions } from "./loop";
+import { OwnerWatch } from "./owner-watch";
 import { parseSchedule } from "./schedule";
 import { defaultSceneFacts } from "../tests/helpers/scenes";
 import { type Behaviour, type FakeRun, fakeBlender } from "./testing/fake-blender";
@@ -60,6 +61,9 @@ async function agent({ behave, token = WORKER_TOKEN, ...options }: Partial<LoopO
 }
 
 const kinds = (events: LoopEvent[]) => events.map((event) => event.kind);
+async function until(events: LoopEvent[], kind: LoopEvent["kind"]) {
+  while (!events.some((event) => event.kind === kind)) await new Promise((resolve) => setTimeout(resolve, 2));
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const taskOf = (request: Heard) => Number(/\/tasks\/(\d+)\//.exec(request.path)![1]);
 
@@ -439,6 +443,43 @@ describe("the loop", () => {
     const { farm, loop } = await agent({ once: true, claimWaitSeconds: 20 });
     await loop.run();
     expect(farm.to("POST", /\/claim$/).map((request) => request.body)).toEqual([{}]);
+  });
+
+  test("the owner's work pauses it: the task rendering gets its grace, then goes back; hello says why; quiet again, it claims", async () => {
+    let reading = { machineBusy: 0, machineTotal: 0, own: 0, interactiveBlender: null as string | null };
+    let now = 0;
+    const owner = new OwnerWatch({ rules: { busyCpu: 0.5, busyAfterMs: 10_000, idleAfterMs: 10_000 }, probe: () => reading, now: () => now });
+    const step = (others: number) => {
+      now += 5000;
+      reading = { ...reading, machineBusy: reading.machineBusy + others * 1000, machineTotal: reading.machineTotal + 1000 };
+      owner.sample();
+    };
+    owner.sample();
+    let renders = 0;
+    const { farm, loop, events, logs } = await agent({ owner, pauseGraceMs: 50, behave: (run) => ({ hang: run.kind === "render" && ++renders === 1 }) });
+    const task = renderTask(scene);
+    farm.queue.push(task);
+    const running = loop.run();
+    await until(events, "blenderStarted");
+    for (let index = 0; index < 3; index += 1) step(0.8);
+    await until(events, "dropped");
+    expect(events.find((event) => event.kind === "dropped")).toMatchObject({ taskId: task.id, why: "paused" });
+    expect(farm.to("POST", /\/release$/).map((request) => request.body)).toEqual([{ leaseToken: task.leaseToken }]);
+    expect(farm.to("POST", /\/fail$/)).toEqual([]);
+    while (farm.to("POST", /\/hello$/).length < 2) await sleep(5);
+    expect(farm.to("POST", /\/hello$/)[1].body).toMatchObject({ status: "paused", pausedReason: "other programs keep 80 % of the CPU busy" });
+    expect(logs).toContain(`The machine is busy (other programs keep 80 % of the CPU busy): task ${task.id} has 0 s to finish, else it goes back to the queue.`);
+    // Paused: it asks for nothing, even with work queued.
+    const claims = farm.to("POST", /\/claim$/).length;
+    farm.queue.push(renderTask(scene));
+    await sleep(100);
+    expect(farm.to("POST", /\/claim$/)).toHaveLength(claims);
+    for (let index = 0; index < 4; index += 1) step(0.05);
+    while (!events.some((event) => event.kind === "done")) await sleep(5);
+    expect(logs).toContain("Resumed: the machine is quiet again.");
+    expect(farm.to("POST", /\/hello$/).at(-1)?.body).toMatchObject({ status: "idle" });
+    await loop.stop();
+    await running;
   });
 
   test("an idle agent stops at once", async () => {

@@ -4,6 +4,8 @@ import type { ArchiveCache } from "./archive-cache";
 import type { BlenderInfo, BlenderRunner } from "./blender";
 import { type AgentClient, type HelloResponse, ServerRefused, ServerUnreachable, WorkerDisabled, WorkerUnauthorized } from "./client";
 import { detectBlenderAndEngines } from "./engines";
+import type { OwnerVerdict } from "../domain/politeness";
+import type { OwnerWatch } from "./owner-watch";
 import type { AwakeSchedule } from "./schedule";
 import { type LoopEvent, TaskRun, releaseTask } from "./task-run";
 import { delay, doubled, jittered } from "./timing";
@@ -51,6 +53,10 @@ export interface LoopOptions {
   idle?: { initialMs: number; maxMs: number };
   /** On stop, how long the current task may take to end by itself before it is released. */
   stopGraceMs?: number;
+  /** Watches for the owner's own work on this machine (--busy-cpu); null: never pauses for it. */
+  owner?: OwnerWatch | null;
+  /** When the owner's work begins, how long the task rendering may take to end by itself before it is released. */
+  pauseGraceMs?: number;
   killGraceMs?: number;
   random?: () => number;
   now?: () => Date;
@@ -71,6 +77,11 @@ export class AgentLoop {
   /** The next task, claimed while Blender quits (undefined: the claim failed and was waited out). */
   private ahead: Promise<ClaimedTask | null | undefined> | null = null;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The task whose Blender runs now (the one uploading is not stopped for the owner). */
+  private rendering: TaskRun | null = null;
+  /** Aborted when the owner's work begins: cuts a held claim; a fresh one once the machine is quiet. */
+  private ownerQuiet = new AbortController();
+  private pauseTimer: NodeJS.Timeout | undefined;
   private finished: Promise<void> = Promise.resolve();
   private benchmarked = false;
   private blenderInfo: BlenderInfo | undefined;
@@ -119,15 +130,40 @@ export class AgentLoop {
 
   private async loop(): Promise<void> {
     this.blenderInfo ??= await detectBlenderAndEngines(this.options.blender, { runner: this.options.runner, log: this.log });
+    const unlisten = this.options.owner?.listen((verdict) => this.ownerChanged(verdict));
     try {
       await this.claimAndRun();
       await this.settling;
     } finally {
+      unlisten?.();
       // Leaving on an error: the last task still ends (or is stopped by the grace timer).
       await this.settling.catch(() => undefined);
       clearTimeout(this.graceTimer);
+      clearTimeout(this.pauseTimer);
       await this.releaseAhead();
     }
+  }
+
+  /**
+   * The owner began working on this machine (or stopped): a held claim is cut, and the task
+   * rendering gets the pause's grace period to end by itself, else goes back to the queue.
+   */
+  private ownerChanged(verdict: OwnerVerdict) {
+    clearTimeout(this.pauseTimer);
+    if (!verdict.busy) {
+      this.ownerQuiet = new AbortController();
+      return;
+    }
+    this.ownerQuiet.abort();
+    const run = this.rendering;
+    if (!run || this.stopping) return;
+    const graceMs = this.options.pauseGraceMs ?? 30_000;
+    this.log(`The machine is busy (${verdict.reason}): task ${run.task.id} has ${Math.round(graceMs / 1000)} s to finish, else it goes back to the queue.`);
+    this.pauseTimer = setTimeout(() => this.rendering?.stop("paused", `the machine is busy with its owner's work (${verdict.reason})`), graceMs);
+  }
+
+  private ownerBusy(): OwnerVerdict {
+    return this.options.owner?.verdict() ?? { busy: false };
   }
 
   private async claimAndRun(): Promise<void> {
@@ -142,6 +178,14 @@ export class AgentLoop {
         greeted = false;
         continue;
       }
+      const owner = this.ownerBusy();
+      if (owner.busy) {
+        // Nothing new while the owner works, not even a task claimed ahead.
+        if (ahead) await this.release(ahead);
+        await this.pauseWhileBusy(owner.reason);
+        greeted = false;
+        continue;
+      }
       if (!ahead && !greeted) {
         const answer = await this.patiently(() => this.hello("idle"));
         greeted = answer !== undefined;
@@ -153,7 +197,8 @@ export class AgentLoop {
       }
       const waitSeconds = once ? 0 : this.claimWaitSeconds;
       const askedAt = Date.now();
-      const task = await (ahead ?? this.patiently(() => client.claim({ signal: this.wake.signal, waitSeconds })));
+      const signal = AbortSignal.any([this.wake.signal, this.ownerQuiet.signal]);
+      const task = await (ahead ?? this.patiently(() => client.claim({ signal, waitSeconds })));
       if (task === undefined) continue;
       if (task === null) {
         if (once) return;
@@ -183,7 +228,7 @@ export class AgentLoop {
    * task still uploads: at most one task rendering and one uploading hold leases.
    */
   private claimAhead(): void {
-    if (this.stopping || this.ahead || this.runs.size > 1) return;
+    if (this.stopping || this.ahead || this.runs.size > 1 || this.ownerBusy().busy) return;
     const ahead = this.patiently(() => this.options.client.claim({ signal: this.wake.signal }));
     // Awaited at the top of the loop, or released at its end; marked handled until then.
     ahead.catch(() => undefined);
@@ -198,7 +243,12 @@ export class AgentLoop {
 
   /** A task claimed ahead that the loop will not run (it stopped, or failed): back to the queue. */
   private async releaseAhead(): Promise<void> {
-    const task = await this.takeAhead()?.catch(() => undefined);
+    const ahead = this.takeAhead();
+    if (ahead) await this.release(ahead);
+  }
+
+  private async release(claimed: Promise<ClaimedTask | null | undefined>): Promise<void> {
+    const task = await claimed.catch(() => undefined);
     if (task) await releaseTask(this.options.client, task, this.log);
   }
 
@@ -214,7 +264,25 @@ export class AgentLoop {
     }
   }
 
-  private async hello(status: "idle" | "sleeping") {
+  /** Waits out the owner's work, saying so to the server (cactus worker list: paused by its owner). */
+  private async pauseWhileBusy(reason: string) {
+    const owner = this.options.owner!;
+    this.observe({ kind: "paused", reason });
+    this.log(`Paused: ${reason}. Resuming once the machine has been quiet a while.`);
+    let verdict = owner.verdict();
+    while (!this.stopping && verdict.busy) {
+      await this.hello("paused", verdict.reason).catch((error: Error) => {
+        if (error instanceof WorkerUnauthorized) throw error;
+        this.log(`Could not tell the server the agent is paused: ${error.message}`);
+      });
+      // About once a minute while paused, so the server shows it paused, not offline.
+      const minute = AbortSignal.any([this.wake.signal, AbortSignal.timeout(60_000)]);
+      verdict = await owner.changed(minute);
+    }
+    if (!this.stopping) this.log("Resumed: the machine is quiet again.");
+  }
+
+  private async hello(status: "idle" | "sleeping" | "paused", pausedReason?: string) {
     const info = this.blenderInfo!;
     const answer = await this.options.client.hello(
       {
@@ -227,6 +295,7 @@ export class AgentLoop {
           ...(info.engines ? { engines: info.engines } : {}),
         },
         status,
+        ...(pausedReason === undefined ? {} : { pausedReason }),
       },
       { signal: this.wake.signal },
     );
@@ -241,7 +310,8 @@ export class AgentLoop {
     try {
       return await call();
     } catch (error) {
-      if (this.stopping) return undefined;
+      // Cut by a stop, or by the owner's work beginning: the top of the loop sees to it.
+      if (this.stopping || this.ownerQuiet.signal.aborted) return undefined;
       const waitable = error instanceof WorkerDisabled || error instanceof ServerUnreachable || error instanceof ServerRefused;
       if (error instanceof WorkerUnauthorized || !waitable || this.options.once) throw error;
       const waitMs = jittered(this.idle.maxMs, this.options.random);
@@ -290,11 +360,16 @@ export class AgentLoop {
       observe: (event) => this.observe(event),
     });
     this.runs.add(run);
+    this.rendering = run;
+    // Told in the middle of a task that the owner is at work: the grace period starts now.
+    if (this.ownerBusy().busy) this.ownerChanged(this.ownerBusy());
     const finished = run.run().finally(() => this.runs.delete(run));
     // Awaited by the next task or at the loop's end; marked handled until then.
     finished.catch(() => undefined);
     this.settling = finished;
     await Promise.race([finished, blenderDone]);
+    this.rendering = null;
+    clearTimeout(this.pauseTimer);
     await previous;
   }
 

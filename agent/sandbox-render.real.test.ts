@@ -60,6 +60,7 @@ async function agentRenders(args: string[]) {
       CACTUS_BLENDER: BLENDER,
       CACTUS_AGENT_CACHE: cache,
       CACTUS_AGENT_CONFIG: path.join(dir, "no-agent.json"),
+      CACTUS_BUSY_CPU: "off",
     },
     extendEnv: false,
     reject: false,

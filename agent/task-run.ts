@@ -21,7 +21,8 @@ export type LoopEvent =
   | { kind: "done"; taskId: number }
   | { kind: "failed"; taskId: number; error: string }
   | { kind: "dropped"; taskId: number; why: StopReason; reason: string }
-  | { kind: "sleeping"; until: Date | null };
+  | { kind: "sleeping"; until: Date | null }
+  | { kind: "paused"; reason: string };
 
 export interface TaskRunOptions {
   client: AgentClient;
@@ -201,7 +202,7 @@ export class TaskRun {
   private async dropped(why: StopReason) {
     const { task, reason } = this;
     this.options.log(`Task ${task.id} dropped (${why}): ${reason}`);
-    if (why === "shutdown") await releaseTask(this.options.client, task, this.options.log);
+    if (why === "shutdown" || why === "paused") await releaseTask(this.options.client, task, this.options.log);
     this.options.observe({ kind: "dropped", taskId: task.id, why, reason });
   }
 }

@@ -12,9 +12,12 @@ export const helloRequestSchema = z.object({
   blenderVersion: z.string().min(1).max(40),
   capabilities: workerCapabilitiesSchema,
   status: workerStatusSchema
-    .extract(["idle", "sleeping"])
+    .extract(["idle", "sleeping", "paused"])
     .optional()
-    .describe("sleeping: outside the agent's --schedule, it claims nothing and says hello about once a minute; idle (default): awake."),
+    .describe(
+      "sleeping: outside the agent's --schedule; paused: its machine is busy with its owner's own work. Either way it claims nothing and says hello about once a minute. idle (default): awake.",
+    ),
+  pausedReason: z.string().min(1).max(300).optional().describe("Why it paused, e.g. \"other programs keep 85 % of the CPU busy\"."),
 });
 /** The machine a benchmark ran on: another Blender, CPU or thread count means measuring again. */
 export const benchmarkMachineSchema = z.object({

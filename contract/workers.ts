@@ -35,6 +35,7 @@ export const workerSchema = z.object({
   enabled: z.boolean(),
   status: workerStatusSchema,
   lastSeenAt: z.iso.datetime().nullable(),
+  pausedReason: z.string().nullable().describe("While paused: why its agent gave the machine back to its owner."),
   blenderVersion: z.string().nullable(),
   capabilities: workerCapabilitiesSchema.partial(),
   wupm: z.number().nullable().describe("Work units per minute from the benchmark; null until benchmarked."),

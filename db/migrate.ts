@@ -10,6 +10,7 @@ import { migration as workUnits } from "./migrations/0008-work-units";
 import { migration as renderOptions } from "./migrations/0010-render-options";
 import { migration as sessions } from "./migrations/0012-sessions";
 import { migration as push } from "./migrations/0015-push";
+import { migration as workerPaused } from "./migrations/0020-worker-paused";
 
 export interface Migration {
   /** `NNNN-name`, the order they run in; a landed migration is never edited. */
@@ -29,6 +30,7 @@ export const migrations: readonly Migration[] = [
   renderOptions,
   sessions,
   push,
+  workerPaused,
 ];
 
 // Any fixed number: replicas starting at once take turns, so each migration runs once.

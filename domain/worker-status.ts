@@ -1,4 +1,5 @@
-export const WORKER_STATUSES = ["idle", "rendering", "sleeping", "offline"] as const;
+/** paused: its agent gave the machine back to its owner, who is using it (domain/politeness.ts). */
+export const WORKER_STATUSES = ["idle", "rendering", "sleeping", "paused", "offline"] as const;
 export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 
 /**

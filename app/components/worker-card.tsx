@@ -59,6 +59,11 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
           </span>
           <WorkerStatusBadge status={worker.status} enabled={worker.enabled} />
         </div>
+        {worker.status === "paused" ? (
+          <p className="text-sm text-violet-900" data-testid="paused-reason">
+            Paused by its owner: {worker.pausedReason ?? "the machine is busy"}. It resumes by itself once the machine is quiet.
+          </p>
+        ) : null}
         {known.length > 0 ? (
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
             {known.map(([label, value]) => (

@@ -4,6 +4,7 @@ const STYLES: Record<WorkerStatus, string> = {
   idle: "bg-cactus-100 text-cactus-800",
   rendering: "bg-amber-100 text-amber-900",
   sleeping: "bg-sky-100 text-sky-900",
+  paused: "bg-violet-100 text-violet-900",
   offline: "bg-stone-100 text-stone-500",
 };
 

@@ -60,7 +60,7 @@ type Hello = z.infer<typeof helloRequestSchema>;
 /** CACTUS_LEASE_SECONDS: the lease a claim gives and each heartbeat renews. */
 const leaseSeconds = () => getRuntime().config.CACTUS_LEASE_SECONDS;
 
-/** Records what the agent says about its machine; `sleeping` when outside its schedule. */
+/** Records what the agent says about its machine; `sleeping` outside its schedule, `paused` while its owner works on it. */
 export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<typeof helloResponseSchema>> {
   const { denoiser, threads, agentVersion, sandbox, engines } = hello.capabilities;
   await worker.update({
@@ -77,6 +77,7 @@ export async function sayHello(worker: Worker, hello: Hello): Promise<z.infer<ty
     threads,
     agentVersion: agentVersion ?? null,
     status: hello.status ?? "idle",
+    pausedReason: hello.status === "paused" ? (hello.pausedReason ?? "its machine is busy") : null,
     lastSeenAt: new Date(),
   });
   // Its denoiser decides what the owner's renders say they wait for.

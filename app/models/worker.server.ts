@@ -18,6 +18,7 @@ interface WorkerRow {
   name: string;
   enabled: boolean;
   status: WorkerStatus;
+  paused_reason: string | null;
   last_seen_at: Date | null;
   blender_version: string | null;
   capabilities: Record<string, unknown> | null;
@@ -30,7 +31,7 @@ interface WorkerRow {
 }
 
 const SELECT_WORKERS = /* sql */ `
-SELECT w.id, w.name, w.enabled, w.status, w.last_seen_at, w.blender_version, w.capabilities, w.threads,
+SELECT w.id, w.name, w.enabled, w.status, w.paused_reason, w.last_seen_at, w.blender_version, w.capabilities, w.threads,
        w.agent_version, w.wupm, w.created_at,
        (SELECT b.created_at FROM worker_benchmarks b WHERE b.worker_id = w.id ORDER BY b.created_at DESC LIMIT 1) AS wupm_measured_at,
        EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.status = 'leased' AND t.lease_expires_at > now()) AS holds_lease
@@ -44,11 +45,13 @@ function toDto(row: WorkerRow): WorkerDto {
     ...(row.threads !== null ? { threads: row.threads } : {}),
     ...(row.agent_version !== null ? { agentVersion: row.agent_version } : {}),
   });
+  const status = workerStatusNow({ status: row.status, lastSeenAt: row.last_seen_at, holdsLease: row.holds_lease });
   return {
     id: row.id,
     name: row.name,
     enabled: row.enabled,
-    status: workerStatusNow({ status: row.status, lastSeenAt: row.last_seen_at, holdsLease: row.holds_lease }),
+    status,
+    pausedReason: status === "paused" ? row.paused_reason : null,
     lastSeenAt: iso(row.last_seen_at),
     blenderVersion: row.blender_version,
     capabilities: said.success ? said.data : {},

@@ -111,6 +111,8 @@ export function startAgent(
     CACTUS_AGENT_CACHE: options.cacheDir,
     // Only what is given here: not a config file this machine may have for a real agent.
     CACTUS_AGENT_CONFIG: path.join(options.cacheDir, "no-agent.json"),
+    // The farm's own server and Postgres run beside it: not an owner at work.
+    CACTUS_BUSY_CPU: "off",
     ...(options.threads ? { CACTUS_THREADS: String(options.threads) } : {}),
     ...options.env,
   };

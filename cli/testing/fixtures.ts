@@ -90,6 +90,7 @@ export function worker(id: number, name: string, overrides: Partial<WorkerDto> =
     enabled: true,
     status: "offline",
     lastSeenAt: null,
+    pausedReason: null,
     blenderVersion: null,
     capabilities: {},
     wupm: null,

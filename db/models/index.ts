@@ -134,6 +134,7 @@ export class Worker extends Model<Attrs<Worker>, Creation<Worker>> {
   declare agentVersion: CreationOptional<string | null>;
   declare schedule: CreationOptional<string | null>;
   declare status: CreationOptional<WorkerStatus>;
+  declare pausedReason: CreationOptional<string | null>;
   declare lastSeenAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
 }
@@ -417,6 +418,7 @@ export function initModels(sequelize: Sequelize): void {
       agentVersion: nullableText(),
       schedule: nullableText(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: "offline" },
+      pausedReason: nullableText(),
       lastSeenAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: createdAt(),
     },

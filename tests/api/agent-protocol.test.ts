@@ -74,6 +74,20 @@ describe("hello", () => {
     ]);
   });
 
+  test("paused by its owner, with why: listed so until the agent says it is idle again", async () => {
+    const { userToken, agent } = await owner("pia");
+    const listed = async () => {
+      const response = await fetch(`${server.url}/api/v1/workers`, { headers: { Authorization: `Bearer ${userToken}` } });
+      return ((await response.json()) as { workers: { status: string; pausedReason: string | null }[] }).workers[0];
+    };
+    const reason = "other programs keep 85 % of the CPU busy";
+    await expectJson(await agent.hello({ ...HELLO, status: "paused", pausedReason: reason }), 200);
+    expect(await listed()).toMatchObject({ status: "paused", pausedReason: reason });
+    await expectJson(await agent.hello({ ...HELLO, status: "idle" }), 200);
+    expect(await listed()).toMatchObject({ status: "idle", pausedReason: null });
+    await expectApiError(await agent.hello({ ...HELLO, status: "paused", pausedReason: "x".repeat(301) }), 400, "bad_request", /pausedReason/);
+  });
+
   test("a hello that does not fit the contract is a 400 naming the field", async () => {
     const { agent } = await owner("dan");
     await expectApiError(await agent.hello({ blenderVersion: "3.4.1", capabilities: { threads: 0 } }), 400, "bad_request", /capabilities\.denoiser/);

@@ -109,6 +109,20 @@ describe("workers page", () => {
     await expectFitsPhone(page);
   });
 
+  test("a worker whose agent paused for its owner says so, and why", async () => {
+    const { page } = browser;
+    await openWorkersPage(page);
+    const token = await createThroughPage(page, "desk-pc");
+    const agent = new AgentApi(server, token);
+    expect((await agent.hello({ ...HELLO, status: "paused", pausedReason: "Blender is open on this machine (blender shot.blend)" })).status).toBe(200);
+    await openWorkersPage(page);
+    expect(await cardOf(page, "desk-pc")).toMatchObject({ status: "paused", seen: "seen just now" });
+    expect(await workerCard(page, "desk-pc").getByTestId("paused-reason").textContent()).toBe(
+      "Paused by its owner: Blender is open on this machine (blender shot.blend). It resumes by itself once the machine is quiet.",
+    );
+    await expectFitsPhone(page);
+  });
+
   test("a second worker of the same name is refused next to the field", async () => {
     const { page } = browser;
     await openWorkersPage(page);

@@ -15,7 +15,7 @@ export const workerList = defineCommand({
         list.workers.map((worker) => [
           String(worker.id),
           worker.name,
-          worker.status,
+          worker.status === "paused" ? "paused by its owner" : worker.status,
           yesNo(worker.enabled),
           worker.blenderVersion ?? "-",
           worker.capabilities.threads === undefined ? "-" : String(worker.capabilities.threads),
@@ -29,5 +29,11 @@ export const workerList = defineCommand({
         "No workers yet; `cactus worker create NAME` adds one and prints its agent's token.",
       ),
     );
+    // Why, under the table: its agent gave the machine back to its owner and resumes by itself.
+    if (!context.output.json) {
+      for (const worker of list.workers.filter((candidate) => candidate.status === "paused")) {
+        context.output.message(`${worker.name} is paused by its owner: ${worker.pausedReason ?? "the machine is busy"}.`);
+      }
+    }
   },
 });

@@ -9,7 +9,7 @@ const TOKEN = "ccw_0123456789abcdefghijklmnopqrstuv";
 const workers = [
   worker(3, "studio-pc", { status: "rendering", blenderVersion: "3.4.1", capabilities: { threads: 16, denoiser: true, sandbox: "bwrap", engines: ["CYCLES", "BLENDER_WORKBENCH"] }, lastSeenAt: "2026-11-24T11:00:00.000Z", wupm: 12.345, wupmMeasuredAt: "2026-11-24T10:30:00.000Z" }),
   worker(4, "Laptop"),
-  worker(5, "laptop"),
+  worker(5, "laptop", { status: "paused", pausedReason: "Blender is open on this machine (blender shot.blend)" }),
   worker(9, "3"),
 ];
 
@@ -77,8 +77,10 @@ test("worker list prints a table of status and what the agent said, or JSON", as
   expect(JSON.parse((await cactus(["worker", "list", "--json"])).stdout)).toEqual({ workers });
   const human = await cactus(["worker", "list"]);
   expect(human.stdout).toMatch(/│ id\s+│ name\s+│ status\s+│ enabled │ blender │ threads │ denoiser │ sandbox │ engines\s+│ WUPM\s+│ benchmarked\s+│ last seen\s+│/);
-  expect(human.stdout).toMatch(/│ 3\s+│ studio-pc │ rendering │ yes\s+│ 3\.4\.1\s+│ 16\s+│ yes\s+│ bwrap\s+│ Cycles, Workbench │ 12\.35 │ 2026-11-24 10:30 UTC │ 2026-11-24 11:00 UTC │/);
+  expect(human.stdout).toMatch(/│ 3\s+│ studio-pc │ rendering\s+│ yes\s+│ 3\.4\.1\s+│ 16\s+│ yes\s+│ bwrap\s+│ Cycles, Workbench │ 12\.35 │ 2026-11-24 10:30 UTC │ 2026-11-24 11:00 UTC │/);
   expect(human.stdout).toMatch(/│ 4\s+│ Laptop\s+│ offline\s+│ yes\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│/);
+  expect(human.stdout).toMatch(/│ 5\s+│ laptop\s+│ paused by its owner │ yes/);
+  expect(human.stderr).toContain("laptop is paused by its owner: Blender is open on this machine (blender shot.blend).");
 });
 
 test("worker list with no workers says how to add one", async () => {
