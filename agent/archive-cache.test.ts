@@ -36,7 +36,7 @@ async function setup({ maxBytes = 1 << 20 }: { maxBytes?: number } = {}) {
 function serve(farm: FakeFarm, bytes: Buffer, options: Partial<CachedArchiveRef> = {}): CachedArchiveRef {
   const hash = sha256(bytes);
   farm.archives.set(hash, bytes);
-  return { id: 1, hash, size: bytes.length, kind: "blend", mainPath: null, ...options };
+  return { hash, size: bytes.length, kind: "blend", mainPath: null, ...options };
 }
 
 const ESCAPE = "/tmp/cactus-agent-escape-check";

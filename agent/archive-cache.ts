@@ -22,7 +22,7 @@ export { ArchiveRefused };
 /** Where in an entry a zip is unpacked. */
 const ZIP_FILES = "files";
 
-export type CachedArchiveRef = ClaimedTask["archive"];
+export type CachedArchiveRef = Omit<ClaimedTask["archive"], "id">;
 
 /** Fetches the archive's bytes into `file`, verified against its sha256 (AgentClient.downloadArchive). */
 export type ArchiveDownload = (archive: { hash: string; size: number }, file: string, signal?: AbortSignal) => Promise<void>;

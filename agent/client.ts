@@ -13,6 +13,7 @@ import {
   heartbeatResponseSchema,
   helloResponseSchema,
   type BenchmarkRequest,
+  nextArchivesResponseSchema,
   type ClaimedTask,
   type HeartbeatResponse,
   type SceneFacts,
@@ -69,6 +70,7 @@ export type HelloRequest = z.input<typeof helloRequestSchema>;
 export type HelloResponse = z.infer<typeof helloResponseSchema>;
 export type HeartbeatRequest = z.input<typeof heartbeatRequestSchema>;
 export type FrameResult = z.infer<typeof frameResultSchema>;
+export type NextArchive = z.infer<typeof nextArchivesResponseSchema>["archives"][number];
 
 interface Send {
   what: string;
@@ -136,6 +138,12 @@ export class AgentClient {
     const { status, text } = await this.sendForText(request);
     if (status === 204) return null;
     return this.parse(status, text, claimResponseSchema, "claim").task;
+  }
+
+  /** The archives of the work this worker is likely to get next (agent/prefetch.ts fetches them while it renders). */
+  async nextArchives(options: CallOptions = {}): Promise<NextArchive[]> {
+    const answer = await this.json(nextArchivesResponseSchema, { what: "look ahead", method: "GET", path: "/agent/next-archives", ...options });
+    return answer.archives;
   }
 
   async heartbeat(taskId: number, body: HeartbeatRequest, options: CallOptions = {}): Promise<HeartbeatResponse> {

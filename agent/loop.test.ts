@@ -482,6 +482,25 @@ describe("the loop", () => {
     await running;
   });
 
+  test("while a frame renders it fetches the archive of the work it gets next, so that task downloads nothing", async () => {
+    const other = Buffer.from("BLENDER-v304 the next render's scene");
+    const { farm, loop, logs } = await agent({ once: true, behave: () => ({ frameMs: 300 }) });
+    const first = renderTask(scene);
+    const next = renderTask(other);
+    farm.archives.set(next.archive.hash, other);
+    farm.next = [first.archive, next.archive];
+    farm.queue.push(first, next);
+    await loop.run();
+    const fetched = farm.to("GET", /\/agent\/archives\//).map((request) => request.path.split("/").pop());
+    expect(fetched).toEqual([first.archive.hash, next.archive.hash]);
+    const [, fetchedNext] = farm.to("GET", /\/agent\/archives\//);
+    const claimedNext = farm.to("POST", /\/claim$/)[1];
+    expect(fetchedNext.at).toBeLessThan(claimedNext.at);
+    expect(farm.to("GET", /\/next-archives$/)).toHaveLength(1);
+    expect(logs.some((line) => line.startsWith(`Fetched archive ${next.archive.hash.slice(0, 12)} ahead of its task`))).toBe(true);
+    expect(farm.to("POST", /\/complete$/)).toHaveLength(2);
+  });
+
   test("an idle agent stops at once", async () => {
     const { loop, until } = await agent({ idle: { initialMs: 60_000, maxMs: 60_000 } });
     const running = loop.run();

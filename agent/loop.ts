@@ -4,8 +4,9 @@ import type { ArchiveCache } from "./archive-cache";
 import type { BlenderInfo, BlenderRunner } from "./blender";
 import { type AgentClient, type HelloResponse, ServerRefused, ServerUnreachable, WorkerDisabled, WorkerUnauthorized } from "./client";
 import { detectBlenderAndEngines } from "./engines";
-import type { OwnerVerdict } from "../domain/politeness";
+import { OwnerPause } from "./owner-pause";
 import type { OwnerWatch } from "./owner-watch";
+import { Prefetcher } from "./prefetch";
 import type { AwakeSchedule } from "./schedule";
 import { type LoopEvent, TaskRun, releaseTask } from "./task-run";
 import { delay, doubled, jittered } from "./timing";
@@ -57,6 +58,8 @@ export interface LoopOptions {
   owner?: OwnerWatch | null;
   /** When the owner's work begins, how long the task rendering may take to end by itself before it is released. */
   pauseGraceMs?: number;
+  /** Fetch the next work's archive while a frame renders (agent/prefetch.ts); default on. */
+  prefetch?: boolean;
   killGraceMs?: number;
   random?: () => number;
   now?: () => Date;
@@ -79,9 +82,8 @@ export class AgentLoop {
   private graceTimer: NodeJS.Timeout | undefined;
   /** The task whose Blender runs now (the one uploading is not stopped for the owner). */
   private rendering: TaskRun | null = null;
-  /** Aborted when the owner's work begins: cuts a held claim; a fresh one once the machine is quiet. */
-  private ownerQuiet = new AbortController();
-  private pauseTimer: NodeJS.Timeout | undefined;
+  private readonly owner: OwnerPause;
+  private readonly prefetcher: Prefetcher | null;
   private finished: Promise<void> = Promise.resolve();
   private benchmarked = false;
   private blenderInfo: BlenderInfo | undefined;
@@ -96,6 +98,14 @@ export class AgentLoop {
     this.idle = options.idle ?? { initialMs: 1000, maxMs: 30_000 };
     this.claimWaitSeconds = options.claimWaitSeconds ?? DEFAULT_CLAIM_WAIT_SECONDS;
     this.log = options.log ?? (() => undefined);
+    this.prefetcher = options.prefetch === false ? null : new Prefetcher({ client: options.client, cache: options.cache, log: this.log });
+    this.owner = new OwnerPause({
+      watch: options.owner ?? null,
+      graceMs: options.pauseGraceMs ?? 30_000,
+      rendering: () => this.rendering,
+      stopping: () => this.stopping,
+      log: this.log,
+    });
   }
 
   run(): Promise<void> {
@@ -130,40 +140,18 @@ export class AgentLoop {
 
   private async loop(): Promise<void> {
     this.blenderInfo ??= await detectBlenderAndEngines(this.options.blender, { runner: this.options.runner, log: this.log });
-    const unlisten = this.options.owner?.listen((verdict) => this.ownerChanged(verdict));
+    this.owner.start();
     try {
       await this.claimAndRun();
       await this.settling;
     } finally {
-      unlisten?.();
+      this.owner.stop();
+      await this.prefetcher?.stop();
       // Leaving on an error: the last task still ends (or is stopped by the grace timer).
       await this.settling.catch(() => undefined);
       clearTimeout(this.graceTimer);
-      clearTimeout(this.pauseTimer);
       await this.releaseAhead();
     }
-  }
-
-  /**
-   * The owner began working on this machine (or stopped): a held claim is cut, and the task
-   * rendering gets the pause's grace period to end by itself, else goes back to the queue.
-   */
-  private ownerChanged(verdict: OwnerVerdict) {
-    clearTimeout(this.pauseTimer);
-    if (!verdict.busy) {
-      this.ownerQuiet = new AbortController();
-      return;
-    }
-    this.ownerQuiet.abort();
-    const run = this.rendering;
-    if (!run || this.stopping) return;
-    const graceMs = this.options.pauseGraceMs ?? 30_000;
-    this.log(`The machine is busy (${verdict.reason}): task ${run.task.id} has ${Math.round(graceMs / 1000)} s to finish, else it goes back to the queue.`);
-    this.pauseTimer = setTimeout(() => this.rendering?.stop("paused", `the machine is busy with its owner's work (${verdict.reason})`), graceMs);
-  }
-
-  private ownerBusy(): OwnerVerdict {
-    return this.options.owner?.verdict() ?? { busy: false };
   }
 
   private async claimAndRun(): Promise<void> {
@@ -178,11 +166,10 @@ export class AgentLoop {
         greeted = false;
         continue;
       }
-      const owner = this.ownerBusy();
-      if (owner.busy) {
+      if (this.owner.verdict().busy) {
         // Nothing new while the owner works, not even a task claimed ahead.
         if (ahead) await this.release(ahead);
-        await this.pauseWhileBusy(owner.reason);
+        await this.owner.waitOut((reason) => this.tellPaused(reason), this.wake.signal, (event) => this.observe(event));
         greeted = false;
         continue;
       }
@@ -197,7 +184,7 @@ export class AgentLoop {
       }
       const waitSeconds = once ? 0 : this.claimWaitSeconds;
       const askedAt = Date.now();
-      const signal = AbortSignal.any([this.wake.signal, this.ownerQuiet.signal]);
+      const signal = AbortSignal.any([this.wake.signal, this.owner.signal]);
       const task = await (ahead ?? this.patiently(() => client.claim({ signal, waitSeconds })));
       if (task === undefined) continue;
       if (task === null) {
@@ -228,7 +215,7 @@ export class AgentLoop {
    * task still uploads: at most one task rendering and one uploading hold leases.
    */
   private claimAhead(): void {
-    if (this.stopping || this.ahead || this.runs.size > 1 || this.ownerBusy().busy) return;
+    if (this.stopping || this.ahead || this.runs.size > 1 || this.owner.verdict().busy) return;
     const ahead = this.patiently(() => this.options.client.claim({ signal: this.wake.signal }));
     // Awaited at the top of the loop, or released at its end; marked handled until then.
     ahead.catch(() => undefined);
@@ -264,22 +251,14 @@ export class AgentLoop {
     }
   }
 
-  /** Waits out the owner's work, saying so to the server (cactus worker list: paused by its owner). */
-  private async pauseWhileBusy(reason: string) {
-    const owner = this.options.owner!;
-    this.observe({ kind: "paused", reason });
-    this.log(`Paused: ${reason}. Resuming once the machine has been quiet a while.`);
-    let verdict = owner.verdict();
-    while (!this.stopping && verdict.busy) {
-      await this.hello("paused", verdict.reason).catch((error: Error) => {
+  private async tellPaused(reason: string): Promise<void> {
+    await this.hello("paused", reason).then(
+      () => undefined,
+      (error: Error) => {
         if (error instanceof WorkerUnauthorized) throw error;
         this.log(`Could not tell the server the agent is paused: ${error.message}`);
-      });
-      // About once a minute while paused, so the server shows it paused, not offline.
-      const minute = AbortSignal.any([this.wake.signal, AbortSignal.timeout(60_000)]);
-      verdict = await owner.changed(minute);
-    }
-    if (!this.stopping) this.log("Resumed: the machine is quiet again.");
+      },
+    );
   }
 
   private async hello(status: "idle" | "sleeping" | "paused", pausedReason?: string) {
@@ -311,7 +290,7 @@ export class AgentLoop {
       return await call();
     } catch (error) {
       // Cut by a stop, or by the owner's work beginning: the top of the loop sees to it.
-      if (this.stopping || this.ownerQuiet.signal.aborted) return undefined;
+      if (this.stopping || this.owner.signal.aborted) return undefined;
       const waitable = error instanceof WorkerDisabled || error instanceof ServerUnreachable || error instanceof ServerRefused;
       if (error instanceof WorkerUnauthorized || !waitable || this.options.once) throw error;
       const waitMs = jittered(this.idle.maxMs, this.options.random);
@@ -357,19 +336,22 @@ export class AgentLoop {
         return previous.catch(() => undefined);
       },
       log: this.log,
-      observe: (event) => this.observe(event),
+      observe: (event) => {
+        // Blender renders: the network is free to fetch what comes next.
+        if (event.kind === "blenderStarted") this.prefetcher?.whileRendering(task.archive.hash);
+        this.observe(event);
+      },
     });
     this.runs.add(run);
     this.rendering = run;
-    // Told in the middle of a task that the owner is at work: the grace period starts now.
-    if (this.ownerBusy().busy) this.ownerChanged(this.ownerBusy());
+    this.owner.taskStarted();
     const finished = run.run().finally(() => this.runs.delete(run));
     // Awaited by the next task or at the loop's end; marked handled until then.
     finished.catch(() => undefined);
     this.settling = finished;
     await Promise.race([finished, blenderDone]);
     this.rendering = null;
-    clearTimeout(this.pauseTimer);
+    this.owner.taskRendered();
     await previous;
   }
 

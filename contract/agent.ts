@@ -91,6 +91,13 @@ export const claimRequestSchema = z.object({
 });
 export const claimResponseSchema = z.object({ task: claimedTaskSchema });
 
+/** The archives of the work the worker is likely to get next: its agent fetches them while it renders. */
+export const nextArchivesResponseSchema = z.object({
+  archives: z
+    .array(claimedTaskSchema.shape.archive.omit({ id: true }))
+    .describe("First first, each once; the agent may download these (GET /agent/archives/{hash}) before it holds a task of them."),
+});
+
 const leaseSchema = z.object({ leaseToken: z.uuid() });
 
 export const heartbeatRequestSchema = leaseSchema.extend({

@@ -191,6 +191,14 @@ export const endpoints = {
     status: 200,
     alsoStatus: 204,
   },
+  agentNextArchives: {
+    method: "get",
+    path: "/agent/next-archives",
+    summary: "The archives of the work this worker is likely to get next, for its agent to fetch while it renders.",
+    auth: "worker",
+    response: agent.nextArchivesResponseSchema,
+    status: 200,
+  },
   agentHeartbeat: {
     method: "post",
     path: taskPath("heartbeat"),

@@ -32,6 +32,8 @@ export interface FakeFarm {
   archives: Map<string, Buffer>;
   intercept: Intercept | null;
   leaseSeconds: number;
+  /** What GET /agent/next-archives answers: the archives of the work the worker would get next. */
+  next: ClaimedTask["archive"][];
   /** The next archive download sends this many bytes, then cuts the connection. */
   cutArchiveAt: number | null;
   /** The worker's last benchmark, as hello answers it (a benchmark sent is kept here). */
@@ -49,6 +51,7 @@ export async function startFakeFarm(): Promise<FakeFarm> {
     queue: [],
     archives: new Map(),
     intercept: null,
+    next: [],
     leaseSeconds: 60,
     cutArchiveAt: null,
     benchmark: null,
@@ -120,6 +123,9 @@ function route(farm: FakeFarm, heard: Heard, request: http.IncomingMessage, resp
   if (method === "POST" && path === "/api/v1/agent/claim") {
     const task = farm.queue.shift();
     return task ? { status: 200, json: { task } } : { status: 204 };
+  }
+  if (method === "GET" && path === "/api/v1/agent/next-archives") {
+    return { status: 200, json: { archives: farm.next.map(({ id: _id, ...archive }) => archive) } };
   }
   const archive = /^\/api\/v1\/agent\/archives\/([0-9a-f]{64})$/.exec(path);
   if (method === "GET" && archive) {

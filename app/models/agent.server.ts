@@ -21,10 +21,12 @@ import {
   failTask,
   findLeasedTask,
   heartbeatTask,
+  nextArchives,
   releaseTask,
   workerHoldsArchive,
   type ClaimedTask as QueuedTask,
   type Lease,
+  type NextArchive,
 } from "../../db/sql/queue";
 import type { ByteRange } from "../lib/byte-range";
 import { db } from "../lib/db.server";
@@ -298,14 +300,29 @@ export interface ArchiveBytes {
   read(range?: ByteRange): Readable;
 }
 
+/** How many archives ahead an agent may see, and fetch before it holds a task of them. */
+const ARCHIVES_AHEAD = 2;
+
+/** The archives of the work this worker is likely to be handed next (db/sql/claim.ts). */
+export async function archivesAhead(worker: Worker): Promise<NextArchive[]> {
+  await noteWorkerSeen(worker);
+  return nextArchives(db(), { workerId: worker.id, limit: ARCHIVES_AHEAD });
+}
+
 /**
- * The bytes of an archive, for a worker that holds a lease on a task using it; for any
- * other worker it does not exist.
+ * The bytes of an archive, for a worker that holds a lease on a task using it, or is
+ * likely to get one next (archivesAhead); for any other worker it does not exist.
  */
 export async function openArchiveForWorker(worker: Worker, hash: string): Promise<ArchiveBytes> {
   const missing = () =>
-    new Problem("not_found", `No archive ${hash} for this worker: it only downloads the archive of a task it holds; claim one first.`);
-  if (!(await workerHoldsArchive(db(), worker.id, hash))) throw missing();
+    new Problem(
+      "not_found",
+      `No archive ${hash} for this worker: it only downloads the archive of a task it holds or is likely to get next; claim one first.`,
+    );
+  const mayFetch =
+    (await workerHoldsArchive(db(), worker.id, hash)) ||
+    (await nextArchives(db(), { workerId: worker.id, limit: ARCHIVES_AHEAD })).some((archive) => archive.hash === hash);
+  if (!mayFetch) throw missing();
   const { storage } = getRuntime();
   const key = archiveKey(hash);
   // Only a blob that is not there is "missing": a store that cannot answer now throws (a

@@ -1,7 +1,7 @@
 import type { Sequelize } from "sequelize";
 import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../domain/scheduler";
 import type { ArchiveKind, OutputFormat, RenderStatus } from "../models";
-import { RUNNABLE, WORKER_ENGINES, WORKER_HAS_DENOISER, execute, prepare, workerCanRender } from "./common";
+import { RUNNABLE, WORKER_ENGINES, WORKER_HAS_DENOISER, execute, prepare, select, workerCanRender } from "./common";
 import { applyRenderEvent } from "./render-status";
 
 // Handing out tasks: which task a worker gets, and its lease. Part of the queue
@@ -53,6 +53,30 @@ const firstClaimableTask = (ownerColumn: string, owner: string, kind: string, fa
 const FAILED_RENDER_TASK = "f.render_id = r.id AND f.worker_id = $workerId AND f.task_id = t.id";
 const FAILED_INSPECT_TASK = "f.task_id = t.id AND f.worker_id = $workerId";
 
+// What the claim and the look ahead (nextArchives) share: whom the worker is, the work
+// its owner's archives and renders hold, and the rules a render's tasks must pass for it.
+const WORKER = `worker AS MATERIALIZED (
+  SELECT w.id, w.user_id, ${WORKER_HAS_DENOISER("w")} AS has_denoiser, ${WORKER_ENGINES("w")} AS engines
+    FROM workers w WHERE w.id = $workerId AND w.enabled
+)`;
+/** Archives awaiting their scene facts, oldest first (an OFFSET 0 fence: see CLAIM). */
+const ARCHIVES_TO_INSPECT = `(SELECT id FROM archives
+            WHERE uploaded_by = (SELECT user_id FROM worker) AND inspected_at IS NULL
+            ORDER BY id OFFSET 0) a`;
+/** The owner's runnable renders, highest price first, oldest first on a tie. */
+const OWN_RENDERS = `(SELECT id, archive_id, price_milli, created_at, needs_denoiser, engine FROM renders
+            WHERE created_by = (SELECT user_id FROM worker) AND status IN (${RUNNABLE})
+            ORDER BY price_milli DESC, created_at, id OFFSET 0) r`;
+const RENDER_ORDER = "r.price_milli DESC, r.created_at, r.id";
+/** Whether render `r` hands this worker its tasks at all. */
+const RENDER_TAKES_WORKER = `${workerCanRender("r", "(SELECT has_denoiser FROM worker)", "(SELECT engines FROM worker)")}
+      -- blocklisted: this worker failed this render too often (scene errors, which blame
+      -- no worker, fail the render: a render this reaches has none to leave out)
+      AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
+      -- The economy issue adds here: the RenderWorker switch for (r, worker); other people's
+      -- renders come in a third branch (walking renders_runnable_idx) with the worker
+      -- owner's accepted render_request_acks row and escrow covering the task.`;
+
 /**
  * The claim, in one statement: candidates are walked in priority order, each render's
  * first free task locked with SKIP LOCKED (so concurrent claims pass each other instead
@@ -66,34 +90,21 @@ const FAILED_INSPECT_TASK = "f.task_id = t.id AND f.worker_id = $workerId";
 const CLAIM = prepare(
   "cactus_claim_task",
   /* sql */ `
-WITH worker AS MATERIALIZED (
-  SELECT w.id, w.user_id, ${WORKER_HAS_DENOISER("w")} AS has_denoiser, ${WORKER_ENGINES("w")} AS engines
-    FROM workers w WHERE w.id = $workerId AND w.enabled
-),
+WITH ${WORKER},
 picked AS (
   -- Archives awaiting their scene facts first: render requests wait on them, and they take seconds.
   (SELECT task.id
-     FROM (SELECT id FROM archives
-            WHERE uploaded_by = (SELECT user_id FROM worker) AND inspected_at IS NULL
-            ORDER BY id OFFSET 0) a
+     FROM ${ARCHIVES_TO_INSPECT}
      CROSS JOIN LATERAL (${firstClaimableTask("archive_id", "a.id", "inspect", FAILED_INSPECT_TASK)}) task
     ORDER BY a.id
     LIMIT 1)
   UNION ALL
   -- Then the owner's own renders, highest price first, oldest first on a tie.
   (SELECT task.id
-     FROM (SELECT id, price_milli, created_at, needs_denoiser, engine FROM renders
-            WHERE created_by = (SELECT user_id FROM worker) AND status IN (${RUNNABLE})
-            ORDER BY price_milli DESC, created_at, id OFFSET 0) r
+     FROM ${OWN_RENDERS}
      CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}) task
-    WHERE ${workerCanRender("r", "(SELECT has_denoiser FROM worker)", "(SELECT engines FROM worker)")}
-      -- blocklisted: this worker failed this render too often (scene errors, which blame
-      -- no worker, fail the render: a render this reaches has none to leave out)
-      AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
-      -- The economy issue adds here: the RenderWorker switch for (r, worker); other people's
-      -- renders come in a third branch (walking renders_runnable_idx) with the worker
-      -- owner's accepted render_request_acks row and escrow covering the task.
-    ORDER BY r.price_milli DESC, r.created_at, r.id
+    WHERE ${RENDER_TAKES_WORKER}
+    ORDER BY ${RENDER_ORDER}
     LIMIT 1)
   -- Branches run in order and stop at the first row: a later branch locks nothing.
   LIMIT 1
@@ -148,4 +159,49 @@ export async function claimTask(
 interface ClaimRow extends Omit<ClaimedTask, "leaseExpiresAt" | "leaseSeconds"> {
   leaseExpiresAt: string;
   renderStatus: RenderStatus | null;
+}
+
+/** An archive the worker is likely to be handed next, for its agent to fetch while it renders. */
+export interface NextArchive {
+  hash: string;
+  size: number;
+  kind: ArchiveKind;
+  mainPath: string | null;
+}
+
+/** Whether the archive or render (`owner`) has a queued task of `kind` this worker may take. */
+const hasClaimableTask = (ownerColumn: string, owner: string, kind: string, failed: string) => `EXISTS (
+  SELECT 1 FROM tasks t WHERE t.${ownerColumn} = ${owner} AND t.status = 'queued' AND t.kind = '${kind}'
+     AND NOT EXISTS (SELECT 1 FROM task_failures f WHERE ${failed}))`;
+
+// The claim's candidates, in the claim's order, without locking or leasing anything: the
+// archives of the first `limit` distinct pieces of work a claim would hand this worker.
+const NEXT_ARCHIVES = /* sql */ `
+WITH ${WORKER},
+next AS (
+  (SELECT a.id AS archive_id, 1 AS branch, row_number() OVER () AS place
+     FROM ${ARCHIVES_TO_INSPECT}
+    WHERE ${hasClaimableTask("archive_id", "a.id", "inspect", FAILED_INSPECT_TASK)}
+    LIMIT $limit)
+  UNION ALL
+  (SELECT r.archive_id, 2, row_number() OVER (ORDER BY ${RENDER_ORDER})
+     FROM ${OWN_RENDERS}
+    WHERE ${RENDER_TAKES_WORKER}
+      AND ${hasClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}
+    ORDER BY ${RENDER_ORDER}
+    LIMIT $limit * 4)
+)
+SELECT a.hash, a.size, a.kind, a.main_path AS "mainPath"
+  FROM next JOIN archives a ON a.id = next.archive_id
+ GROUP BY a.id
+ ORDER BY min(next.branch), min(next.place)
+ LIMIT $limit`;
+
+/**
+ * The archives of the work this worker is likely to get next, first first (an archive is
+ * named once): its agent fetches those it lacks while a frame renders.
+ */
+export async function nextArchives(sequelize: Sequelize, { workerId, limit = 2 }: { workerId: number; limit?: number }): Promise<NextArchive[]> {
+  const rows = await select<NextArchive>(sequelize, NEXT_ARCHIVES, { workerId, limit, blocklistAfter: FAILURES_TO_BLOCKLIST });
+  return rows.map((row) => ({ ...row, size: Number(row.size) }));
 }

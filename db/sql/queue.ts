@@ -13,7 +13,7 @@ import { tellingWaitingClaims } from "./work-signals";
 // render-status.ts (the only writer of a render's status, and its outbox).
 
 export type { Lease } from "./common";
-export { claimTask, type ClaimedTask } from "./claim";
+export { claimTask, nextArchives, type ClaimedTask, type NextArchive } from "./claim";
 export { failTask, type FailAnswer } from "./failures";
 export {
   completeInspection,

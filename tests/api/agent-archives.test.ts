@@ -233,3 +233,24 @@ describe("inspection", () => {
     expect((await worker.reload()).capabilities).toMatchObject({ denoiser: true });
   });
 });
+
+describe("looking ahead", () => {
+  test("an agent sees the archives of the work it will likely get next, and may fetch them before it holds a task of them", async () => {
+    const cai = await owner("cyd");
+    const projectId = (await cai.archives.createProject("Next")).id;
+    const bytes = blend(4096);
+    const next = await uploaded(await cai.archives.upload(projectId, bytes, { filename: "next.blend" }));
+    expect(await expectJson(await cai.agent.call("GET", "/agent/next-archives"), 200)).toEqual({
+      archives: [{ hash: next.hash, size: bytes.length, kind: "blend", mainPath: null }],
+    });
+    // Fetched with no task held, and leasing nothing.
+    const response = await cai.agent.downloadArchive(next.hash);
+    expect(response.status).toBe(200);
+    expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(next.hash);
+    expect(await f.all("SELECT status FROM tasks WHERE archive_id = $id", { id: next.id })).toEqual([{ status: "queued" }]);
+
+    const dee = await owner("dora");
+    expect(await expectJson(await dee.agent.call("GET", "/agent/next-archives"), 200)).toEqual({ archives: [] });
+    await expectApiError(await dee.agent.downloadArchive(next.hash), 404, "not_found", /task it holds or is likely to get next/);
+  });
+});

@@ -2,7 +2,7 @@ import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
 import type { RenderEvent } from "../../domain/render-lifecycle";
-import { claimTask, createInspectTask, failTask, heartbeatTask, applyRenderEvent } from "../../db/sql/queue";
+import { applyRenderEvent, claimTask, createInspectTask, failTask, heartbeatTask, nextArchives } from "../../db/sql/queue";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
 
@@ -314,5 +314,42 @@ describe("inspect tasks", () => {
     await expect(update("status = 'leased'")).rejects.toThrow(/tasks_lease_when_leased/);
     await update("progress = 0.25, status = 'done'");
     expect(await f.one(`SELECT status, progress FROM tasks WHERE id = $taskId`, { taskId })).toEqual({ status: "done", progress: 0.25 });
+  });
+});
+
+describe("the archives a worker is likely to get next (its agent fetches them while it renders)", () => {
+  const hashOf = async (archiveId: number) => (await f.one<{ hash: string }>(`SELECT hash FROM archives WHERE id = $archiveId`, { archiveId })).hash;
+  const next = async (workerId: number, limit = 2) => (await nextArchives(sequelize, { workerId, limit })).map((archive) => archive.hash);
+
+  test("in the claim's order, each archive once, leasing nothing", async () => {
+    const user = await f.user();
+    const workerId = await f.worker(user);
+    const [cheap, dear, uninspected] = [await f.archive(user), await f.archive(user), await f.archive(user)];
+    await f.render(user, { archiveId: cheap, frames: "1-4", priceMilli: 1 });
+    await f.render(user, { archiveId: dear, frames: "1-2", priceMilli: 5 });
+    await f.render(user, { archiveId: dear, frames: "3-4", priceMilli: 4 });
+    await sequelize.query(`UPDATE archives SET inspected_at = NULL WHERE id = $uninspected`, { bind: { uninspected } });
+    await createInspectTask(sequelize, uninspected);
+    expect(await next(workerId, 3)).toEqual([await hashOf(uninspected), await hashOf(dear), await hashOf(cheap)]);
+    expect(await next(workerId)).toEqual([await hashOf(uninspected), await hashOf(dear)]);
+    const [archive] = await nextArchives(sequelize, { workerId, limit: 1 });
+    expect(archive).toEqual({ hash: await hashOf(uninspected), size: 1234, kind: "blend", mainPath: null });
+    expect(await f.all(`SELECT id FROM tasks WHERE worker_id = $workerId`, { workerId })).toEqual([]);
+  });
+
+  test("only work the claim would hand this worker: not a stranger's, not a render it may not take", async () => {
+    const user = await f.user();
+    const workerId = await f.worker(user);
+    await f.render(await f.user(), { frames: "1-2" });
+    await f.render(user, { frames: "1", needsDenoiser: true });
+    await f.render(user, { frames: "1", status: "paused" });
+    expect(await next(workerId)).toEqual([]);
+    const mine = await f.archive(user);
+    await f.render(user, { archiveId: mine, frames: "1" });
+    expect(await next(workerId)).toEqual([await hashOf(mine)]);
+    // Its one task claimed: nothing left to look ahead to.
+    await claim(workerId);
+    expect(await next(workerId)).toEqual([]);
+    expect(await next(await f.worker(user, { enabled: false }))).toEqual([]);
   });
 });
