@@ -41,6 +41,7 @@ interface Case {
 const CALLER: Record<RouteRow["access"], Principal> = { public: "owner", user: "owner", worker: "ownerWorker", page: "ownerCookie" };
 const row = (name: string) => ROUTES.find((candidate) => candidate.endpoint === name)!;
 const json = (value: unknown) => JSON.stringify(value);
+const HELLO_BODY = { blenderVersion: "3.4.1", capabilities: { denoiser: false, threads: 2 } };
 const apiRows = ROUTES.filter((candidate) => candidate.endpoint);
 const BAD_IDS = ["0", "-1", "abc", "9".repeat(25), "1.5", "%00", "x".repeat(300)];
 const BAD_FRAMES = ["1-10:2147483648", "1-10:99999999999999999999", "99999999999-1", "10-1", "-5-3", "1-2-3", "a-b", "1-2:0", "", " ".repeat(5)];
@@ -137,6 +138,8 @@ function cases(): Case[] {
   add({ name: "agentFail: an error of 5000 characters", row: row("agentFail"), body: json({ leaseToken: farm.ids.leaseToken, error: "e".repeat(5000) }), status: 400 });
   add({ name: "agentHello: an empty Blender version", row: row("agentHello"), body: json({ blenderVersion: "", capabilities: { denoiser: false, threads: 2 } }), status: 400 });
   add({ name: "agentHello: threads 0", row: row("agentHello"), body: json({ blenderVersion: "3.4", capabilities: { denoiser: false, threads: 0 } }), status: 400 });
+  add({ name: "agentClaim: a wait of 10 minutes", row: row("agentClaim"), body: json({ waitSeconds: 600 }), status: 400, message: /waitSeconds/ });
+  add({ name: "agentHello: paused with a reason of 301 characters", row: row("agentHello"), body: json({ ...HELLO_BODY, status: "paused", pausedReason: "x".repeat(301) }), status: 400 });
   add({ name: "agentDownloadArchive: a Range past the end", row: row("agentDownloadArchive"), headers: { Range: "bytes=99999999-" }, status: 416 });
   add({ name: "agentInspection: facts missing", row: row("agentInspection"), body: json({ leaseToken: farm.ids.inspectLeaseToken }), status: 400 });
 

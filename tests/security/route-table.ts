@@ -162,6 +162,11 @@ export const ROUTES: RouteRow[] = [
     control: null,
   }),
   api("agentDownloadArchive", "api.v1.agent.archives.$hash.ts", { others: "not-found", control: 200 }),
+  api("agentNextArchives", "api.v1.agent.next-archives.ts", { others: "own", control: 200 }),
+
+  // What a machine installs from the farm: the install scripts and the bundles, for anyone.
+  { file: "agent.$file.ts", method: "GET", path: "/agent/install.sh", access: "public", others: "own", control: 200 },
+  { file: "cli.$file.ts", method: "GET", path: "/cli/install.sh", access: "public", others: "own", control: 200 },
 
   // The PWA's pages and their forms.
   { file: "_auth.$.tsx", method: "GET", path: "/no-such-page", access: "public", others: "own", control: 404 },
