@@ -253,8 +253,14 @@ describe("the cactus binary against a real server", { timeout: 60_000 }, () => {
   });
 
   test("worker create --json prints its token once; worker list shows the worker, not the token", async () => {
-    const worker = await cactusJson<{ id: number; name: string; token: string }>(["worker", "create", "studio-pc"]);
-    expect(worker).toEqual({ id: expect.any(Number), name: "studio-pc", token: expect.stringMatching(/^ccw_/) });
+    const worker = await cactusJson<{ id: number; name: string; token: string; agentInstall: string }>(["worker", "create", "studio-pc"]);
+    expect(worker).toEqual({
+      id: expect.any(Number),
+      name: "studio-pc",
+      token: expect.stringMatching(/^ccw_/),
+      // The line that installs its agent from the farm the CLI reached (here through a proxy).
+      agentInstall: expect.stringMatching(/^curl -fsSL http:\/\/127\.0\.0\.1:\d+\/agent\/install\.sh \| sh -s -- --token ccw_\S+$/),
+    });
     const { workers } = await cactusJson<{ workers: { id: number; name: string; status: string }[] }>(["worker", "list"]);
     expect(workers).toEqual([expect.objectContaining({ id: worker.id, name: "studio-pc", status: "offline" })]);
     expect(JSON.stringify(workers)).not.toContain(worker.token);
