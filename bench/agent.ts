@@ -22,10 +22,13 @@ import { buildServer, startServerProcess, type ServerProcess } from "./lib/serve
 // render the queued frames of a tiny scene. From each agent's timings log
 // (CACTUS_AGENT_TIMINGS): the gap between one frame's upload and the next Blender start,
 // and the share of the agent's time spent outside Blender — next to what a fixed 2 s poll
-// after each task would cost on the same frames.
+// after each task would cost on the same frames. Then one agent sits idle (its claim held
+// by the server, decision 026) and single frames are requested now and then: request →
+// its Blender start.
 
 const GOAL_GAP_MS = 30;
 const GOAL_OUTSIDE = 0.03;
+const GOAL_IDLE_START_MS = 500;
 const FIXED_POLL_MS = 2000;
 
 const { values: flags } = parseArgs({
@@ -34,14 +37,16 @@ const { values: flags } = parseArgs({
     agents: { type: "string", default: "2" },
     threads: { type: "string", default: "1" },
     samples: { type: "string", default: "4" },
+    "idle-starts": { type: "string", default: "9" },
   },
 });
 const FRAMES = Number(flags.frames);
 const AGENTS = Number(flags.agents);
 const THREADS = Number(flags.threads);
 const SAMPLES = Number(flags.samples);
-if (![FRAMES, AGENTS, THREADS, SAMPLES].every((value) => Number.isInteger(value) && value >= 1)) {
-  throw new Error("usage: npm run bench:agent -- [--frames 24] [--agents 2] [--threads 1] [--samples 4]");
+const IDLE_STARTS = Number(flags["idle-starts"]);
+if (![FRAMES, AGENTS, THREADS, SAMPLES, IDLE_STARTS].every((value) => Number.isInteger(value) && value >= 1)) {
+  throw new Error("usage: npm run bench:agent -- [--frames 24] [--agents 2] [--threads 1] [--samples 4] [--idle-starts 9]");
 }
 const SCENE = { frames: FRAMES, width: 64, height: 48, engine: "CYCLES", samples: SAMPLES, denoise: false } as const;
 const ADMIN = { username: "bench", password: randomBytes(12).toString("hex") };
@@ -96,14 +101,60 @@ async function run(runDir: string, running: Running): Promise<void> {
   const agents = await Promise.all(timingFiles.map(async (file) => agentTimes(await readTimings(file))));
   const timed = agents.reduce((count, agent) => count + agent.tasks.length, 0);
   if (timed !== FRAMES) throw new Error(`The timings logs hold ${timed} render tasks, not ${FRAMES}.`);
-  report(agents);
+
+  console.error(`An idle agent: ${IDLE_STARTS} single frames requested now and then…`);
+  const idleTimings = path.join(runDir, "idle-agent.jsonl");
+  const idleAgent = startAgent({
+    server,
+    token: workers[0].token,
+    cacheDir: path.join(agentDir(0), "cache"),
+    threads: THREADS,
+    env: { CACTUS_AGENT_TIMINGS: idleTimings },
+    detached: true,
+  });
+  running.agents.push(idleAgent);
+  for (const deadline = Date.now() + 60_000; !idleAgent.output().includes("asks for work"); await sleep(20)) {
+    if (Date.now() > deadline) throw new Error(`The idle agent did not say hello within 60 s:\n${idleAgent.output()}`);
+  }
+  const idleStarts: number[] = [];
+  for (let index = 0; index < IDLE_STARTS; index++) {
+    // Long enough for the agent to be idle, its claim held by the server; varied, so no rhythm helps.
+    await sleep(1500 + Math.random() * 1500);
+    const requestedAt = performance.timeOrigin + performance.now();
+    const single = await requestRender(server, token, { archiveId: archive.id, frames: String(1 + (index % FRAMES)) });
+    idleStarts.push((await nextBlenderStart(idleTimings, requestedAt, idleAgent)) - requestedAt);
+    await waitForRender(server, token, single.id, idleAgent);
+  }
+  await idleAgent.stop();
+  report(agents, idleStarts);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** When the agent next started Blender after `after` (its timings log; the same machine's clock). */
+async function nextBlenderStart(file: string, after: number, agent: AgentProcess): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const start = (await readTimings(file)).find((line) => line.event === "blender-start" && line.at > after);
+    if (start) return start.at;
+    if (Date.now() > deadline) throw new Error(`The idle agent did not start Blender within 60 s of a request:\n${agent.output()}`);
+    await sleep(5);
+  }
+}
+
+async function waitForRender(server: string, token: string, renderId: number, agent: AgentProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while ((await getRender(server, token, renderId)).status !== "done") {
+    if (Date.now() > deadline) throw new Error(`Render ${renderId} was not done within 120 s:\n${agent.output()}`);
+    await sleep(50);
+  }
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
 
-function report(agents: AgentTimes[]): void {
+function report(agents: AgentTimes[], idleStarts: number[]): void {
   const gaps = agents.flatMap((agent) => agent.gaps);
   const tasks = agents.flatMap((agent) => agent.tasks);
   const of = (pick: (gap: (typeof gaps)[number]) => number) => gaps.map(pick);
@@ -126,14 +177,13 @@ function report(agents: AgentTimes[]): void {
     ["  task (median, claimed → completed)", ms(taskMs), ""],
     [`a fixed ${FIXED_POLL_MS / 1000} s poll after each task would idle`, pct(poll), `${FIXED_POLL_MS / 1000} s / (${FIXED_POLL_MS / 1000} s + ${(taskMs / 1000).toFixed(2)} s)`],
   ];
-  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column].length)));
   const load = os.loadavg().map((value) => value.toFixed(1)).join(" ");
   console.log(
     `\nAgent loop: ${FRAMES} frames of a ${SCENE.width}×${SCENE.height} Cycles scene (${SAMPLES} samples, 1 frame a task), ` +
       `${AGENTS} agents, ${THREADS} Blender thread(s) each, real Blender; ${os.cpus().length} cores, load ${load}. ` +
       "Wall time per agent: its first claim to its last complete. A negative gap: the next Blender started before the upload ended.\n",
   );
-  for (const row of rows) console.log(`  ${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2]}`.trimEnd());
+  printRows(rows);
   console.log("");
   for (const [index, agent] of agents.entries()) {
     console.log(
@@ -142,6 +192,19 @@ function report(agents: AgentTimes[]): void {
         `median Blender idle ${ms(median(agent.gaps.map((gap) => gap.idleMs)))}`,
     );
   }
+  const idleStart = median(idleStarts);
+  console.log(`\nAn idle agent (its claim held by the server until work appears): ${idleStarts.length} single-frame renders requested 1.5–3 s apart.\n`);
+  printRows([
+    ["request → first Blender start, p50", ms(idleStart), `goal ≤ ${GOAL_IDLE_START_MS} ms  ${verdict(idleStart <= GOAL_IDLE_START_MS)}`],
+    ["  p90, max", `${ms(percentile(idleStarts, 0.9))}, ${ms(Math.max(...idleStarts))}`, ""],
+    [`a fixed ${FIXED_POLL_MS / 1000} s poll would be about`, ms(idleStart + FIXED_POLL_MS / 2), `p50 + half its ${FIXED_POLL_MS / 1000} s interval, on average`],
+  ]);
+}
+
+/** Label, figure (right-aligned), goal or note: one table's columns lined up. */
+function printRows(rows: string[][]): void {
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column].length)));
+  for (const row of rows) console.log(`  ${row[0].padEnd(widths[0])}  ${row[1].padStart(widths[1])}  ${row[2]}`.trimEnd());
 }
 
 const running: Running = { agents: [] };
