@@ -43,7 +43,9 @@ test("two agents inspect and render a 12-frame scene: each frame accepted once, 
   });
 
   const requested = await farm.requestRender({ archiveId: archive.id, frames: "1-12" });
-  expect(requested).toMatchObject({ status: "queued", tasks: 12, frames: { total: 12, queued: 12 } });
+  // The agents sit idle, their claims held by the server: one may take a frame before the answer is read.
+  expect(requested).toMatchObject({ tasks: 12, frames: { total: 12 } });
+  expect(["queued", "rendering"]).toContain(requested.status);
   const render = await farm.waitForRender(requested.id, (r) => r.status === "done" || r.status === "failed", 60_000);
   expect(render, farm.logs()).toMatchObject({ status: "done", failure: null, frames: { total: 12, done: 12, failed: 0, rendering: 0, queued: 0 } });
 
