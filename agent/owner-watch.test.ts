@@ -18,7 +18,8 @@ function start(file: string, args: string[]): ChildProcess {
   children.push(child);
   return child;
 }
-const busyFor = (ms: number) => start(process.execPath, ["-e", `const end = Date.now() + ${ms}; while (Date.now() < end) {}`]);
+/** Spins until it has used 0.4 s of CPU, however long a loaded machine takes to give it that, then waits. */
+const busy = () => start(process.execPath, ["-e", "while (process.cpuUsage().user < 400_000) {} setTimeout(() => undefined, 60_000)"]);
 const ticksOf = async (pid: number) => {
   const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -33,9 +34,11 @@ describe("reading /proc", () => {
     const asAgent = procProbe(process.pid);
     const asStandIn = procProbe(standIn.pid!);
     const [before, standInBefore] = [asAgent(), asStandIn()];
-    const busy = busyFor(1500);
-    await sleep(1500);
-    const busyTicks = await ticksOf(busy.pid!);
+    const spinning = busy();
+    let busyTicks = 0;
+    for (const deadline = Date.now() + 60_000; (busyTicks = await ticksOf(spinning.pid!)) < 40; await sleep(50)) {
+      if (Date.now() > deadline) throw new Error(`The busy process used only ${busyTicks} ticks of CPU in a minute.`);
+    }
     const [after, standInAfter] = [asAgent(), asStandIn()];
     expect(busyTicks).toBeGreaterThan(30);
     expect(after.own - before.own).toBeGreaterThanOrEqual(busyTicks);

@@ -23,7 +23,9 @@ test("a server restarted mid-render: the agents retry, carry on, and the render 
   await farm.waitFor("both agents' Blender render", () => agents.every((agent) => farm.blenderOf(agent).length > 0), 30_000);
 
   const before = await farm.render(id);
-  await farm.restartServer(1500);
+  // Down longer than a heartbeat (5 s with these leases): each agent's next call meets the
+  // closed port, however long a loaded machine takes over a frame between its calls.
+  await farm.restartServer(6000);
 
   const render = await farm.waitForRender(id, (r) => r.status !== "rendering" && r.status !== "queued", 60_000);
   expect(render, farm.logs()).toMatchObject({ status: "done", frames: { total: 8, done: 8, failed: 0 } });
