@@ -89,7 +89,7 @@ export async function startCactus(config: CactusConfig, log: Log = console.log, 
     storage = await openStorage(config, locks, log);
     await warnOfMissingBlobs(storage.blobs, config, log);
     events = listenToDatabase(databaseUrl, log);
-    workSignals = startWorkSignals(databaseUrl, log);
+    workSignals = startWorkSignals(events);
     const vapid = await loadVapidKeys(config.CACTUS_PUBLIC_URL);
     configureRuntime({ config, sessionSecret, storage: storage.blobs, hooks, events, vapidPublicKey: vapid.publicKey, workSignals });
     const setupCode = await ensureFirstAdmin(config, log);

@@ -1,10 +1,12 @@
 import { EventEmitter } from "node:events";
 import pg from "pg";
 import { RENDER_EVENTS_CHANNEL } from "../../db/sql/render-status";
+import { WORK_QUEUED_CHANNEL } from "../../db/sql/work-signals";
 
 // What changed in the database, heard on this replica whichever replica changed it:
 // one connection per server LISTENs on the channels below and hands each notification
-// to the live pages' streams and the push sender in this process (decision 022).
+// to the live pages' streams, the push sender and the agents' held claims in this
+// process (decisions 022 and 026).
 
 /** The render lifecycle's outbox (db/sql/render-status.ts) says `{"renderId":…,"eventId":…}` on RENDER_EVENTS_CHANNEL. */
 export { RENDER_EVENTS_CHANNEL };
@@ -12,16 +14,22 @@ export { RENDER_EVENTS_CHANNEL };
 export const RENDER_ACTIVITY_CHANNEL = "cactus_render_activity";
 /** A worker's event for its owner (worker_events). */
 export const WORKER_EVENTS_CHANNEL = "cactus_worker_events";
+/** Tasks went into the queue without a render event (db/sql/work-signals.ts): `{"userId":…}`. */
+export { WORK_QUEUED_CHANNEL };
 
-const CHANNELS = [RENDER_EVENTS_CHANNEL, RENDER_ACTIVITY_CHANNEL, WORKER_EVENTS_CHANNEL] as const;
+const CHANNELS = [RENDER_EVENTS_CHANNEL, RENDER_ACTIVITY_CHANNEL, WORKER_EVENTS_CHANNEL, WORK_QUEUED_CHANNEL] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Sent to every listener after the connection came back: what was missed meanwhile is unknown. */
 export const RESYNC = "resync";
+/** Sent when the connection was lost: nothing is heard until RESYNC. */
+export const LOST = "lost";
 
 export interface DatabaseEvents {
   /** Calls `listener` with each notification's parsed payload; returns the unsubscribe. */
-  on(channel: Channel | typeof RESYNC, listener: (payload: unknown) => void): () => void;
+  on(channel: Channel | typeof RESYNC | typeof LOST, listener: (payload: unknown) => void): () => void;
+  /** Whether the connection is up: what is notified now will be heard. */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
@@ -37,7 +45,7 @@ export function listenToDatabase(databaseUrl: string, log: (message: string) => 
   let timer: NodeJS.Timeout | undefined;
 
   const connect = async () => {
-    const next = new pg.Client({ connectionString: databaseUrl });
+    const next = new pg.Client({ connectionString: databaseUrl, application_name: "cactus events" });
     next.on("notification", ({ channel, payload }) => {
       let parsed: unknown = null;
       try {
@@ -49,8 +57,14 @@ export function listenToDatabase(databaseUrl: string, log: (message: string) => 
     });
     next.on("error", () => undefined);
     next.on("end", () => {
-      if (client === next) client = undefined;
-      if (!closed) retry();
+      const wasListening = client === next;
+      if (wasListening) client = undefined;
+      if (closed) return;
+      if (wasListening) {
+        log("The database connection that hears of changes was lost; reconnecting.");
+        bus.emit(LOST, null);
+      }
+      retry();
     });
     try {
       await next.connect();
@@ -88,6 +102,9 @@ export function listenToDatabase(databaseUrl: string, log: (message: string) => 
     on(channel, listener) {
       bus.on(channel, listener);
       return () => bus.off(channel, listener);
+    },
+    get listening() {
+      return client !== undefined;
     },
     async close() {
       closed = true;

@@ -41,6 +41,7 @@ function fakeEvents() {
       bus.on(channel, listener);
       return () => bus.off(channel, listener);
     },
+    listening: true,
     close: async () => undefined,
   };
   return { events, notify: (channel: Channel | typeof RESYNC, payload: unknown = null) => bus.emit(channel, payload), bus };

@@ -2,6 +2,7 @@ import pg from "pg";
 import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
+import { listenToDatabase, type DatabaseEvents } from "../../app/lib/db-events.server";
 import { startWorkSignals, type WorkSignals } from "../../app/lib/work-signals.server";
 import {
   WORK_QUEUED_CHANNEL,
@@ -115,13 +116,18 @@ describe("a task put in the queue tells its owner's held claims", () => {
 });
 
 describe("the server's listener", () => {
+  let events: DatabaseEvents;
   let signals: WorkSignals;
   const logs: string[] = [];
   beforeAll(async () => {
-    signals = startWorkSignals(databaseUrl, (message) => logs.push(message));
+    events = listenToDatabase(databaseUrl, (message) => logs.push(message));
+    signals = startWorkSignals(events);
     while (!signals.listening) await new Promise((resolve) => setTimeout(resolve, 20));
   });
-  afterAll(() => signals.close());
+  afterAll(async () => {
+    await signals.close();
+    await events.close();
+  });
 
   test("wakes a claim held for the owner of new work, not another's, and not for a render that stopped", async () => {
     const [mine, theirs] = [await f.user(), await f.user()];
@@ -165,9 +171,9 @@ describe("the server's listener", () => {
     const user = await f.user();
     const wait = signals.subscribe(user);
     const woken = wait.until(30_000);
-    await sequelize.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cactus work signals'`);
+    await sequelize.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cactus events'`);
     expect(await woken).toBe("work");
-    await expect.poll(() => logs.some((line) => /connection that hears of new work was lost/.test(line))).toBe(true);
+    await expect.poll(() => logs.some((line) => /connection that hears of changes was lost/.test(line))).toBe(true);
     await expect.poll(() => signals.listening, { timeout: 10_000 }).toBe(true);
     // Listening again (the wake that says so is taken first): a signal wakes the claim.
     await wait.until(100);
@@ -178,7 +184,7 @@ describe("the server's listener", () => {
   });
 
   test("closing answers every held claim", async () => {
-    const closing = startWorkSignals(databaseUrl, () => undefined);
+    const closing = startWorkSignals(events);
     const wait = closing.subscribe(await f.user());
     const held = wait.until(30_000);
     await closing.close();
