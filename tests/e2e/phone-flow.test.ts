@@ -141,7 +141,7 @@ test("every page at 390×844, light and dark, as screenshots", { timeout: 120_00
     await waitForHydration(page);
     await page.getByLabel("Worker name").fill(`studio-pc-${scheme}`);
     await page.getByRole("button", { name: "Create worker" }).click();
-    await page.getByLabel("Run on the machine").waitFor();
+    await page.getByLabel("Install and start on the machine").waitFor();
     await shoot(page, `workers-new-${scheme}`);
     await page.goto(`${farm.url}/renders/${renderId}`);
     await waitForHydration(page);

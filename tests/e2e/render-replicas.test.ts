@@ -160,6 +160,9 @@ test("replica a killed (kill -9) mid-render: b's reaper hands its agents' tasks 
     );
   let held: { id: number }[] = [];
   await farm.waitFor("a's agents render", async () => (held = await heldByA()).length > 0, 60_000);
+  // An idle agent's held claim takes a frame at once: a's agents may be rendering before a's
+  // stream sent its first event, which the test reads after a dies.
+  await farm.waitFor("a's stream sent the render", async () => watchA.events.length > 0, 30_000);
 
   await a.kill();
   // What a's agents held when it died: their leases run out, and only b can re-queue them.
