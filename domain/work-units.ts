@@ -12,6 +12,16 @@ export function formatCredits(credits: number): string {
   return credits < 100 ? credits.toFixed(2) : Math.round(credits).toLocaleString("en");
 }
 
+/**
+ * A band as "380–455", or null once it has closed on its number (every frame rendered):
+ * "29.8 WU (29.8–29.8)" reads as a mistake.
+ */
+export function formatBand(band: { low: number; high: number }, format: (value: number) => string = formatWu): string | null {
+  const low = format(band.low);
+  const high = format(band.high);
+  return low === high ? null : `${low}–${high}`;
+}
+
 /** 95 → "1 min 35 s", 7300 → "2 h 2 min". */
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;

@@ -106,3 +106,18 @@ test("render request --estimate-only asks for the quote first and says what come
       "confirmation: see the quote with `cactus render estimate 12`, then `cactus render confirm 12`.",
   );
 });
+
+test("render estimate of a finished render: the total without a closed band, and what was quoted beside it", async () => {
+  await loggedIn();
+  const finished: RenderEstimateDto = {
+    ...quoted,
+    status: "done",
+    estimate: { ...quoted.estimate!, totalWu: 6.9, band: { low: 6.9, high: 6.9 }, credits: { low: 13.8, mid: 13.8, high: 13.8 }, etaSeconds: 0, framesMeasured: 3 },
+    curve: quoted.curve.map((point) => ({ ...point, low: point.wu, high: point.wu, done: true })),
+  };
+  server.use(http.get(`${API}/renders/12/estimate`, () => HttpResponse.json(finished)));
+  const human = await cactus(["render", "estimate", "12"]);
+  expect(human.code).toBe(0);
+  // Not "6.90 WU (6.90–6.90) · 13.80 credits (13.80–13.80)".
+  expect(human.stdout).toContain("Render 12 done · 2/2 sample frames: 6.90 WU · 13.80 credits · quoted 6.50 WU (6.00–7.25).\n");
+});

@@ -1,7 +1,7 @@
 import type { RenderEstimateDto } from "../../../contract";
 import { defineCommand, type CliContext } from "../../lib/context";
 import { parseId } from "../../lib/ids";
-import { describeEstimate, estimateJson, formatWu, noEstimateYet } from "../../lib/work-units";
+import { describeEstimate, estimateJson, formatBand, formatWu, noEstimateYet } from "../../lib/work-units";
 
 export const renderEstimate = defineCommand({
   command: "estimate <id>",
@@ -25,7 +25,7 @@ export const renderEstimate = defineCommand({
   },
 });
 
-/** A table of the curve, then one line: the total, its band, credits, ETA. */
+/** A table of the curve, then one line: the total, its band, credits, ETA; once confirmed, what was quoted. */
 function describe(context: CliContext, estimate: RenderEstimateDto): string {
   const { estimate: summary, sample, renderId, status } = estimate;
   const sampled = sample.frames > 0 ? ` · ${sample.done}/${sample.frames} sample frames` : "";
@@ -41,5 +41,9 @@ function describe(context: CliContext, estimate: RenderEstimateDto): string {
     "",
   );
   const next = status === "quoted" ? `\nConfirm it with \`cactus render confirm ${renderId}\`.` : "";
-  return `${table}\nRender ${renderId} ${status}${sampled}: ${describeEstimate(summary, estimate.price)}.${next}`;
+  const { quote } = estimate;
+  const quoteBand = quote ? formatBand(quote.band) : null;
+  const quoted =
+    quote && status !== "estimating" && status !== "quoted" ? ` · quoted ${formatWu(quote.totalWu)} WU${quoteBand ? ` (${quoteBand})` : ""}` : "";
+  return `${table}\nRender ${renderId} ${status}${sampled}: ${describeEstimate(summary, estimate.price)}${quoted}.${next}`;
 }
