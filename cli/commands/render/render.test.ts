@@ -133,7 +133,7 @@ test("render status of an unknown render exits 4; a bad id exits 2", async () =>
   expect(unknown.stderr).toContain("You have no render 99.");
   const bad = await cactus(["render", "status", "twelve"]);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toContain('The render\'s id must be a number, like 12; got "twelve"');
+  expect(bad.stderr).toContain('The render\'s id must be a positive whole number, like 12; got "twelve"');
 });
 
 /** An event stream answer sending these renders (as the server does), then ending. */
