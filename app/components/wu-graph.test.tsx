@@ -21,5 +21,11 @@ test("the graph's marks and labels take the palette's colours, which dark mode t
   expect(classesOf(/<circle[^>]*class="([^"]+)"[^>]*data-done/g)).toEqual(["fill-cactus-700", "fill-cactus-700"]);
   expect(classesOf(/<path[^>]*class="([^"]+)"[^>]*data-sampled/g)).toEqual(["stroke-sky-700", "stroke-sky-700"]);
   expect(classesOf(/<text[^>]*class="([^"]+)"/g).every((name) => name === "fill-stone-600")).toBe(true);
-  expect(markup).toContain('class="fill-amber-100"');
+  // The band's tint at 60 %: full amber-100 turned over for dark mode is a loud brown under the marks.
+  expect(markup).toContain('class="fill-amber-100/60"');
+});
+
+test("the graph says what its numbers are: WU per frame", () => {
+  const markup = renderToStaticMarkup(<WuGraph curve={[point(1, 0.1, true), point(2, 0.2, false)]} frameStart={1} frameEnd={2} />);
+  expect(markup).toMatch(/<figure[^>]*><p[^>]*>WU per frame<\/p><svg/);
 });

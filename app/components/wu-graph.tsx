@@ -29,11 +29,15 @@ export function WuGraph({ curve, frameStart, frameEnd }: { curve: CurvePointDto[
     `${sampled.length} sampled; from ${formatWu(Math.min(...curve.map((p) => p.wu)))} to ${formatWu(Math.max(...curve.map((p) => p.wu)))} WU a frame.`;
   return (
     <figure className="mt-3">
+      {/* The axis's unit: the ticks alone are bare numbers. */}
+      <p className="text-xs text-stone-600" aria-hidden="true">
+        WU per frame
+      </p>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} className="h-auto w-full" data-testid="wu-graph">
         <title>{summary}</title>
         <defs>
           <pattern id="wu-band" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-            <rect width="6" height="6" className="fill-amber-100" />
+            <rect width="6" height="6" className="fill-amber-100/60" />
             <line x1="0" y1="0" x2="0" y2="6" className="stroke-amber-500" strokeWidth="1.2" opacity="0.5" />
           </pattern>
         </defs>
