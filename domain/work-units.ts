@@ -22,6 +22,28 @@ export function formatBand(band: { low: number; high: number }, format: (value: 
   return low === high ? null : `${low}–${high}`;
 }
 
+interface WuTotal {
+  totalWu: number;
+  band: { low: number; high: number };
+}
+
+/** "27.6 WU (24.7–30.5)"; "29.8 WU" once the band has closed. */
+export function formatTotal(total: WuTotal): string {
+  const band = formatBand(total.band);
+  return `${formatWu(total.totalWu)} WU${band ? ` (${band})` : ""}`;
+}
+
+/**
+ * What was quoted, to show beside the live estimate once the owner confirmed (or the
+ * render ended) — null while the quote is the estimate itself (estimating, quoted), or
+ * when it would read the same as the total beside it.
+ */
+export function quotedBeside(status: string, quote: WuTotal | null, estimate: WuTotal | null): string | null {
+  if (!quote || status === "estimating" || status === "quoted") return null;
+  const text = formatTotal(quote);
+  return estimate && formatTotal(estimate) === text ? null : text;
+}
+
 /** 95 → "1 min 35 s", 7300 → "2 h 2 min". */
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;

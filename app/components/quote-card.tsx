@@ -1,7 +1,7 @@
 import { useFetcher } from "@remix-run/react";
 import type { RenderDto, RenderEstimateDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
-import { formatBand, formatCredits, formatWu } from "../../domain/work-units";
+import { formatBand, formatCredits, formatWu, quotedBeside } from "../../domain/work-units";
 import { failureOf } from "~/lib/form";
 import { confirmLabel, timeRow } from "./quote-text";
 import { Button, Card, FormError } from "./ui";
@@ -28,9 +28,7 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
   const band = summary ? formatBand(summary.band) : null;
   const creditsBand = summary ? formatBand(summary.credits, formatCredits) : null;
   const time = summary ? timeRow(render, summary.etaSeconds) : null;
-  const { quote } = estimate;
-  const quoteBand = quote ? formatBand(quote.band) : null;
-  const showQuote = quote !== null && render.status !== "estimating" && render.status !== "quoted";
+  const quoted = quotedBeside(render.status, estimate.quote, summary);
   return (
     <Card className="mt-4">
       <h2 className="mb-1 font-semibold" id="quote-heading">
@@ -49,12 +47,10 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
             <span className="text-lg font-semibold">{formatWu(summary.totalWu)} WU</span>
             {band ? <span className="text-stone-600"> ({band})</span> : null}
           </dd>
-          {showQuote ? (
+          {quoted ? (
             <>
               <dt className="text-stone-500">Quoted</dt>
-              <dd className="text-stone-600">
-                {formatWu(quote.totalWu)} WU{quoteBand ? ` (${quoteBand})` : ""}
-              </dd>
+              <dd className="text-stone-600">{quoted}</dd>
             </>
           ) : null}
           <dt className="text-stone-500">Credits</dt>

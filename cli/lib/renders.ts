@@ -57,7 +57,7 @@ export function describeRender(render: RenderDto): string {
         (Object.values(options).some((value) => value !== null) ? " (* set for this render)" : ""),
     );
   }
-  if (render.estimate) lines.push(`estimate: ${describeEstimate(render.estimate, render.price)}`);
+  if (render.estimate) lines.push(`estimate: ${describeEstimate(render.estimate, render.price, render.status)}`);
   else if (render.status === "estimating") lines.push(noEstimateYet(render));
   if (render.status === "quoted") {
     // A short quote-first render may have had every frame as a sample: confirming only accepts the quote.

@@ -1,7 +1,7 @@
 import type { RenderEstimateDto } from "../../../contract";
 import { defineCommand, type CliContext } from "../../lib/context";
 import { parseId } from "../../lib/ids";
-import { describeEstimate, estimateJson, formatBand, formatWu, noEstimateYet } from "../../lib/work-units";
+import { describeEstimate, estimateJson, formatWu, noEstimateYet, quotedBeside } from "../../lib/work-units";
 
 export const renderEstimate = defineCommand({
   command: "estimate <id>",
@@ -29,7 +29,11 @@ export const renderEstimate = defineCommand({
 function describe(context: CliContext, estimate: RenderEstimateDto): string {
   const { estimate: summary, sample, renderId, status } = estimate;
   const sampled = sample.frames > 0 ? ` · ${sample.done}/${sample.frames} sample frames` : "";
-  if (!summary) return `Render ${renderId} ${status}${sampled}: ${noEstimateYet({ status, sample })}.`;
+  if (!summary) {
+    // Sampling, none in yet: the line already says how many; not "estimating: 0 of 10 sample frames in" again.
+    if (sample.frames > 0 && status === "estimating") return `Render ${renderId} estimating${sampled} in; the estimate comes with the first of them.`;
+    return `Render ${renderId} ${status}${sampled}: ${noEstimateYet({ status, sample })}.`;
+  }
   const table = context.output.table(
     ["frame", "WU", "band", ""],
     estimate.curve.map((point) => [
@@ -41,9 +45,7 @@ function describe(context: CliContext, estimate: RenderEstimateDto): string {
     "",
   );
   const next = status === "quoted" ? `\nConfirm it with \`cactus render confirm ${renderId}\`.` : "";
-  const { quote } = estimate;
-  const quoteBand = quote ? formatBand(quote.band) : null;
-  const quoted =
-    quote && status !== "estimating" && status !== "quoted" ? ` · quoted ${formatWu(quote.totalWu)} WU${quoteBand ? ` (${quoteBand})` : ""}` : "";
-  return `${table}\nRender ${renderId} ${status}${sampled}: ${describeEstimate(summary, estimate.price)}${quoted}.${next}`;
+  const quote = quotedBeside(status, estimate.quote, summary);
+  const quoted = quote ? ` · quoted ${quote}` : "";
+  return `${table}\nRender ${renderId} ${status}${sampled}: ${describeEstimate(summary, estimate.price, status)}${quoted}.${next}`;
 }
