@@ -75,12 +75,17 @@ export async function saveBenchmark(cacheDir: string, run: BenchmarkRun): Promis
   await fs.rename(`${file}.tmp`, file);
 }
 
+/** "1 thread", "2 threads". */
+export function threadsText(threads: number): string {
+  return `${threads} thread${threads === 1 ? "" : "s"}`;
+}
+
 /** "3.4 WUPM (one render 17.6 s, spread 4 %, 5 renders in 91 s)". */
 export function describeBenchmark(run: BenchmarkRun): string {
   return (
     `${run.wupm.toFixed(2)} WUPM (one render of the reference frame ${run.seconds.toFixed(2)} s, ` +
     `spread ${(run.spread * 100).toFixed(1)} % over ${run.renders} renders, ${run.wallSeconds.toFixed(1)} s in all; ` +
-    `Blender ${run.blenderVersion}, ${run.cpuModel}, ${run.threads} thread${run.threads === 1 ? "" : "s"})`
+    `Blender ${run.blenderVersion}, ${run.cpuModel}, ${threadsText(run.threads)})`
   );
 }
 
@@ -106,7 +111,7 @@ export async function ensureBenchmark({ blender, cacheDir, machine, server, send
   if (!sameMachine(run, machine)) {
     log(
       server
-        ? `This machine changed since its last benchmark (Blender ${server.blenderVersion}, ${server.threads} threads, ${server.cpuModel}): measuring WUPM again…`
+        ? `This machine changed since its last benchmark (Blender ${server.blenderVersion}, ${threadsText(server.threads)}, ${server.cpuModel}): measuring WUPM again…`
         : "No benchmark of this worker yet: measuring its WUPM (a few renders of the reference frame)…",
     );
     run = await runBenchmark({ blender, machine, runner, signal });

@@ -142,6 +142,7 @@ describe("cactus-agent", () => {
       expect((await start({ CACTUS_THREADS: "1" })).kinds).toEqual(["detect", "engines"]);
       const back = await start({ CACTUS_THREADS: "2" });
       expect(back.kinds).toEqual(["detect", "engines", "benchmark"]);
+      expect(back.err).toMatch(/This machine changed since its last benchmark \(Blender 3\.4\.1, 1 thread, /);
       expect(farm.to("POST", /\/agent\/benchmark$/).map((call) => (call.body as { threads: number }).threads)).toEqual([2, 1, 2]);
     });
 
@@ -166,6 +167,14 @@ describe("cactus-agent", () => {
       expect(out()).toMatch(/^10\.00 WUPM \(one render of the reference frame 6\.00 s, spread 0\.0 % over 3 renders/);
       expect(err()).toMatch(/Sent to http:\/\/127\.0\.0\.1:\d+: this worker's WUPM is 10\.00 from now on/);
       expect(farm.to("POST", /\/agent\/benchmark$/)).toHaveLength(2);
+    });
+
+    test("`cactus-agent benchmark` on one thread says so: 1 thread, not 1 threads", async () => {
+      const blender = fakeBlender(() => ({ benchmarkSeconds: [6, 6, 6] }));
+      const { io: agentIo, out, err } = io({ CACTUS_THREADS: "1" });
+      expect(await main(["benchmark"], agentIo, { runner: blender.runner })).toBe(0);
+      expect(err()).toMatch(/Measuring WUPM with Blender 3\.4\.1 on 1 thread \(a few renders/);
+      expect(out()).toMatch(/, 1 thread\)\n$/);
     });
   });
 

@@ -3,7 +3,7 @@ import yargs, { type Argv } from "yargs";
 import pkg from "../package.json" with { type: "json" };
 import { DEFAULT_POLITENESS } from "../domain/politeness";
 import { ArchiveCache } from "./archive-cache";
-import { describeBenchmark, ensureBenchmark, machineOf, runBenchmark, saveBenchmark } from "./benchmark";
+import { describeBenchmark, ensureBenchmark, machineOf, runBenchmark, saveBenchmark, threadsText } from "./benchmark";
 import { type BlenderRunner, detectBlender } from "./blender";
 import { AgentClient, WorkerUnauthorized } from "./client";
 import { type AgentConfig, type ConfigFlags, ConfigError, type Env, loadConfig } from "./config";
@@ -209,7 +209,7 @@ async function benchmark(flags: ConfigFlags, io: AgentIo, deps: AgentDeps): Prom
   const config = await loadConfig(flags, io.env);
   const log = (message: string) => void io.stderr.write(`${message}\n`);
   const blenderInfo = await detectBlender(config.blender, { runner: deps.runner });
-  log(`Measuring WUPM with Blender ${blenderInfo.version} on ${config.threads} threads (a few renders of the reference frame)…`);
+  log(`Measuring WUPM with Blender ${blenderInfo.version} on ${threadsText(config.threads)} (a few renders of the reference frame)…`);
   const run = await runBenchmark({ blender: config.blender, machine: machineOf(blenderInfo.version, config.threads), runner: deps.runner });
   await saveBenchmark(config.cacheDir, run);
   io.stdout.write(`${describeBenchmark(run)}\n`);

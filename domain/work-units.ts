@@ -12,6 +12,38 @@ export function formatCredits(credits: number): string {
   return credits < 100 ? credits.toFixed(2) : Math.round(credits).toLocaleString("en");
 }
 
+/**
+ * A band as "380–455", or null once it has closed on its number (every frame rendered):
+ * "29.8 WU (29.8–29.8)" reads as a mistake.
+ */
+export function formatBand(band: { low: number; high: number }, format: (value: number) => string = formatWu): string | null {
+  const low = format(band.low);
+  const high = format(band.high);
+  return low === high ? null : `${low}–${high}`;
+}
+
+interface WuTotal {
+  totalWu: number;
+  band: { low: number; high: number };
+}
+
+/** "27.6 WU (24.7–30.5)"; "29.8 WU" once the band has closed. */
+export function formatTotal(total: WuTotal): string {
+  const band = formatBand(total.band);
+  return `${formatWu(total.totalWu)} WU${band ? ` (${band})` : ""}`;
+}
+
+/**
+ * What was quoted, to show beside the live estimate once the owner confirmed (or the
+ * render ended) — null while the quote is the estimate itself (estimating, quoted), or
+ * when it would read the same as the total beside it.
+ */
+export function quotedBeside(status: string, quote: WuTotal | null, estimate: WuTotal | null): string | null {
+  if (!quote || status === "estimating" || status === "quoted") return null;
+  const text = formatTotal(quote);
+  return estimate && formatTotal(estimate) === text ? null : text;
+}
+
 /** 95 → "1 min 35 s", 7300 → "2 h 2 min". */
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;

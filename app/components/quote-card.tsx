@@ -1,14 +1,16 @@
 import { useFetcher } from "@remix-run/react";
 import type { RenderDto, RenderEstimateDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
-import { formatCredits, formatDuration, formatWu } from "../../domain/work-units";
+import { formatBand, formatCredits, formatWu, quotedBeside } from "../../domain/work-units";
 import { failureOf } from "~/lib/form";
+import { confirmLabel, timeRow } from "./quote-text";
 import { Button, Card, FormError } from "./ui";
 import { WuGraph } from "./wu-graph";
 
 // A render's quote and live estimate (docs/design.md §3): total work units with their
 // band, what that costs at its price, when it should be done, and the WU-per-frame graph.
-// While quoted, Confirm renders the rest. What a WU is: the Details card (PriceExplained).
+// While quoted, Confirm renders the rest; once confirmed, the quote stays beside the live
+// estimate, so the owner sees what they agreed to. What a WU is: the Details card (PriceExplained).
 
 function Headline({ render }: { render: RenderDto }) {
   if (render.status === "estimating") return <>Quote — sampling</>;
@@ -23,6 +25,10 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
   const summary = render.estimate;
   const { sample } = render;
   if (!summary && sample.frames === 0) return null;
+  const band = summary ? formatBand(summary.band) : null;
+  const creditsBand = summary ? formatBand(summary.credits, formatCredits) : null;
+  const time = summary ? timeRow(render, summary.etaSeconds) : null;
+  const quoted = quotedBeside(render.status, estimate.quote, summary);
   return (
     <Card className="mt-4">
       <h2 className="mb-1 font-semibold" id="quote-heading">
@@ -38,32 +44,32 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
         <dl aria-labelledby="quote-heading" className="mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm" data-testid="quote">
           <dt className="text-stone-500">Total</dt>
           <dd>
-            <span className="text-lg font-semibold">{formatWu(summary.totalWu)} WU</span>{" "}
-            <span className="text-stone-600">
-              ({formatWu(summary.band.low)}–{formatWu(summary.band.high)})
-            </span>
+            <span className="text-lg font-semibold">{formatWu(summary.totalWu)} WU</span>
+            {band ? <span className="text-stone-600"> ({band})</span> : null}
           </dd>
+          {quoted ? (
+            <>
+              <dt className="text-stone-500">Quoted</dt>
+              <dd className="text-stone-600">{quoted}</dd>
+            </>
+          ) : null}
           <dt className="text-stone-500">Credits</dt>
           <dd>
             {render.price > 0 ? (
               <>
                 {formatCredits(summary.credits.mid)}{" "}
                 <span className="text-stone-600">
-                  ({formatCredits(summary.credits.low)}–{formatCredits(summary.credits.high)}) at {render.price} a WU
+                  {creditsBand ? `(${creditsBand}) ` : ""}at {render.price} a WU
                 </span>
               </>
             ) : (
               <span className="text-stone-600">none at price 0</span>
             )}
           </dd>
-          {isRenderFinished(render.status) ? null : (
+          {isRenderFinished(render.status) || !time ? null : (
             <>
-              <dt className="text-stone-500">{render.status === "quoted" ? "Takes" : "Done in"}</dt>
-              <dd>
-                {summary.etaSeconds === null
-                  ? "— no worker of yours is online to render it"
-                  : `about ${formatDuration(summary.etaSeconds)}${render.status === "quoted" ? " once confirmed" : ""}`}
-              </dd>
+              <dt className="text-stone-500">{time.label}</dt>
+              <dd>{time.text}</dd>
             </>
           )}
           <dt className="text-stone-500">From</dt>
@@ -76,7 +82,7 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
       {render.status === "quoted" ? (
         <confirm.Form method="post" className="mt-3 flex flex-col gap-2">
           <Button name="intent" value="confirm" disabled={confirm.state !== "idle"}>
-            Confirm — render the other {estimate.frames - sample.done} frames
+            {confirmLabel(estimate.frames - sample.done)}
           </Button>
           <FormError>{failure?.formError}</FormError>
         </confirm.Form>

@@ -30,8 +30,12 @@ export interface UploadOptions {
   onProgress?: (bytes: number) => void;
 }
 
-/** Turns an error answer (`{error:{code,message}}`) into the CLI error with its exit code. */
-export function errorForStatus(status: number, bodyText: string, what: string): Error {
+/**
+ * Turns an error answer (`{error:{code,message}}`) into the CLI error with its exit code.
+ * A refused token gets a hint where to look, unless no token was sent (a wrong password
+ * at login) or the server's message already says to run `cactus login`.
+ */
+export function errorForStatus(status: number, bodyText: string, what: string, sentToken = true): Error {
   let message = `${what} failed with HTTP ${status}`;
   try {
     const parsed = apiErrorSchema.safeParse(JSON.parse(bodyText));
@@ -39,7 +43,11 @@ export function errorForStatus(status: number, bodyText: string, what: string): 
   } catch {
     // Not our error shape (a proxy's HTML page, say): keep the status line.
   }
-  if (status === 401) return new AuthError(`${message} (run \`cactus login\`, or check CACTUS_TOKEN / --token)`);
+  if (status === 401) {
+    if (!sentToken) return new AuthError(message);
+    const hint = message.includes("cactus login") ? "check CACTUS_TOKEN / --token too" : "run `cactus login`, or check CACTUS_TOKEN / --token";
+    return new AuthError(`${message} (${hint})`);
+  }
   if (status === 403) return new AuthError(message);
   if (status === 404) return new NotFoundError(message);
   return new UserError(message);
@@ -73,7 +81,7 @@ export class ApiClient {
       throw this.unreachable(error);
     }
     const text = await response.text();
-    if (!response.ok) throw errorForStatus(response.status, text, what);
+    if (!response.ok) throw errorForStatus(response.status, text, what, endpoint.auth !== "none");
     if (!("response" in endpoint)) return undefined as ResponseOf<N>;
     return this.parse(endpoint.response, text, what) as ResponseOf<N>;
   }
@@ -99,7 +107,7 @@ export class ApiClient {
       if (options.signal?.aborted) throw error;
       throw this.unreachable(error);
     }
-    if (!response.ok) throw errorForStatus(response.status, await response.text(), what);
+    if (!response.ok) throw errorForStatus(response.status, await response.text(), what, endpoint.auth !== "none");
     return response;
   }
 

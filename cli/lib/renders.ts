@@ -57,9 +57,13 @@ export function describeRender(render: RenderDto): string {
         (Object.values(options).some((value) => value !== null) ? " (* set for this render)" : ""),
     );
   }
-  if (render.estimate) lines.push(`estimate: ${describeEstimate(render.estimate, render.price)}`);
+  if (render.estimate) lines.push(`estimate: ${describeEstimate(render.estimate, render.price, render.status)}`);
   else if (render.status === "estimating") lines.push(noEstimateYet(render));
-  if (render.status === "quoted") lines.push(`quoted: \`cactus render confirm ${render.id}\` renders the rest`);
+  if (render.status === "quoted") {
+    // A short quote-first render may have had every frame as a sample: confirming only accepts the quote.
+    const rest = frames.done < frames.total ? "renders the rest" : "accepts the quote: every frame is already rendered";
+    lines.push(`quoted: \`cactus render confirm ${render.id}\` ${rest}`);
+  }
   if (render.workers.length > 0) {
     const workers = render.workers.map((worker) => `${worker.name} ${worker.framesDone}${worker.rendering ? " (rendering)" : ""}`);
     lines.push(`workers: ${workers.join(", ")}`);

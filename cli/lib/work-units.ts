@@ -1,16 +1,21 @@
 import type { RenderDto, RenderEstimateDto, RenderEstimateSummaryDto } from "../../contract";
-import { formatCredits, formatDuration, formatWu } from "../../domain/work-units";
+import { isRenderFinished, type RenderStatus } from "../../domain/render-lifecycle";
+import { formatBand, formatCredits, formatDuration, formatTotal, formatWu, quotedBeside } from "../../domain/work-units";
 
 // Work units as the CLI prints them: "412 WU (380–455) · ETA 12 min".
 
-export { formatWu };
-/** "412 WU (380–455) · 206 credits (190–228) · ETA 12 min". */
-export function describeEstimate(estimate: RenderEstimateSummaryDto, price: number): string {
-  const parts = [`${formatWu(estimate.totalWu)} WU (${formatWu(estimate.band.low)}–${formatWu(estimate.band.high)})`];
+export { formatWu, quotedBeside };
+/**
+ * "412 WU (380–455) · 206 credits (190–228) · ETA 12 min"; a band closed on its number (all
+ * rendered) is left out, and a render that ended (done, cancelled, failed) has no ETA.
+ */
+export function describeEstimate(estimate: RenderEstimateSummaryDto, price: number, status: RenderStatus): string {
+  const parts = [formatTotal(estimate)];
   if (price > 0) {
-    const { low, mid, high } = estimate.credits;
-    parts.push(`${formatCredits(mid)} credits (${formatCredits(low)}–${formatCredits(high)})`);
+    const credits = formatBand(estimate.credits, formatCredits);
+    parts.push(`${formatCredits(estimate.credits.mid)} credits${credits ? ` (${credits})` : ""}`);
   }
+  if (isRenderFinished(status)) return parts.join(" · ");
   if (estimate.etaSeconds === null) parts.push("ETA: no worker online");
   else if (estimate.etaSeconds > 0) parts.push(`ETA ${formatDuration(estimate.etaSeconds)}`);
   return parts.join(" · ");

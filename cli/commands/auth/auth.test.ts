@@ -46,6 +46,8 @@ test("login with a wrong password exits 3 with the server's message and stores n
   const result = await cactus(["login", "--server", SERVER, "-u", "admin", "--password-stdin"], { stdin: "nope\n" });
   expect(result.code).toBe(3);
   expect(result.stderr).toContain("Wrong username or password.");
+  // No token was sent: no advice about tokens, nor to run the login that just failed.
+  expect(result.stderr).not.toMatch(/CACTUS_TOKEN|run `cactus login`/);
   await expect(fs.access(testConfigFile())).rejects.toThrow();
 });
 
@@ -129,6 +131,16 @@ test("whoami with a refused token exits 3 and says how to sign in again", async 
   expect(result.stdout).toBe("");
   expect(result.stderr).toContain("This token was revoked.");
   expect(result.stderr).toContain("cactus login");
+});
+
+test("a refused token whose message already says to run `cactus login` is not told so twice", async () => {
+  await loggedIn();
+  const message = "This API token is not valid. Run `cactus login` or create a new token.";
+  server.use(http.get(`${API}/me`, () => HttpResponse.json(apiError("unauthorized", message), { status: 401 })));
+  const result = await cactus(["whoami"]);
+  expect(result.code).toBe(3);
+  expect(result.stderr).toContain(`${message} (check CACTUS_TOKEN / --token too)`);
+  expect(result.stderr.match(/cactus login/g)).toHaveLength(1);
 });
 
 test("whoami when never logged in exits 3 without a request", async () => {

@@ -68,7 +68,7 @@ test("render estimate before any frame is in says how far sampling is", async ()
   const sampling = { ...quoted, status: "estimating" as const, sample: { frames: 10, done: 0 }, estimate: null, quote: null, curve: [] };
   server.use(http.get(`${API}/renders/12/estimate`, () => HttpResponse.json(sampling)));
   const human = await cactus(["render", "estimate", "12"]);
-  expect(human.stdout).toBe("Render 12 estimating · 0/10 sample frames: estimating: 0 of 10 sample frames in.\n");
+  expect(human.stdout).toBe("Render 12 estimating · 0/10 sample frames in; the estimate comes with the first of them.\n");
   expect(JSON.parse((await cactus(["render", "estimate", "12", "--json"])).stdout)).toMatchObject({ total_wu: null, band: null, curve: [] });
 });
 
@@ -105,4 +105,28 @@ test("render request --estimate-only asks for the quote first and says what come
     "Render 12 estimating: frames 1-24 of shot.blend. 10 sample frames across the timeline render first; then it waits for your " +
       "confirmation: see the quote with `cactus render estimate 12`, then `cactus render confirm 12`.",
   );
+});
+
+test("render estimate of a finished render: the total without a closed band, and what was quoted beside it", async () => {
+  await loggedIn();
+  const finished: RenderEstimateDto = {
+    ...quoted,
+    status: "done",
+    estimate: { ...quoted.estimate!, totalWu: 6.9, band: { low: 6.9, high: 6.9 }, credits: { low: 13.8, mid: 13.8, high: 13.8 }, etaSeconds: 0, framesMeasured: 3 },
+    curve: quoted.curve.map((point) => ({ ...point, low: point.wu, high: point.wu, done: true })),
+  };
+  server.use(http.get(`${API}/renders/12/estimate`, () => HttpResponse.json(finished)));
+  const human = await cactus(["render", "estimate", "12"]);
+  expect(human.code).toBe(0);
+  // Not "6.90 WU (6.90–6.90) · 13.80 credits (13.80–13.80)".
+  expect(human.stdout).toContain("Render 12 done · 2/2 sample frames: 6.90 WU · 13.80 credits · quoted 6.50 WU (6.00–7.25).\n");
+});
+
+test("render estimate of a render cancelled as it was quoted does not print the same total twice, nor an ETA", async () => {
+  await loggedIn();
+  server.use(http.get(`${API}/renders/12/estimate`, () => HttpResponse.json({ ...quoted, status: "cancelled" })));
+  const human = await cactus(["render", "estimate", "12"]);
+  // Nor an ETA: it will not render on (the server's answer still had one, as a cancelled render's can: "no worker online").
+  expect(human.stdout).toContain("Render 12 cancelled · 2/2 sample frames: 6.50 WU (6.00–7.25) · 13.00 credits (12.00–14.50).\n");
+  expect(human.stdout).not.toContain("quoted");
 });

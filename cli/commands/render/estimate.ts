@@ -1,7 +1,7 @@
 import type { RenderEstimateDto } from "../../../contract";
 import { defineCommand, type CliContext } from "../../lib/context";
 import { parseId } from "../../lib/ids";
-import { describeEstimate, estimateJson, formatWu, noEstimateYet } from "../../lib/work-units";
+import { describeEstimate, estimateJson, formatWu, noEstimateYet, quotedBeside } from "../../lib/work-units";
 
 export const renderEstimate = defineCommand({
   command: "estimate <id>",
@@ -25,11 +25,15 @@ export const renderEstimate = defineCommand({
   },
 });
 
-/** A table of the curve, then one line: the total, its band, credits, ETA. */
+/** A table of the curve, then one line: the total, its band, credits, ETA; once confirmed, what was quoted. */
 function describe(context: CliContext, estimate: RenderEstimateDto): string {
   const { estimate: summary, sample, renderId, status } = estimate;
   const sampled = sample.frames > 0 ? ` · ${sample.done}/${sample.frames} sample frames` : "";
-  if (!summary) return `Render ${renderId} ${status}${sampled}: ${noEstimateYet({ status, sample })}.`;
+  if (!summary) {
+    // Sampling, none in yet: the line already says how many; not "estimating: 0 of 10 sample frames in" again.
+    if (sample.frames > 0 && status === "estimating") return `Render ${renderId} estimating${sampled} in; the estimate comes with the first of them.`;
+    return `Render ${renderId} ${status}${sampled}: ${noEstimateYet({ status, sample })}.`;
+  }
   const table = context.output.table(
     ["frame", "WU", "band", ""],
     estimate.curve.map((point) => [
@@ -41,5 +45,7 @@ function describe(context: CliContext, estimate: RenderEstimateDto): string {
     "",
   );
   const next = status === "quoted" ? `\nConfirm it with \`cactus render confirm ${renderId}\`.` : "";
-  return `${table}\nRender ${renderId} ${status}${sampled}: ${describeEstimate(summary, estimate.price)}.${next}`;
+  const quote = quotedBeside(status, estimate.quote, summary);
+  const quoted = quote ? ` · quoted ${quote}` : "";
+  return `${table}\nRender ${renderId} ${status}${sampled}: ${describeEstimate(summary, estimate.price, status)}${quoted}.${next}`;
 }

@@ -86,5 +86,5 @@ test("render failures of another user's render exits 4 with the server's message
   expect(unknown.stderr).toContain("You have no render 99.");
   const bad = await cactus(["render", "failures", "7-8"]);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toContain('The render\'s id must be a number, like 12; got "7-8"');
+  expect(bad.stderr).toContain('The render\'s id must be a positive whole number, like 12; got "7-8"');
 });

@@ -103,6 +103,28 @@ test("render status shows frames by status and the workers on it; --json is the 
   );
 });
 
+test("render status of a quoted render says what confirming does, also when every frame was a sample", async () => {
+  await loggedIn();
+  const estimate = {
+    totalWu: 1.22,
+    band: { low: 1.22, high: 1.22 },
+    credits: { low: 0, mid: 0, high: 0 },
+    etaSeconds: 0,
+    framesMeasured: 4,
+    updatedAt: "2026-11-24T10:05:00.000Z",
+  };
+  const allSampled = render({ id: 2, status: "quoted", estimateOnly: true, sample: { frames: 4, done: 4 }, estimate, frames: { total: 4, done: 4, failed: 0, rendering: 0, queued: 0 } });
+  const someLeft = render({ id: 3, status: "quoted", estimateOnly: true, sample: { frames: 4, done: 4 }, estimate, frames: { total: 24, done: 4, failed: 0, rendering: 0, queued: 0 } });
+  server.use(
+    http.get(`${API}/renders/2`, () => HttpResponse.json(allSampled)),
+    http.get(`${API}/renders/3`, () => HttpResponse.json(someLeft)),
+  );
+  const all = await cactus(["render", "status", "2"]);
+  expect(all.stdout).toContain("estimate: 1.22 WU\n");
+  expect(all.stdout).toContain("quoted: `cactus render confirm 2` accepts the quote: every frame is already rendered\n");
+  expect((await cactus(["render", "status", "3"])).stdout).toContain("quoted: `cactus render confirm 3` renders the rest\n");
+});
+
 test("render status of an unknown render exits 4; a bad id exits 2", async () => {
   await loggedIn();
   server.use(http.get(`${API}/renders/99`, () => HttpResponse.json(apiError("not_found", "You have no render 99."), { status: 404 })));
@@ -111,7 +133,7 @@ test("render status of an unknown render exits 4; a bad id exits 2", async () =>
   expect(unknown.stderr).toContain("You have no render 99.");
   const bad = await cactus(["render", "status", "twelve"]);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toContain('The render\'s id must be a number, like 12; got "twelve"');
+  expect(bad.stderr).toContain('The render\'s id must be a positive whole number, like 12; got "twelve"');
 });
 
 /** An event stream answer sending these renders (as the server does), then ending. */
