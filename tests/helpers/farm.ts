@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { QueryTypes, type Sequelize } from "sequelize";
 import { parseFrameRange, splitIntoTasks } from "../../domain/frames";
 import type { RenderStatus } from "../../db/models";
+import { grant } from "../../db/sql/ledger";
 import { createRenderTasks } from "../../db/sql/queue";
+import { toMilli } from "../../domain/ledger";
 
 // Users, workers, archives and renders straight in the database, for the queue's tests.
 // Each test makes its own user: the claim only hands a worker its owner's work, so tests
@@ -10,6 +12,8 @@ import { createRenderTasks } from "../../db/sql/queue";
 
 export interface Farm {
   user(): Promise<number>;
+  /** Grants the user credits from the farm's account, as an admin would. */
+  grant(userId: number, credits: number): Promise<void>;
   /** engines: what its agent said renders there; left out, an agent too old to say. */
   worker(userId: number, options?: { enabled?: boolean; denoiser?: boolean; engines?: string[] }): Promise<number>;
   archive(userId: number, facts?: { resolutionX: number; resolutionY: number; resolutionPercentage: number }): Promise<number>;
@@ -48,6 +52,7 @@ export function farm(sequelize: Sequelize): Farm {
       id(`INSERT INTO users (username, password_hash) VALUES ($name, 'not-a-hash') RETURNING id`, {
         name: `u${randomBytes(6).toString("hex")}`,
       }),
+    grant: (userId, credits) => sequelize.transaction((transaction) => grant(sequelize, userId, toMilli(credits), transaction)),
     worker: (userId, { enabled = true, denoiser = false, engines } = {}) =>
       id(
         `INSERT INTO workers (user_id, name, enabled, token_hash, capabilities)
