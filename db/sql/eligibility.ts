@@ -57,12 +57,17 @@ export function mayTakeRender(w: WorkerSql): string {
 }
 
 /**
- * Render r's escrow can pay task t at its worst (domain/ledger.ts escrowCovers: frames ×
- * the frame's worst cost); always so on the owner's own workers, which cost nothing.
+ * Render r's escrow can pay task t at its worst, and the tasks of r other people's
+ * workers hold already (domain/ledger.ts escrowCovers: frames × the frame's worst cost);
+ * always so on the owner's own workers, which cost nothing. The leased tasks are read
+ * by tasks_render_idx: a few rows.
  */
 export function escrowCoversTask(w: Pick<WorkerSql, "userId">): string {
+  const frames = (task: string) => `((${task}.frame_end - ${task}.frame_start) / r.frame_step + 1)`;
   return /* sql */ `(
   r.created_by = ${w.userId}
   OR (SELECT a.balance_milli FROM accounts a WHERE a.id = r.escrow_account_id)
-     >= r.frame_cost_milli * ((t.frame_end - t.frame_start) / r.frame_step + 1))`;
+     >= r.frame_cost_milli * (${frames("t")} + coalesce((
+          SELECT sum(${frames("l")}) FROM tasks l JOIN workers lw ON lw.id = l.worker_id
+           WHERE l.render_id = r.id AND l.status = 'leased' AND lw.user_id <> r.created_by), 0)))`;
 }

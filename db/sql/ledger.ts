@@ -72,6 +72,27 @@ export async function lockUserAccount(sequelize: Sequelize, userId: number, tran
   return { id: Number(row.id), balanceMilli: Number(row.balance_milli) };
 }
 
+/**
+ * Several users' accounts, locked in id order (the lock order of decision 024: a
+ * render's row, its escrow, then users' accounts by id, the farm's last), by user id.
+ */
+export async function lockUserAccounts(sequelize: Sequelize, userIds: number[], transaction: Transaction): Promise<Map<number, LockedAccount>> {
+  const ids = [...new Set(userIds)];
+  await select(
+    sequelize,
+    `INSERT INTO accounts (kind, user_id) SELECT 'user', unnest($userIds::bigint[]) ON CONFLICT (user_id) WHERE kind = 'user' DO NOTHING RETURNING id`,
+    { userIds: ids },
+    transaction,
+  );
+  const rows = await select<{ id: number; user_id: number; balance_milli: number }>(
+    sequelize,
+    `SELECT id, user_id, balance_milli FROM accounts WHERE kind = 'user' AND user_id = ANY ($userIds::bigint[]) ORDER BY id FOR UPDATE`,
+    { userIds: ids },
+    transaction,
+  );
+  return new Map(rows.map((row) => [Number(row.user_id), { id: Number(row.id), balanceMilli: Number(row.balance_milli) }]));
+}
+
 /** The farm's own account, which grants credits (the only one allowed below zero). */
 export async function systemAccountId(sequelize: Sequelize, transaction: Transaction): Promise<number> {
   const [row] = await select<{ id: number }>(sequelize, `SELECT id FROM accounts WHERE kind = 'system'`, {}, transaction);

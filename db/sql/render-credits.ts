@@ -3,7 +3,7 @@ import { escrowCovers, payableMilli, paymentMilli, paysWorkerOwner } from "../..
 import { applyRulesToRender } from "./acknowledgements";
 import { select } from "./common";
 import { isRenderFinished, type RenderStatus } from "../../domain/render-lifecycle";
-import { applyEscrowPlan, escrowPlan, lockEscrow, lockUserAccount, moveCredits, ownerCanPay } from "./ledger";
+import { applyEscrowPlan, escrowPlan, lockEscrow, lockUserAccount, lockUserAccounts, moveCredits, ownerCanPay } from "./ledger";
 import { NotEnoughCredits, applyRenderEvent } from "./render-status";
 
 // A render's credits while it renders (docs/design.md §4, decision 023): each frame
@@ -39,13 +39,28 @@ export async function payForResult(sequelize: Sequelize, payment: Payment, trans
   const workerOwnerId = Number(row.worker_owner);
   if (!paysWorkerOwner({ renderOwnerId, workerOwnerId, priceMilli }) || payment.wu === null) return;
   const escrow = await lockEscrow(sequelize, payment.renderId, transaction);
-  const helper = await lockUserAccount(sequelize, workerOwnerId, transaction);
-  const amount = payableMilli(paymentMilli(payment.wu, priceMilli), escrow.balanceMilli);
+  const accounts = await lockUserAccounts(sequelize, [workerOwnerId, renderOwnerId], transaction);
+  const helper = accounts.get(workerOwnerId)!;
+  const owner = accounts.get(renderOwnerId)!;
+  const due = paymentMilli(payment.wu, priceMilli);
+  // From the escrow; a frame dearer than the escrow holds (far past its quote) takes the
+  // rest from the owner's balance, which pays WU × price for every frame handed out.
+  const fromEscrow = payableMilli(due, escrow.balanceMilli);
+  const fromBalance = payableMilli(due - fromEscrow, owner.balanceMilli);
+  const paid = { toAccountId: helper.id, reason: "payment" as const, renderId: payment.renderId, taskId: payment.taskId };
+  // One entry of the two names the result (a result is paid once: ledger_entries_payment_key).
+  const escrowNames = fromEscrow > 0;
   await moveCredits(
     sequelize,
-    { fromAccountId: escrow.id, toAccountId: helper.id, amountMilli: amount, reason: "payment", ...payment },
+    { ...paid, fromAccountId: escrow.id, amountMilli: fromEscrow, resultId: escrowNames ? payment.resultId : null },
     transaction,
   );
+  await moveCredits(
+    sequelize,
+    { ...paid, fromAccountId: owner.id, amountMilli: fromBalance, resultId: escrowNames ? null : payment.resultId },
+    transaction,
+  );
+  const amount = fromEscrow;
   const frameCost = row.frame_cost_milli === null ? null : Number(row.frame_cost_milli);
   if (frameCost === null || escrowCovers(escrow.balanceMilli - amount, 1, frameCost)) return;
   const [waiting] = await select<{ any: boolean }>(

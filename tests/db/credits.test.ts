@@ -178,10 +178,12 @@ describe("the escrow", () => {
     expect(await balanceOf(helper)).toBe(2_000);
     await renderTask((await claimTask(sequelize, { workerId: worker }))!, worker, 4);
     expect(await balanceOf(helper)).toBe(4_000);
-    // 1 000 left, a frame may cost 750: one more, then it cannot pay.
+    // 1 000 left, a frame may cost 750: one more, then it cannot pay. That frame's 2 000
+    // are paid all the same: 1 000 from the escrow, the rest from the owner's balance.
     await renderTask((await claimTask(sequelize, { workerId: worker }))!, worker, 4);
     expect(await escrowOf(render)).toBe(0);
-    expect(await balanceOf(helper)).toBe(5_000);
+    expect(await balanceOf(helper)).toBe(6_000);
+    expect(await balanceOf(owner)).toBe(24_000);
     expect(await statusOf(render)).toBe("needs-credits");
     expect(await claimTask(sequelize, { workerId: worker })).toBeNull();
     const notice = await f.one<{ notice: string }>(
