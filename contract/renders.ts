@@ -50,6 +50,15 @@ export const renderRequestSchema = z
     chunk: z.number().int().min(FRAMES_PER_TASK.min).max(FRAMES_PER_TASK.max).optional().describe("Consecutive frames per task (default 1)."),
     format: outputFormatSchema.default("PNG"),
     price: z.number().min(0).max(1_000_000).default(0).describe("Credits per work unit: the render's priority."),
+    maxCredits: z
+      .number()
+      .positive()
+      .max(1_000_000_000)
+      .optional()
+      .describe(
+        "Pre-authorise up to this many credits: once quoted, the render is confirmed by itself (its upper bound put in escrow) " +
+          "if the bound is within it, and otherwise waits quoted for a confirmation.",
+      ),
     estimateOnly: z
       .boolean()
       .default(false)
@@ -130,7 +139,10 @@ export const renderSchema = z.object({
   warnings: z
     .array(z.string())
     .describe("What renders, but maybe not as meant: files the scene uses that the archive lacks, Python the farm never runs."),
-  price: z.number(),
+  price: z.number().describe("Credits per WU: its priority."),
+  escrow: z.number().describe("Credits it holds to pay other people's workers; what is left goes back when it ends."),
+  maxCredits: z.number().nullable().describe("What its owner pre-authorised at request, if anything."),
+  onlyEnabledWorkers: z.boolean().describe("Only workers its owner switched on may render it."),
   tasks: z.number().int(),
   frames: frameCountsSchema,
   workers: z.array(renderWorkerSchema),

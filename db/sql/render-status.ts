@@ -42,6 +42,8 @@ export interface NewRender {
   chunkSize: number;
   outputFormat: OutputFormat;
   priceMilli: number;
+  /** What the owner pre-authorised (`--max-credits`): confirmed by itself only within it. Null: within their balance. */
+  maxCostMilli?: number | null;
   needsDenoiser: boolean;
   /** Rendered first, for the quote (domain/sampling.ts); empty: it skips sampling. */
   sampleFrames: readonly number[];
@@ -71,13 +73,13 @@ export async function insertRender(sequelize: Sequelize, render: NewRender, tran
     sequelize,
     /* sql */ `
 INSERT INTO renders (archive_id, project_id, created_by, frame_start, frame_end, frame_step, chunk_size,
-                     output_format, price_milli, needs_denoiser, sample_frames, estimate_only, scene, camera,
+                     output_format, price_milli, max_cost_milli, needs_denoiser, sample_frames, estimate_only, scene, camera,
                      view_layer, resolution_percentage, samples, engine, output_width, output_height, status)
 VALUES ($archiveId, $projectId, $createdBy, $frameStart, $frameEnd, $frameStep, $chunkSize,
-        $outputFormat, $priceMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $scene, $camera,
+        $outputFormat, $priceMilli, $maxCostMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $scene, $camera,
         $viewLayer, $resolutionPercentage, $samples, $engine, $outputWidth, $outputHeight, $status)
 RETURNING id`,
-    { ...render, sampleFrames: [...render.sampleFrames], status: first.to },
+    { ...render, maxCostMilli: render.maxCostMilli ?? null, sampleFrames: [...render.sampleFrames], status: first.to },
     transaction,
   );
   await appendEvent(sequelize, row.id, first, null, transaction);
