@@ -90,8 +90,8 @@ export const fameSchema = z.object({
   period: z.enum(["all", "30d"]),
   page: z.number().int(),
   pageSize: z.number().int(),
-  byWu: z.array(contributorSchema).describe("Person and machine, by WU rendered."),
-  byTime: z.array(contributorSchema).describe("Person and machine, by time spent rendering."),
+  byWu: z.array(contributorSchema).describe("Person and machine, by WU rendered for other people."),
+  byTime: z.array(contributorSchema).describe("Person and machine, by time spent rendering for other people."),
   longestFrame: z
     .object({ person: z.string(), machine: z.string(), renderId: z.number().int(), frame: z.number().int(), seconds: z.number(), wu: z.number().nullable() })
     .nullable(),

@@ -2,9 +2,10 @@ import { QueryTypes } from "sequelize";
 import type { FameDto } from "../../contract";
 import { db } from "../lib/db.server";
 
-// The hall of fame: who rendered most, person and machine, by WU and by render time, all
-// time or the last 30 days; the longest frame; the longest render, as WU vs time. All in
-// SQL, paged; accepted frames only.
+// The hall of fame: who rendered most for other people, person and machine, by WU and by
+// render time, all time or the last 30 days; the longest such frame; the longest render,
+// as WU vs time. All in SQL, paged; accepted frames only. A frame rendered on its owner's
+// own machine is no contribution to the shared farm, and its machine's name stays theirs.
 
 export const FAME_PAGE = 20;
 
@@ -23,8 +24,8 @@ async function contributors(period: FameDto["period"], order: "wu" | "render_sec
     /* sql */ `
 SELECT u.username AS person, w.name AS machine, coalesce(sum(x.wu), 0)::float8 AS wu,
        coalesce(sum(x.render_time_ms), 0)::float8 / 1000 AS render_seconds, count(*)::int AS frames
-  FROM results x JOIN workers w ON w.id = x.worker_id JOIN users u ON u.id = w.user_id
- WHERE x.accepted AND x.created_at >= ${since(period)}
+  FROM results x JOIN workers w ON w.id = x.worker_id JOIN users u ON u.id = w.user_id JOIN renders r ON r.id = x.render_id
+ WHERE x.accepted AND x.created_at >= ${since(period)} AND w.user_id <> r.created_by
  GROUP BY u.username, w.id, w.name
  ORDER BY ${order} DESC, w.id
  LIMIT :limit OFFSET :offset`,
@@ -47,8 +48,8 @@ export async function getFame({ period, page }: { period: FameDto["period"]; pag
     db().query<{ person: string; machine: string; render_id: number; frame: number; seconds: number; wu: number | null }>(
       /* sql */ `
 SELECT u.username AS person, w.name AS machine, x.render_id, x.frame, x.render_time_ms::float8 / 1000 AS seconds, x.wu
-  FROM results x JOIN workers w ON w.id = x.worker_id JOIN users u ON u.id = w.user_id
- WHERE x.accepted AND x.render_time_ms IS NOT NULL AND x.created_at >= ${since(period)}
+  FROM results x JOIN workers w ON w.id = x.worker_id JOIN users u ON u.id = w.user_id JOIN renders r ON r.id = x.render_id
+ WHERE x.accepted AND x.render_time_ms IS NOT NULL AND x.created_at >= ${since(period)} AND w.user_id <> r.created_by
  ORDER BY x.render_time_ms DESC, x.id LIMIT 1`,
       { type: QueryTypes.SELECT },
     ),

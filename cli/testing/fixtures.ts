@@ -98,6 +98,7 @@ export function worker(id: number, name: string, overrides: Partial<WorkerDto> =
     capabilities: {},
     wupm: null,
     wupmMeasuredAt: null,
+    othersUnsandboxed: false,
     createdAt: CREATED_AT,
     ...overrides,
   };

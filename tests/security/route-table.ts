@@ -219,6 +219,10 @@ export const ROUTES: RouteRow[] = [
   { file: "_app.renders.$renderId.tsx", method: "POST", path: "/renders/{renderId}", access: "page", others: "not-found", form: () => ({ intent: "cancel" }), control: null },
   { file: "_app.workers._index.tsx", method: "GET", path: "/workers", access: "page", others: "own", control: 200 },
   { file: "_app.workers._index.tsx", method: "POST", path: "/workers", access: "page", others: "not-found", form: (ids) => ({ intent: "remove", workerId: ids.workerId }), control: null },
+  { file: "_app.requests.tsx", method: "GET", path: "/requests", access: "page", others: "own", control: 200 },
+  // Another person's answer to the owner's own render: it asks nobody for workers, so no one can answer it.
+  { file: "_app.requests.tsx", method: "POST", path: "/requests", access: "page", others: "not-found", form: (ids) => ({ intent: "accept", renderId: ids.renderId }), control: 404 },
+  { file: "_app.fame.tsx", method: "GET", path: "/fame", access: "page", others: "own", control: 200 },
   { file: "_app.me/route.tsx", method: "GET", path: "/me", access: "page", others: "own", control: 200 },
   { file: "_app.me/route.tsx", method: "POST", path: "/me", access: "page", others: "not-found", form: (ids) => ({ intent: "revoke-token", tokenId: ids.tokenId }), control: null },
 ];

@@ -16,6 +16,8 @@ import { deletePushSubscription, pushSettings, pushSubscriptionSchema, savePushS
 import { isNotificationEvent } from "../../../domain/notifications";
 import { InstallSection } from "./install";
 import { NotificationsSection } from "./notifications";
+import { creditsOf } from "~/models/ledger.server";
+import { CreditsSection } from "./credits";
 import { InvitationsSection } from "./invitations";
 import { PasswordSection } from "./password";
 import { SessionsSection } from "./sessions";
@@ -26,16 +28,18 @@ export const meta: MetaFunction = () => [{ title: "Me · Cactus" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user, session: current } = await requireSession(request);
-  const [me, tokens, invitations, sessions, push] = await Promise.all([
+  const [me, tokens, invitations, sessions, push, credits] = await Promise.all([
     toUserDto(user),
     listApiTokens(user.id),
     listInvitations(user.id),
     listLiveSessions(user.id),
     pushSettings(user.id),
+    creditsOf(user.id),
   ]);
   return {
     me,
     push,
+    credits,
     tokens: tokens.map(toApiTokenDto),
     invitations: invitations.map((invitation) => ({ ...invitation, status: invitationStatus(invitation) })),
     sessions: sessions.map((session) => ({
@@ -131,7 +135,7 @@ function parseJsonField(value: FormDataEntryValue | null): unknown {
 }
 
 export default function MePage() {
-  const { me, tokens, invitations, sessions, push } = useLoaderData<typeof loader>();
+  const { me, tokens, invitations, sessions, push, credits } = useLoaderData<typeof loader>();
   return (
     <>
       <PageTitle>{me.username}</PageTitle>
@@ -151,6 +155,7 @@ export default function MePage() {
           </div>
         </dl>
       </Card>
+      <CreditsSection credits={credits} />
       <NotificationsSection push={push} />
       <InstallSection />
       <InvitationsSection invitations={invitations} />
