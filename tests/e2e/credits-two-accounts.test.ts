@@ -112,6 +112,9 @@ test("requester quotes and confirms, helper accepts and is paid for exactly its 
   const richQuoted = await quotedOnOwnWorker(rich.token, richOwn, 6, 10);
   const richConfirmed = renderSchema.parse(await farm.json(`/renders/${richQuoted.id}/confirm`, { method: "POST", token: rich.token }));
   expect(richConfirmed.status).toBe("queued");
+  // Generous: on this busy machine frames cost more than their quote, and a thin escrow
+  // would (rightly) send the helper back to the cheaper render between two of these.
+  await cactusJson(["render", "top-up", String(richQuoted.id), "300"], rich.token);
 
   // The helper sees both requests, with the scene's facts, the quote and the price.
   const helperAgent = await farm.addAgent({ name: "helper-pc", token: helper.token });
@@ -152,7 +155,8 @@ test("requester quotes and confirms, helper accepts and is paid for exactly its 
   expect(done.status, farm.logs()).toBe("done");
 
   // On the helper's machine, after the rich render was accepted: at most the frame it was
-  // rendering then of the cheaper render, then all the rich render's frames left.
+  // rendering then of the cheaper render and the one it had claimed while uploading the
+  // last (the agent overlaps, decision 011), then all the rich render's frames left.
   const byHelper = await farm.query<{ render_id: number; frame: number; created_at: Date; wu: number }>(
     "SELECT render_id, frame, created_at, wu FROM results WHERE worker_id = $worker AND accepted ORDER BY id",
     { worker: helperAgent.workerId },
@@ -160,7 +164,7 @@ test("requester quotes and confirms, helper accepts and is paid for exactly its 
   const afterAcceptance = byHelper.filter((result) => result.created_at >= acceptedRichAt);
   const firstRich = afterAcceptance.findIndex((result) => Number(result.render_id) === richQuoted.id);
   expect(firstRich, JSON.stringify(afterAcceptance)).toBeGreaterThanOrEqual(0);
-  expect(firstRich).toBeLessThanOrEqual(1);
+  expect(firstRich).toBeLessThanOrEqual(2);
   const richLeft = afterAcceptance.filter((result) => Number(result.render_id) === richQuoted.id).length;
   const events = await farm.query("SELECT render_id, event, to_status, created_at FROM render_events ORDER BY id");
   const story = JSON.stringify({ acceptedRichAt, afterAcceptance, events });
