@@ -169,7 +169,7 @@ describe("changing a worker", () => {
     const taken = await create("taken-name");
     const worker = await create("renamer");
     await expectApiError(await patch(worker.id, { name: "TAKEN-NAME" }), 409, "conflict", /already have a worker named "TAKEN-NAME"/);
-    await expectApiError(await patch(worker.id, {}), 400, "bad_request", /Send a new name or enabled\./);
+    await expectApiError(await patch(worker.id, {}), 400, "bad_request", /Send a new name, enabled or othersUnsandboxed\./);
     await expectApiError(await patch(worker.id, { name: "" }), 400, "bad_request", /Give the worker a name/);
     await expectApiError(await patch(worker.id, { enabled: "yes" }), 400, "bad_request", /enabled: /);
     expect((await list()).find((candidate) => candidate.id === taken.id)?.name).toBe("taken-name");
