@@ -36,7 +36,7 @@ export async function createUserWithToken(
 }
 
 /** Grants a user credits from the farm's account, as an admin would (`cactus credits grant`). */
-export async function grantCredits(server: TestServer, userId: number, credits: number): Promise<void> {
+export async function grantCredits(server: Pick<TestServer, "databaseUrl">, userId: number, credits: number): Promise<void> {
   const sequelize = testDatabase(server);
   const { grant } = await import("../../db/sql/ledger");
   await sequelize.transaction((transaction) => grant(sequelize, userId, Math.round(credits * 1000), transaction));
