@@ -87,7 +87,7 @@ test("effects and notices", () => {
   expect(transition("estimating", "sampled", { estimateOnly: true })?.notice).toBe("quote-ready");
   // Confirmed in the same breath: nobody needs telling.
   expect(transition("estimating", "sampled", { estimateOnly: false })).toMatchObject({ to: "quoted", notice: null });
-  expect(transition("quoted", "confirmed")?.effects).toEqual(["queue-unsampled-frames", "escrow-quote"]);
+  expect(transition("quoted", "confirmed")).toMatchObject({ effects: ["queue-unsampled-frames", "escrow-quote"], notice: "request-awaits" });
   expect(transition("rendering", "ran-out-of-credits")?.notice).toBe("needs-credits");
   expect(transition("rendering", "paused")).toMatchObject({ effects: [], notice: null });
 });

@@ -71,8 +71,12 @@ export type RenderEffect =
   /** What is left in the escrow goes back to the owner. */
   | "release-escrow";
 
-/** What a person may be told about (a web push, DESIGN §6). */
-export type RenderNotice = "quote-ready" | "render-finished" | "render-failed" | "needs-credits";
+/**
+ * What a person may be told about (a web push, docs/design.md §6): its owner, except
+ * "request-awaits", which is for the people whose workers a confirmed render now asks
+ * for (docs/design.md §5; domain/notifications.ts says who hears which).
+ */
+export type RenderNotice = "quote-ready" | "render-finished" | "render-failed" | "needs-credits" | "request-awaits";
 
 /** What the table's target may depend on besides the status: read from the render and its outbox. */
 export interface LifecycleContext {
@@ -100,7 +104,13 @@ const RULES: Record<RenderEvent, Rule> = {
   requested: { from: [null], to: ({ skipsSampling }) => (skipsSampling ? "queued" : "estimating") },
   // Only a quote that waits for its owner is news; one confirmed as it is made is not.
   sampled: { from: ["estimating"], to: "quoted", notice: ({ estimateOnly }) => (estimateOnly === false ? null : "quote-ready") },
-  confirmed: { from: ["quoted"], to: ({ started }) => (started ? "rendering" : "queued"), effects: ["queue-unsampled-frames", "escrow-quote"] },
+  // Confirmed against its quote, it holds an escrow and asks other people's workers.
+  confirmed: {
+    from: ["quoted"],
+    to: ({ started }) => (started ? "rendering" : "queued"),
+    effects: ["queue-unsampled-frames", "escrow-quote"],
+    notice: "request-awaits",
+  },
   started: { from: ["queued"], to: "rendering", effects: ["stamp-started"] },
   paused: { from: PAUSABLE, to: "paused" },
   resumed: {

@@ -38,33 +38,8 @@ const escrowOf = async (renderId: number) =>
   );
 const statusOf = async (renderId: number) => (await f.one<{ status: string }>(`SELECT status FROM renders WHERE id = $renderId`, { renderId })).status;
 
-/** A worker with a speed of 60 WUPM (a frame of 1 s is 1 WU) whose agent runs Blender sandboxed. */
-async function helperWorker(userId: number, { sandbox = "bwrap" }: { sandbox?: string } = {}): Promise<number> {
-  const id = await f.worker(userId);
-  await sequelize.query(`UPDATE workers SET wupm = 60, capabilities = $caps WHERE id = $id`, {
-    bind: { id, caps: JSON.stringify({ sandbox }) },
-  });
-  return id;
-}
-
-/**
- * A render quoted at `boundWu` WU at most (a frame at most `frameWu`), confirmed: its
- * tasks exist already (as if every frame had been a sample frame) so confirming queues
- * nothing more.
- */
-async function confirmed(owner: number, { frames = "1-10", priceMilli = 1000, boundWu = 10, frameWu = 1, chunk = 1 } = {}) {
-  const id = await f.render(owner, { frames, priceMilli, status: "quoted", chunk });
-  await sequelize.query(
-    `UPDATE renders SET sample_frames = (SELECT array_agg(g) FROM generate_series(frame_start, frame_end, frame_step) g),
-                        estimate = $estimate WHERE id = $id`,
-    { bind: { id, estimate: JSON.stringify({ totalWu: boundWu * 0.8, band: { low: boundWu * 0.6, high: boundWu } }) } },
-  );
-  await sequelize.query(`INSERT INTO render_estimates (render_id, sampling, estimate) VALUES ($id, false, $estimate)`, {
-    bind: { id, estimate: JSON.stringify({ curve: [{ frame: 1, wu: frameWu * 0.8, low: 0, high: frameWu }] }) },
-  });
-  await confirmRender(sequelize, id);
-  return id;
-}
+const helperWorker = (userId: number, options?: { sandbox?: string }) => f.helperWorker(userId, options);
+const confirmed = (owner: number, options?: Parameters<Farm["confirmed"]>[1]) => f.confirmed(owner, options);
 
 const accept = (renderId: number, userId: number) =>
   sequelize.query(`INSERT INTO render_request_acks (render_id, user_id, decision) VALUES ($renderId, $userId, 'accepted')`, {

@@ -5,7 +5,6 @@ import {
   applyRenderEvent,
   claimTask,
   completeTask,
-  confirmRender,
   failTask,
   reapExpiredLeases,
   recordResult,
@@ -56,21 +55,12 @@ async function worker(userId: number, sandbox: "bwrap" | "off") {
   return id;
 }
 
-async function confirmedRender(owner: number, rng: ReturnType<typeof random>) {
+function confirmedRender(owner: number, rng: ReturnType<typeof random>) {
   const frames = 10 + rng.int(30);
-  const id = await f.render(owner, { frames: `1-${frames}`, priceMilli: 200 + rng.int(3000), status: "quoted", chunk: 1 + rng.int(2) });
+  const priceMilli = 200 + rng.int(3000);
+  const chunk = 1 + rng.int(2);
   const frameWu = 0.5 + rng.next() * 2;
-  await f.all(
-    `UPDATE renders SET sample_frames = (SELECT array_agg(g) FROM generate_series(frame_start, frame_end, frame_step) g),
-                        estimate = $estimate WHERE id = $id RETURNING id`,
-    { id, estimate: JSON.stringify({ band: { low: 0, high: frames * frameWu } }) },
-  );
-  await f.all(`INSERT INTO render_estimates (render_id, sampling, estimate) VALUES ($id, false, $estimate) RETURNING render_id`, {
-    id,
-    estimate: JSON.stringify({ curve: [{ high: frameWu }] }),
-  });
-  await confirmRender(sequelize, id);
-  return id;
+  return f.confirmed(owner, { frames: `1-${frames}`, priceMilli, chunk, frameWu, boundWu: frames * frameWu });
 }
 
 test(`${OPERATIONS} random operations from ${LANES} connections at once: the money adds up`, async () => {

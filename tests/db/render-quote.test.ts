@@ -232,7 +232,8 @@ test("without --estimate-only, the last sample frame quotes and confirms it in o
     { event: "requested", to_status: "estimating", notice: null },
     // Nobody waits for this quote: no "quote ready" push.
     { event: "sampled", to_status: "quoted", notice: null },
-    { event: "confirmed", to_status: "queued", notice: null },
+    // The owner is not told; the people whose workers it now asks for are.
+    { event: "confirmed", to_status: "queued", notice: "request-awaits" },
   ]);
   expect((await f.one<{ count: number }>(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id`, { id: requested.id })).count).toBe(20);
 });
