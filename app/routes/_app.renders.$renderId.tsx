@@ -10,7 +10,7 @@ import { QuoteCard } from "~/components/quote-card";
 import { PriceExplained, RenderFacts, RenderScene, RenderWorkers } from "~/components/render-details";
 import { RenderEconomy } from "~/components/render-economy";
 import { RenderFailures } from "~/components/render-failures";
-import { useLiveEstimate, useLiveRender } from "~/components/render-live";
+import { useLiveEstimate, useLiveRender, useLiveRenderWorkers } from "~/components/render-live";
 import { RenderStatusBadge } from "~/components/render-status";
 import { Card, Notes, PageTitle } from "~/components/ui";
 import { requireUser } from "~/lib/auth.server";
@@ -98,9 +98,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function RenderPage() {
-  const { render: loaded, frames: loadedFrames, failures, page, estimate: loadedEstimate, workers } = useLoaderData<typeof loader>();
+  const { render: loaded, frames: loadedFrames, failures, page, estimate: loadedEstimate, workers: loadedWorkers } = useLoaderData<typeof loader>();
   const { render, frames, connection } = useLiveRender(loaded, loadedFrames, formatFrameRange(page.frames));
   const estimate = useLiveEstimate(render, loadedEstimate);
+  const workers = useLiveRenderWorkers(render, loadedWorkers);
   useReloadOnFailure(render);
   return (
     <>
