@@ -314,8 +314,9 @@ export const endpoints = {
     path: "/renders/{renderId}/estimate",
     summary:
       "A render's estimate: total WU with a band, credits, ETA and the WU-per-frame curve, made again after every accepted frame; " +
-        "and the quote it had when its sample frames were in.",
+        "the quote it had when its sample frames were in; and its expected start at its price (or at ?price=P).",
     auth: "user",
+    query: renders.renderEstimateQuerySchema,
     response: renders.renderEstimateSchema,
     status: 200,
   },

@@ -17,6 +17,15 @@ function Headline({ render }: { render: RenderDto }) {
   return <>Estimate</>;
 }
 
+/** Credits are paid only to other people's workers: the figures are the most it can cost. */
+function creditsNote(render: RenderDto, estimate: RenderEstimateDto): string {
+  const start = estimate.expectedStart;
+  if (start && start.workers > 0 && start.othersWorkers === 0) {
+    return "At most: only your own workers would render it now, and they cost nothing.";
+  }
+  return "At most: what other people's workers render is paid; your own workers cost nothing.";
+}
+
 export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: RenderEstimateDto }) {
   const confirm = useFetcher<{ ok: true } | { ok: false; formError: string | null }>();
   const failure = failureOf(confirm.data);
@@ -51,6 +60,9 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
                 <span className="text-stone-600">
                   ({formatCredits(summary.credits.low)}–{formatCredits(summary.credits.high)}) at {render.price} a WU
                 </span>
+                <span className="block text-xs text-stone-500" data-testid="credits-note">
+                  {creditsNote(render, estimate)}
+                </span>
               </>
             ) : (
               <span className="text-stone-600">none at price 0</span>
@@ -61,7 +73,7 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
               <dt className="text-stone-500">{render.status === "quoted" ? "Takes" : "Done in"}</dt>
               <dd>
                 {summary.etaSeconds === null
-                  ? "— no worker of yours is online to render it"
+                  ? "— no worker that would render it is online"
                   : `about ${formatDuration(summary.etaSeconds)}${render.status === "quoted" ? " once confirmed" : ""}`}
               </dd>
             </>

@@ -1,5 +1,7 @@
 import { Form, useActionData, useNavigation } from "@remix-run/react";
-import type { RenderDto, RenderWorkersDto } from "../../contract";
+import { useEffect, useState } from "react";
+import type { ExpectedStartDto, RenderDto, RenderEstimateDto, RenderWorkersDto } from "../../contract";
+import { describeExpectedStart } from "../../domain/work-ahead";
 import { formatCredits, formatWu } from "../../domain/work-units";
 import { Button, Card } from "./ui";
 
@@ -8,7 +10,38 @@ import { Button, Card } from "./ui";
 
 type ActionAnswer = { ok?: boolean; fieldErrors?: Record<string, string>; formError?: string } | undefined;
 
-export function RenderEconomy({ render, workers }: { render: RenderDto; workers: RenderWorkersDto }) {
+/** How long the price field waits for the typing to stop before it asks what would be ahead. */
+const WHAT_IF_DELAY_MS = 400;
+
+/**
+ * The expected start at the price typed in the field before it is set (GET
+ * …/estimate?price=P); the render's own while the field holds its price.
+ */
+function useExpectedStartAt(render: RenderDto, own: ExpectedStartDto | null, typed: string): ExpectedStartDto | null {
+  const [asked, setAsked] = useState<{ price: string; start: ExpectedStartDto | null }>();
+  const price = Number(typed);
+  const other = typed !== "" && Number.isFinite(price) && price >= 0 && price !== render.price;
+  useEffect(() => {
+    if (!other) return;
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => {
+      fetch(`/api/v1/renders/${render.id}/estimate?price=${encodeURIComponent(typed)}`, { signal: controller.signal, headers: { Accept: "application/json" } })
+        .then(async (response) => (response.ok ? setAsked({ price: typed, start: ((await response.json()) as RenderEstimateDto).expectedStart }) : undefined))
+        // Offline or refused: the line keeps what it said; setting the price still works.
+        .catch(() => undefined);
+    }, WHAT_IF_DELAY_MS);
+    return () => {
+      window.clearTimeout(timer);
+      controller.abort();
+    };
+  }, [other, typed, render.id]);
+  if (!other) return own;
+  return asked?.price === typed ? asked.start : null;
+}
+
+export function RenderEconomy({ render, workers, estimate }: { render: RenderDto; workers: RenderWorkersDto; estimate: RenderEstimateDto }) {
+  const [typedPrice, setTypedPrice] = useState(String(render.price));
+  const expectedStart = useExpectedStartAt(render, estimate.expectedStart, typedPrice);
   const answer = useActionData<ActionAnswer>();
   const busy = useNavigation().state !== "idle";
   const finished = ["done", "cancelled", "failed"].includes(render.status);
@@ -42,6 +75,8 @@ export function RenderEconomy({ render, workers }: { render: RenderDto; workers:
                 min="0"
                 step="0.01"
                 defaultValue={render.price}
+                onChange={(event) => setTypedPrice(event.currentTarget.value)}
+                aria-describedby="expected-start-at-price"
                 className="w-24 rounded-lg border border-stone-300 px-3 py-2 text-base"
               />
             </label>
@@ -49,6 +84,9 @@ export function RenderEconomy({ render, workers }: { render: RenderDto; workers:
               Set price
             </Button>
           </Form>
+          <p id="expected-start-at-price" aria-live="polite" className="w-full text-sm text-stone-600" data-testid="expected-start-at-price">
+            {expectedStart ? describeExpectedStart(expectedStart) : "Counting what would be ahead at that price…"}
+          </p>
           <Form method="post" className="flex items-end gap-2">
             <input type="hidden" name="intent" value="top-up" />
             <label className="flex flex-col gap-1 text-sm font-medium text-stone-700">

@@ -356,13 +356,12 @@ function refusal(id: number, change: RenderChange, status: RenderStatus): string
   return `Render ${id} is ${status}; it can be paused once it is queued or rendering.`;
 }
 
-/** The estimate of one of the user's renders, with its curve and its quote. */
-export async function getRenderEstimate({ id, userId }: { id: number; userId: number }): Promise<RenderEstimateDto> {
+/** The estimate of one of the user's renders, with its curve, its quote and its expected start (at `price`, default its own). */
+export async function getRenderEstimate({ id, userId, price }: { id: number; userId: number; price?: number }): Promise<RenderEstimateDto> {
   const render = await requireRenderRow({ id, userId });
-  return renderEstimate({
-    id,
-    status: render.status,
-    priceMilli: Number(render.priceMilli),
-    frames: countFrames({ start: render.frameStart, end: render.frameEnd, step: render.frameStep }),
-  });
+  const priceMilli = Number(render.priceMilli);
+  return renderEstimate(
+    { id, status: render.status, priceMilli, frames: countFrames({ start: render.frameStart, end: render.frameEnd, step: render.frameStep }) },
+    price === undefined ? priceMilli : toMilli(price),
+  );
 }

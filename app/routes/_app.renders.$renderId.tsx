@@ -139,7 +139,7 @@ export default function RenderPage() {
         <RenderActions render={render} />
       </Card>
       <QuoteCard render={render} estimate={estimate} />
-      <RenderEconomy render={render} workers={workers} />
+      <RenderEconomy render={render} workers={workers} estimate={estimate} />
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Details</h2>
         <RenderFacts render={render} />

@@ -9,9 +9,10 @@ import { select } from "./common";
 
 const UNFINISHED = UNFINISHED_RENDER_STATUSES.map((status) => `'${status}'`).join(", ");
 
-/** Rule q accepts render r: it pays at least the rule's price, from someone the rule names (or anyone). */
-const RULE_MATCHES = `r.price_milli >= q.min_price_milli AND (q.from_user_ids IS NULL OR r.created_by = ANY (q.from_user_ids))
-  AND q.user_id <> r.created_by`;
+/** Rule q accepts render r at `price` (its own by default): at least the rule's price, from someone it names (or anyone). */
+export const ruleMatches = (price = "r.price_milli") => `${price} >= q.min_price_milli
+  AND (q.from_user_ids IS NULL OR r.created_by = ANY (q.from_user_ids)) AND q.user_id <> r.created_by`;
+const RULE_MATCHES = ruleMatches();
 
 /** Renders asking for other people's workers: confirmed with an escrow, not finished. */
 const REQUESTING = `r.frame_cost_milli IS NOT NULL AND r.status IN (${UNFINISHED})`;

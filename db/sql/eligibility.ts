@@ -1,3 +1,4 @@
+import { ruleMatches } from "./acknowledgements";
 import { RUNNABLE, WORKER_ENGINES, WORKER_HAS_DENOISER, workerCanRender } from "./common";
 
 // Who may take which task (docs/design.md §5, decision 025), written once: the claim
@@ -41,18 +42,28 @@ export const workerColumns = (alias: string): WorkerSql => ({
  * another person's once its owner accepted r (and r was confirmed with an escrow, not
  * only sampling), if sandboxed, unless r's owner switched it off or enables workers one
  * by one. `$blocklistAfter` is bound by the statement. w being enabled is the caller's.
+ *
+ * `forecast`: w will take r's tasks once r hands them out, at `price` (r's own by
+ * default) — what the ETA and the work ahead count. Whatever r's status (estimating,
+ * quoted, paused, waiting for credits), it counts as confirmed and running, and another
+ * person's worker counts by its owner's answer: by hand, else by their standing rule at
+ * that price (which a confirm or a price change makes into an answer).
  */
-export function mayTakeRender(w: WorkerSql): string {
+export function mayTakeRender(w: WorkerSql, { forecast = false, price = "r.price_milli" } = {}): string {
   const toggle = `(SELECT rw.allowed FROM render_workers rw WHERE rw.render_id = r.id AND rw.worker_id = ${w.id})`;
+  const accepted = forecast
+    ? /* sql */ `CASE (SELECT k.decision FROM render_request_acks k WHERE k.render_id = r.id AND k.user_id = ${w.userId} AND NOT k.by_rule)
+          WHEN 'accepted' THEN true WHEN 'declined' THEN false
+          ELSE EXISTS (SELECT 1 FROM request_rules q WHERE q.user_id = ${w.userId} AND ${ruleMatches(price)}) END`
+    : /* sql */ `r.status IN ('queued', 'rendering') AND r.frame_cost_milli IS NOT NULL
+        AND EXISTS (SELECT 1 FROM render_request_acks k
+                     WHERE k.render_id = r.id AND k.user_id = ${w.userId} AND k.decision = 'accepted')`;
   return /* sql */ `(
-  r.status IN (${RUNNABLE})
+  ${forecast ? "true" : `r.status IN (${RUNNABLE})`}
   AND ${workerCanRender("r", w.hasDenoiser, w.engines)}
   AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = ${w.id}) < $blocklistAfter
   AND CASE WHEN r.created_by = ${w.userId} THEN coalesce(${toggle}, true)
-      ELSE r.status IN ('queued', 'rendering') AND r.frame_cost_milli IS NOT NULL AND ${w.mayRenderOthers}
-        AND EXISTS (SELECT 1 FROM render_request_acks k
-                     WHERE k.render_id = r.id AND k.user_id = ${w.userId} AND k.decision = 'accepted')
-        AND coalesce(${toggle}, NOT r.only_enabled_workers)
+      ELSE ${w.mayRenderOthers} AND ${accepted} AND coalesce(${toggle}, NOT r.only_enabled_workers)
       END)`;
 }
 

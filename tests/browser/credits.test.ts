@@ -16,6 +16,7 @@ import { expectFitsPhone, signInThroughPage, waitForHydration } from "./pages";
 let server: TestServer;
 let ada: Awaited<ReturnType<typeof createUserWithToken>>;
 let bo: Awaited<ReturnType<typeof createUserWithToken>>;
+let cy: Awaited<ReturnType<typeof createUserWithToken>>;
 let agent: AgentApi;
 let renderId: number;
 
@@ -30,6 +31,17 @@ beforeAll(async () => {
   expect((await agent.hello()).status).toBe(200);
   const benchmark = { blenderVersion: "3.4.1", cpuModel: "Test CPU", threads: 4, wupm: 3, seconds: 20, renders: 5, spread: 0.02, wallSeconds: 101 };
   expect((await agent.call("POST", "/agent/benchmark", benchmark)).status).toBe(201);
+  // cy's worker is online too, and her standing rule takes renders paying 3 credits per WU or more.
+  cy = await createUserWithToken(server, "cy");
+  const cyAgent = new AgentApi(server, (await createWorkerWithToken(server, cy.user.id, { name: "cy-box" })).token);
+  expect((await cyAgent.hello()).status).toBe(200);
+  expect((await cyAgent.call("POST", "/agent/benchmark", benchmark)).status).toBe(201);
+  const ruled = await fetch(`${server.url}/api/v1/requests/rule`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${cy.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ minPrice: 3, from: null }),
+  });
+  expect(ruled.status).toBe(200);
   // ada's render of 6 frames, quoted at 20 WU at most (4 a frame), confirmed at 2 credits per WU: 40 in escrow.
   renderId = await f.confirmed(ada.user.id, { frames: "1-6", priceMilli: 2000, boundWu: 20, frameWu: 4 });
 });
@@ -103,6 +115,16 @@ test("ada sees bo's worker on her render live, switches it off and changes the p
     await expectFitsPhone(page);
     await page.screenshot({ path: "/tmp/cactus-render-economy.png", fullPage: true });
 
+    // bo's worker takes it: no "you have no workers" notice; the credits are what others' workers are paid, at most.
+    expect(await page.getByRole("status").filter({ hasText: "no workers" }).count()).toBe(0);
+    expect(await page.getByTestId("credits-note").textContent()).toBe("At most: what other people's workers render is paid; your own workers cost nothing.");
+    // The expected start at its price, and at a price typed before it is set: dear enough for cy's rule, her worker too.
+    const expectedStart = page.getByTestId("expected-start-at-price");
+    expect(await expectedStart.textContent()).toBe("At 2.00 credits/WU: nothing ahead; it would begin at once on 1 worker online.");
+    await economy.getByLabel("Price per WU").fill("3");
+    await expect.poll(() => expectedStart.textContent(), { timeout: 5_000 }).toBe("At 3.00 credits/WU: nothing ahead; it would begin at once on 2 workers online.");
+    await economy.getByLabel("Price per WU").fill("2");
+
     // Off: bo's worker is handed nothing more of it.
     const toggle = row.getByRole("switch", { name: "bo-box on this render" });
     expect(await toggle.getAttribute("aria-checked")).toBe("true");
@@ -113,6 +135,8 @@ test("ada sees bo's worker on her render live, switches it off and changes the p
     await economy.getByLabel("Price per WU").fill("3");
     await economy.getByRole("button", { name: "Set price" }).click();
     await expect.poll(() => economy.textContent(), { timeout: 5_000 }).toMatch(/3\.00 credits per WU/);
+    // At 3, cy's rule accepted it; bo's worker is off.
+    await expect.poll(() => expectedStart.textContent(), { timeout: 5_000 }).toBe("At 3.00 credits/WU: nothing ahead; it would begin at once on 1 worker online.");
     // A price the form refuses says why, and nothing changes.
     await economy.getByLabel("Price per WU").fill("-1");
     await economy.getByLabel("Price per WU").evaluate((input) => input.removeAttribute("min"));
