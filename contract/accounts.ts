@@ -80,6 +80,7 @@ export const invitationSchema = z.object({
   expiresAt: z.iso.datetime(),
   usedAt: z.iso.datetime().nullable(),
   usedBy: z.string().nullable().describe("Username of whoever redeemed it."),
+  credits: z.number().describe("The credits it grants whoever signs up with it."),
   createdAt: z.iso.datetime(),
 });
 

@@ -8,7 +8,7 @@ import { Problem } from "~/lib/problem.server";
 import { clientIp } from "~/lib/rate-limit.server";
 import { publicOrigin } from "~/lib/runtime.server";
 import { changePasswordLimited } from "~/lib/sign-in.server";
-import { createInvitation, invitationStatus, listInvitations, signupUrl } from "~/models/invitation.server";
+import { createInvitation, invitationStatus, listInvitations, signupUrl, toInvitationDto } from "~/models/invitation.server";
 import { createApiToken, listApiTokens, revokeApiToken, toApiTokenDto } from "~/models/token.server";
 import { endOtherSessions, endSession, listLiveSessions } from "~/models/session.server";
 import { toUserDto } from "~/models/user.server";
@@ -107,7 +107,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return problemAsFormError(error, "email");
     }
     const { invitation, code } = await createInvitation({ fromUserId: user.id, email: form.data.email });
-    return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(origin, code) };
+    const { credits } = toInvitationDto(invitation);
+    return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(origin, code), credits };
   }
   if (intent === "push-subscribe") {
     const parsed = pushSubscriptionSchema.safeParse(parseJsonField(formData.get("subscription")));
