@@ -32,6 +32,7 @@ import { workerList } from "./commands/worker/list";
 import { workerRename } from "./commands/worker/rename";
 import { workerRm } from "./commands/worker/rm";
 import { workerDisable, workerEnable } from "./commands/worker/switch";
+import { workerUnsandboxed } from "./commands/worker/unsandboxed";
 import { createContext, type CliCommand, type CliIo, type GlobalArgs } from "./lib/context";
 import { CliError, UsageError, exitCodeOf } from "./lib/errors";
 import { Output } from "./lib/output";
@@ -77,7 +78,7 @@ const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
   {
     noun: "worker",
     describe: "Your worker machines and their agents' tokens",
-    verbs: [workerCreate, workerList, workerEnable, workerDisable, workerRename, workerRm],
+    verbs: [workerCreate, workerList, workerEnable, workerDisable, workerUnsandboxed, workerRename, workerRm],
   },
   { noun: "token", describe: "API tokens for scripts and CI", verbs: [tokenCreate, tokenList, tokenRevoke] },
   { noun: "invite", describe: "Invite people to sign up", verbs: [inviteCreate, inviteList] },
