@@ -15,7 +15,8 @@ export const WORKER_FACTS = /* sql */ `
   ${WORKER_HAS_DENOISER("src")} AS has_denoiser, ${WORKER_ENGINES("src")} AS engines,
   -- Another person's file only in the sandbox, or where the owner turned it off knowingly;
   -- and only with a speed, so each frame's WU (what it is paid) is known.
-  ((src.capabilities ->> 'sandbox') = 'bwrap' OR src.others_unsandboxed) AND src.wupm IS NOT NULL AS may_render_others`;
+  -- (An agent that has not said whether it is sandboxed is not: false, never null.)
+  (coalesce((src.capabilities ->> 'sandbox') = 'bwrap', false) OR src.others_unsandboxed) AND src.wupm IS NOT NULL AS may_render_others`;
 
 /** A worker in the conditions: SQL expressions of its WORKER_FACTS columns. */
 export interface WorkerSql {
