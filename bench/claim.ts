@@ -6,7 +6,7 @@ import pg from "pg";
 import type { Sequelize } from "sequelize";
 import { claimTask } from "../db/sql/queue";
 import { PGBENCH_SCRIPT, SimulatedAgents, createBenchRows, rawUpdate, sequelizeUpdate } from "./lib/queue-agents";
-import { seedFarm, workerIds, type Farm } from "./lib/queue-data";
+import { addEconomy, seedFarm, workerIds, type Farm } from "./lib/queue-data";
 import { latencies, runWindow, type Window } from "./lib/queue-load";
 import { BenchPostgres, hasPgbench, openPool, pgbench } from "./lib/queue-postgres";
 import { report, type Diagnosis, type Latency, type Throughput } from "./lib/queue-report";
@@ -38,6 +38,7 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "2" },
     claims: { type: "string", default: "2000" },
     claimers: { type: "string", default: "4" },
+    economy: { type: "string", default: "both" },
   },
 });
 const POOL = Number(flags.pool);
@@ -46,6 +47,12 @@ const ROUNDS = Number(flags.rounds);
 const WARMUP = Number(flags.warmup);
 const CLAIMS = Number(flags.claims);
 const CLAIMERS = Number(flags.claimers);
+/** off: every worker takes its owner's renders only (the farm before issue 11); on: the economy (addEconomy); both: off, then on. */
+const ECONOMY = flags.economy;
+if (!["off", "on", "both"].includes(ECONOMY!)) throw new Error("--economy is off, on or both");
+let economy = false;
+const farmName = () => (economy ? "claim_farm_economy" : "claim_farm");
+const bigName = () => (economy ? "claim_big_economy" : "claim_big");
 const ROUND_SECONDS = Number(flags.seconds) / ROUNDS;
 if (![POOL, AGENTS, ROUNDS, ROUND_SECONDS, CLAIMS, CLAIMERS].every((n) => n > 0) || !(WARMUP >= 0) || AGENTS % 20 !== 0) {
   throw new Error(
@@ -58,9 +65,10 @@ const FARM: Farm = { users: 20, workersPerUser: AGENTS / 20, rendersPerUser: 5, 
 const MILLION: Farm = { users: 200, workersPerUser: 50, rendersPerUser: 10, tasksPerRender: 500, failureEvery: 25, results: false };
 
 async function throughput(server: BenchPostgres, runDir: string): Promise<Throughput> {
-  const { sequelize, url } = await server.create("claim_farm", POOL);
+  const { sequelize, url } = await server.create(farmName(), POOL);
   console.error(`Seeding the farm: ${FARM.users} users × ${FARM.workersPerUser} workers, ${FARM.rendersPerUser} renders each…`);
   const farm = await seedFarm(sequelize, FARM);
+  if (economy) await addEconomy(sequelize);
   await createBenchRows(sequelize);
   const script = path.join(runDir, "update.sql");
   await fs.writeFile(script, PGBENCH_SCRIPT);
@@ -109,9 +117,10 @@ function randomClaims(sequelize: Sequelize, ids: readonly number[]) {
 }
 
 async function claimLatency(server: BenchPostgres): Promise<Latency> {
-  const { sequelize } = await server.create("claim_big", CLAIMERS);
+  const { sequelize } = await server.create(bigName(), CLAIMERS);
   console.error(`Seeding a million tasks: ${MILLION.users} users × ${MILLION.workersPerUser} workers, ${MILLION.rendersPerUser} renders of ${MILLION.tasksPerRender} tasks each…`);
   const tables = await seedFarm(sequelize, MILLION);
+  if (economy) await addEconomy(sequelize);
   try {
     const claims = randomClaims(sequelize, await workerIds(sequelize));
     await openPool(sequelize, CLAIMERS);
@@ -128,8 +137,8 @@ async function claimLatency(server: BenchPostgres): Promise<Latency> {
 async function diagnose(server: BenchPostgres): Promise<Diagnosis> {
   console.error("Restarting Postgres with pg_stat_statements for the statement times…");
   await server.restart(STATEMENT_STATS_SETTINGS);
-  const farm = server.open("claim_farm", POOL);
-  const big = server.open("claim_big", CLAIMERS);
+  const farm = server.open(farmName(), POOL);
+  const big = server.open(bigName(), CLAIMERS);
   const rawPool = new pg.Pool({ connectionString: farm.url, max: POOL });
   try {
     await Promise.all([resetStatementStats(farm.sequelize), resetStatementStats(big.sequelize)]);
@@ -142,6 +151,20 @@ async function diagnose(server: BenchPostgres): Promise<Diagnosis> {
   } finally {
     await rawPool.end();
   }
+}
+
+/** Before (own renders only) and after (the economy), the figures the goals are about. */
+function sideBySide(before: { t: Throughput; l: Latency }, after: { t: Throughput; l: Latency }): void {
+  const ratio = (t: Throughput) => {
+    const rate = (w: { operations: number; seconds: number }) => w.operations / w.seconds;
+    return `${((rate(t.cycles) * 3 * 100) / rate(t.rawUpdates)).toFixed(0)} %`;
+  };
+  const p95 = (times: number[]) => `${[...times].sort((a, b) => a - b)[Math.floor(times.length * 0.95)]?.toFixed(2)} ms`;
+  console.log("\n== Before and after issue 11, side by side ==");
+  console.log(["", "before (own renders only)", "after (economy)", "goal"].join(" | "));
+  console.log(["queue operations ÷ PK UPDATEs", ratio(before.t), ratio(after.t), "≥ 50 %"].join(" | "));
+  console.log(["claim p95, one at a time", p95(before.l.single), p95(after.l.single), "≤ 20 ms"].join(" | "));
+  console.log([`claim p95, ${CLAIMERS} at once`, p95(before.l.concurrent), p95(after.l.concurrent), "≤ 20 ms"].join(" | "));
 }
 
 const loadAverage = () =>
@@ -159,19 +182,28 @@ runBench({
     const loadBefore = loadAverage();
     const started = Date.now();
     server = await BenchPostgres.start(path.join(runDir, "data"));
-    const t = await throughput(server, runDir);
-    const l = await claimLatency(server);
+    const modes = ECONOMY === "both" ? [false, true] : [ECONOMY === "on"];
+    const runs: { economy: boolean; t: Throughput; l: Latency }[] = [];
+    for (const mode of modes) {
+      economy = mode;
+      console.error(economy ? "With the economy (issue 11): prices, consent, escrow…" : "Own renders only (the farm before issue 11)…");
+      runs.push({ economy, t: await throughput(server, runDir), l: await claimLatency(server) });
+    }
     const loadAfter = loadAverage();
     const d = await diagnose(server);
-    report({
-      postgres: `PostgreSQL ${server.version} (embedded, fresh, max_connections ${server.maxConnections})`,
-      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), load average ${loadBefore} before, ${loadAfter} after`,
-      settings: { pool: POOL, agents: AGENTS, rounds: ROUNDS, roundSeconds: ROUND_SECONDS, warmup: WARMUP, claims: CLAIMS, claimers: CLAIMERS },
-      runSeconds: (Date.now() - started) / 1000,
-      throughput: t,
-      latency: l,
-      diagnosis: d,
-    });
+    for (const run of runs) {
+      console.log(run.economy ? "\n== With the economy (issue 11) ==" : "\n== Own renders only (before issue 11) ==");
+      report({
+        postgres: `PostgreSQL ${server.version} (embedded, fresh, max_connections ${server.maxConnections})`,
+        machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), load average ${loadBefore} before, ${loadAfter} after`,
+        settings: { pool: POOL, agents: AGENTS, rounds: ROUNDS, roundSeconds: ROUND_SECONDS, warmup: WARMUP, claims: CLAIMS, claimers: CLAIMERS },
+        runSeconds: (Date.now() - started) / 1000,
+        throughput: run.t,
+        latency: run.l,
+        diagnosis: d,
+      });
+    }
+    if (runs.length === 2) sideBySide(runs[0], runs[1]);
   },
   stop: async () => {
     await server?.stop();

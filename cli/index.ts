@@ -13,7 +13,11 @@ import { projectCreate } from "./commands/project/create";
 import { projectList } from "./commands/project/list";
 import { projectRename } from "./commands/project/rename";
 import { projectRm } from "./commands/project/rm";
+import { creditsGrant, creditsShow } from "./commands/credits/credits";
+import { fame } from "./commands/fame/fame";
 import { renderCancel, renderConfirm, renderPause, renderResume } from "./commands/render/change";
+import { renderAllow, renderDeny, renderPrice, renderTopUp, renderWorkers } from "./commands/render/economy";
+import { requestAccept, requestDecline, requestList, requestRule } from "./commands/request/request";
 import { renderDownload } from "./commands/render/download";
 import { renderEstimate } from "./commands/render/estimate";
 import { renderFailures } from "./commands/render/failures";
@@ -28,6 +32,7 @@ import { workerList } from "./commands/worker/list";
 import { workerRename } from "./commands/worker/rename";
 import { workerRm } from "./commands/worker/rm";
 import { workerDisable, workerEnable } from "./commands/worker/switch";
+import { workerUnsandboxed } from "./commands/worker/unsandboxed";
 import { createContext, type CliCommand, type CliIo, type GlobalArgs } from "./lib/context";
 import { CliError, UsageError, exitCodeOf } from "./lib/errors";
 import { Output } from "./lib/output";
@@ -35,7 +40,7 @@ import { Output } from "./lib/output";
 /* eslint-disable @typescript-eslint/no-explicit-any -- yargs' types cannot follow a list of differently-typed commands */
 type AnyCommand = CliCommand<any>;
 
-const topLevel: AnyCommand[] = [login, logout, whoami, signup];
+const topLevel: AnyCommand[] = [login, logout, whoami, signup, fame];
 const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
   { noun: "project", describe: "Create, list, rename and delete projects", verbs: [projectCreate, projectList, projectRename, projectRm] },
   {
@@ -57,12 +62,23 @@ const groups: { noun: string; describe: string; verbs: AnyCommand[] }[] = [
       renderPause,
       renderResume,
       renderDownload,
+      renderPrice,
+      renderTopUp,
+      renderWorkers,
+      renderAllow,
+      renderDeny,
     ],
   },
   {
+    noun: "request",
+    describe: "Other people's renders asking for your workers: list them, accept or decline, or set a standing rule",
+    verbs: [requestList, requestAccept, requestDecline, requestRule],
+  },
+  { noun: "credits", describe: "Your credits and their ledger; admins grant credits", verbs: [creditsShow, creditsGrant] },
+  {
     noun: "worker",
     describe: "Your worker machines and their agents' tokens",
-    verbs: [workerCreate, workerList, workerEnable, workerDisable, workerRename, workerRm],
+    verbs: [workerCreate, workerList, workerEnable, workerDisable, workerUnsandboxed, workerRename, workerRm],
   },
   { noun: "token", describe: "API tokens for scripts and CI", verbs: [tokenCreate, tokenList, tokenRevoke] },
   { noun: "invite", describe: "Invite people to sign up", verbs: [inviteCreate, inviteList] },
@@ -100,6 +116,8 @@ function buildParser(argv: string[], io: CliIo): Argv<GlobalArgs> {
   for (const group of groups) {
     parser = parser.command(group.noun, group.describe, (y) => {
       for (const verb of group.verbs) y.command(bind(verb, io));
+      // A group with a default verb (`cactus credits`) runs it when no verb is named.
+      if (group.verbs.some((verb) => verb.command.startsWith("$0"))) return y;
       return y.demandCommand(1, `Name what to do with ${group.noun}s: ${group.verbs.map((verb) => verb.command.split(" ")[0]).join(", ")}.`);
     });
   }
@@ -114,6 +132,8 @@ function buildParser(argv: string[], io: CliIo): Argv<GlobalArgs> {
     .example("$0 render request --archive 7 --frames 1-24", "render frames 1-24 of archive 7")
     .example("$0 render status 12 --watch", "follow render 12 live")
     .example("$0 worker create studio-pc", "a worker and its agent's token")
+    .example("$0 request list", "other people's renders asking for your workers")
+    .example("$0 credits --json", "your balance, escrow and ledger")
     .example("$0 token create --name ci --json", "a token for CI (use it as CACTUS_TOKEN)")
     .epilogue(
       "Settings resolve flag > env (CACTUS_SERVER, CACTUS_TOKEN) > config file ($CACTUS_CONFIG or " +

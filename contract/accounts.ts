@@ -80,6 +80,7 @@ export const invitationSchema = z.object({
   expiresAt: z.iso.datetime(),
   usedAt: z.iso.datetime().nullable(),
   usedBy: z.string().nullable().describe("Username of whoever redeemed it."),
+  credits: z.number().describe("The credits it grants whoever signs up with it."),
   createdAt: z.iso.datetime(),
 });
 
@@ -89,3 +90,28 @@ export const createdInvitationSchema = invitationSchema.extend({
 });
 
 export const invitationListSchema = z.object({ invitations: z.array(invitationSchema) });
+
+export const ledgerReasonSchema = z.enum(["grant", "escrow", "release", "payment"]);
+
+export const creditsSchema = z.object({
+  balance: z.number().describe("Credits I can spend."),
+  escrow: z.number().describe("Credits my unfinished renders hold to pay other people's workers; what is left comes back at the end."),
+  entries: z
+    .array(
+      z.object({
+        at: z.iso.datetime(),
+        amount: z.number().describe("Credits into (+) or out of (−) my balance; for a payment my render's escrow made, what it paid (−)."),
+        reason: ledgerReasonSchema.describe(
+          "grant: given by the farm; escrow / release: into and back out of a render's escrow; payment: a frame rendered by another person's worker (paid to me when it was mine).",
+        ),
+        render_id: z.number().int().nullable(),
+      }),
+    )
+    .describe("Newest first, at most 100."),
+});
+export type CreditsDto = z.infer<typeof creditsSchema>;
+
+export const grantCreditsRequestSchema = z.object({
+  username: usernameSchema,
+  credits: z.number().positive().max(1_000_000_000).describe("Credits to grant from the farm's account."),
+});

@@ -2,6 +2,7 @@ import { z } from "zod";
 import * as accounts from "./accounts";
 import * as agent from "./agent";
 import * as archives from "./archives";
+import * as economy from "./economy";
 import type { ErrorCode } from "./errors";
 import * as projects from "./projects";
 import * as renders from "./renders";
@@ -313,8 +314,9 @@ export const endpoints = {
     path: "/renders/{renderId}/estimate",
     summary:
       "A render's estimate: total WU with a band, credits, ETA and the WU-per-frame curve, made again after every accepted frame; " +
-        "and the quote it had when its sample frames were in.",
+        "the quote it had when its sample frames were in; and its expected start at its price (or at ?price=P).",
     auth: "user",
+    query: renders.renderEstimateQuerySchema,
     response: renders.renderEstimateSchema,
     status: 200,
   },
@@ -406,6 +408,121 @@ export const endpoints = {
       "one now, then for any render of mine (a new one too) whenever it changes. A comment every 15 s.",
     auth: "user",
     binaryResponse: "text/event-stream",
+    status: 200,
+  },
+  getCredits: {
+    method: "get",
+    path: "/me/credits",
+    summary: "My credits: balance, what my unfinished renders hold in escrow, and the ledger's newest entries.",
+    auth: "user",
+    response: accounts.creditsSchema,
+    status: 200,
+  },
+  grantCredits: {
+    method: "post",
+    path: "/credits/grants",
+    summary: "Grant credits to a user from the farm's account (admins only).",
+    auth: "user",
+    request: accounts.grantCreditsRequestSchema,
+    response: accounts.creditsSchema,
+    errors: ["forbidden"],
+    status: 201,
+  },
+  changeRender: {
+    method: "patch",
+    path: "/renders/{renderId}",
+    summary:
+      "Change a render's price per WU (its priority; once confirmed, its escrow follows: more is taken from my balance, or " +
+      "given back) or whether only workers I switch on may render it. 409 when my balance cannot pay a higher price.",
+    auth: "user",
+    request: economy.changeRenderRequestSchema,
+    response: renders.renderSchema,
+    errors: ["conflict"],
+    status: 200,
+  },
+  topUpRender: {
+    method: "post",
+    path: "/renders/{renderId}/top-up",
+    summary: "Move credits from my balance into a render's escrow; a render waiting in needs-credits goes on once it covers a frame.",
+    auth: "user",
+    request: economy.topUpRequestSchema,
+    response: renders.renderSchema,
+    errors: ["conflict"],
+    status: 200,
+  },
+  listRenderWorkers: {
+    method: "get",
+    path: "/renders/{renderId}/workers",
+    summary: "The workers that may render this render or did: mine and other people's that accepted it, with my switch for each.",
+    auth: "user",
+    response: economy.renderWorkersSchema,
+    status: 200,
+  },
+  switchRenderWorker: {
+    method: "put",
+    path: "/renders/{renderId}/workers/{workerId}",
+    summary: "Switch a worker on or off for this render.",
+    auth: "user",
+    request: economy.switchRenderWorkerRequestSchema,
+    response: economy.renderWorkersSchema,
+    status: 200,
+  },
+  listRequests: {
+    method: "get",
+    path: "/requests",
+    summary: "Other people's confirmed renders asking for my workers: the scene's facts, the quote and the price, and what I answered.",
+    auth: "user",
+    response: economy.requestListSchema,
+    status: 200,
+  },
+  acceptRequest: {
+    method: "post",
+    path: "/requests/{renderId}/accept",
+    summary: "Let my workers render this render (sandboxed ones, or those I let run other people's files without).",
+    auth: "user",
+    response: economy.renderRequestCardSchema,
+    status: 200,
+  },
+  declineRequest: {
+    method: "post",
+    path: "/requests/{renderId}/decline",
+    summary: "Keep my workers off this render; a task one holds finishes.",
+    auth: "user",
+    response: economy.renderRequestCardSchema,
+    status: 200,
+  },
+  getRequestRule: {
+    method: "get",
+    path: "/requests/rule",
+    summary: "My standing rule, if I have one.",
+    auth: "user",
+    response: economy.requestRuleAnswerSchema,
+    status: 200,
+  },
+  setRequestRule: {
+    method: "put",
+    path: "/requests/rule",
+    summary: "Accept, from now on and for renders already asking, every render paying at least minPrice per WU, from anyone or from these people.",
+    auth: "user",
+    request: economy.requestRuleSchema,
+    response: economy.requestRuleAnswerSchema,
+    errors: ["unprocessable"],
+    status: 200,
+  },
+  deleteRequestRule: {
+    method: "delete",
+    path: "/requests/rule",
+    summary: "Drop my standing rule; what it accepted is no longer accepted (what I tapped stays).",
+    auth: "user",
+    status: 204,
+  },
+  getFame: {
+    method: "get",
+    path: "/fame",
+    summary: "The hall of fame: contributors (person and machine) by WU and by render time, the longest frame and the longest render.",
+    auth: "user",
+    query: economy.fameQuerySchema,
+    response: economy.fameSchema,
     status: 200,
   },
   createWorker: {

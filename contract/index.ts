@@ -10,3 +10,4 @@ export * from "./text";
 export * from "./workers";
 
 export const API_PREFIX = "/api/v1";
+export * from "./economy";

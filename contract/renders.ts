@@ -50,6 +50,15 @@ export const renderRequestSchema = z
     chunk: z.number().int().min(FRAMES_PER_TASK.min).max(FRAMES_PER_TASK.max).optional().describe("Consecutive frames per task (default 1)."),
     format: outputFormatSchema.default("PNG"),
     price: z.number().min(0).max(1_000_000).default(0).describe("Credits per work unit: the render's priority."),
+    maxCredits: z
+      .number()
+      .positive()
+      .max(1_000_000_000)
+      .optional()
+      .describe(
+        "Pre-authorise up to this many credits: once quoted, the render is confirmed by itself (its upper bound put in escrow) " +
+          "if the bound is within it, and otherwise waits quoted for a confirmation.",
+      ),
     estimateOnly: z
       .boolean()
       .default(false)
@@ -96,7 +105,10 @@ export const renderEstimateSummarySchema = z.object({
     .number()
     .int()
     .nullable()
-    .describe("Remaining WU ÷ the summed WUPM of the owner's workers that may render it and are online now; null when none is."),
+    .describe(
+      "Remaining WU ÷ the summed WUPM of the workers online now that will render it (the owner's, and other people's that " +
+        "accepted it or whose standing rule accepts it); render time once it has begun; null when none is online.",
+    ),
   framesMeasured: z.number().int().describe("Frames with a result and a WU: what the estimate is made from."),
   updatedAt: z.iso.datetime(),
 });
@@ -130,7 +142,10 @@ export const renderSchema = z.object({
   warnings: z
     .array(z.string())
     .describe("What renders, but maybe not as meant: files the scene uses that the archive lacks, Python the farm never runs."),
-  price: z.number(),
+  price: z.number().describe("Credits per WU: its priority."),
+  escrow: z.number().describe("Credits it holds to pay other people's workers; what is left goes back when it ends."),
+  maxCredits: z.number().nullable().describe("What its owner pre-authorised at request, if anything."),
+  onlyEnabledWorkers: z.boolean().describe("Only workers its owner switched on may render it."),
   tasks: z.number().int(),
   frames: frameCountsSchema,
   workers: z.array(renderWorkerSchema),
@@ -170,6 +185,23 @@ export const curvePointSchema = z.object({
 });
 export type CurvePointDto = z.infer<typeof curvePointSchema>;
 
+export const expectedStartSchema = z
+  .object({
+    price: z.number().describe("Credits per WU it was reckoned at."),
+    wuAhead: z.number().describe("Remaining WU of the renders the workers that would take it hand out first (own renders, then dearer or older)."),
+    rendersAhead: z.number().int(),
+    unmeasuredAhead: z.number().int().describe("Renders ahead with nothing measured yet: their WU is not in wuAhead."),
+    workers: z.number().int().describe("Workers online now that would take it."),
+    othersWorkers: z.number().int().describe("How many of those are other people's, paid WU × price; the owner's own cost nothing."),
+    startsInSeconds: z
+      .number()
+      .int()
+      .nullable()
+      .describe("wuAhead ÷ those workers' summed WUPM: when it would begin; null when none is online."),
+  })
+  .describe("Expected start at a price: the work ahead of it there, and so when it would begin.");
+export type ExpectedStartDto = z.infer<typeof expectedStartSchema>;
+
 export const renderEstimateSchema = z.object({
   renderId: z.number().int(),
   status: renderStatusSchema,
@@ -182,8 +214,16 @@ export const renderEstimateSchema = z.object({
     .nullable()
     .describe("The estimate when the sample frames were in, as it was quoted; null for a render that skipped sampling."),
   curve: z.array(curvePointSchema).describe("WU per frame across the timeline: one point per frame up to 200 frames."),
+  expectedStart: expectedStartSchema
+    .nullable()
+    .describe("What is ahead of it at `expectedStart.price`, and when it would begin; null once it is finished."),
 });
 export type RenderEstimateDto = z.infer<typeof renderEstimateSchema>;
+
+/** `?price=P`: the expected start at another price, before changing it. */
+export const renderEstimateQuerySchema = z.object({
+  price: z.coerce.number().min(0).max(1_000_000).optional().describe("Credits per WU to tell the expected start at (default: its price)."),
+});
 
 export const renderListSchema = z.object({ renders: z.array(renderSchema) });
 

@@ -40,6 +40,9 @@ export const workerSchema = z.object({
   capabilities: workerCapabilitiesSchema.partial(),
   wupm: z.number().nullable().describe("Work units per minute from the benchmark; null until benchmarked."),
   wupmMeasuredAt: z.iso.datetime().nullable().describe("When the benchmark behind wupm ran."),
+  othersUnsandboxed: z
+    .boolean()
+    .describe("Its owner lets it render other people's files although its agent runs Blender without the sandbox (they chose the risk)."),
   createdAt: z.iso.datetime(),
 });
 export type WorkerDto = z.infer<typeof workerSchema>;
@@ -55,7 +58,10 @@ export const createdWorkerSchema = workerSchema.extend({
 export type CreatedWorkerDto = z.infer<typeof createdWorkerSchema>;
 
 export const updateWorkerRequestSchema = z
-  .object({ name: workerNameSchema.optional(), enabled: z.boolean().optional() })
-  .refine((value) => value.name !== undefined || value.enabled !== undefined, "Send a new name or enabled.");
+  .object({ name: workerNameSchema.optional(), enabled: z.boolean().optional(), othersUnsandboxed: z.boolean().optional() })
+  .refine(
+    (value) => value.name !== undefined || value.enabled !== undefined || value.othersUnsandboxed !== undefined,
+    "Send a new name, enabled or othersUnsandboxed.",
+  );
 
 export const workerListSchema = z.object({ workers: z.array(workerSchema) });

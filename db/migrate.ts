@@ -10,6 +10,8 @@ import { migration as workUnits } from "./migrations/0008-work-units";
 import { migration as renderOptions } from "./migrations/0010-render-options";
 import { migration as sessions } from "./migrations/0012-sessions";
 import { migration as push } from "./migrations/0015-push";
+import { migration as credits } from "./migrations/0017-credits";
+import { migration as consent } from "./migrations/0018-consent";
 import { migration as workerPaused } from "./migrations/0020-worker-paused";
 
 export interface Migration {
@@ -30,6 +32,8 @@ export const migrations: readonly Migration[] = [
   renderOptions,
   sessions,
   push,
+  credits,
+  consent,
   workerPaused,
 ];
 

@@ -4,6 +4,7 @@ import {
   notificationOptions,
   NOTIFICATION_EVENT_LABELS,
   NOTIFICATION_EVENTS,
+  RENDER_NOTICE_AUDIENCE,
   RENDER_NOTICE_EVENTS,
   renderMessage,
   workerFailingMessage,
@@ -32,8 +33,24 @@ describe("render notices", () => {
     for (const notice of notices) {
       const event = RENDER_NOTICE_EVENTS[notice];
       expect(NOTIFICATION_EVENTS).toContain(event);
-      expect(NOTIFICATION_EVENT_LABELS[event]).toMatch(/^My /);
+      // In the words of the person it is for: "My render…", or "…awaits my acceptance".
+      expect(NOTIFICATION_EVENT_LABELS[event]).toMatch(RENDER_NOTICE_AUDIENCE[notice] === "owner" ? /^My / : / my /);
     }
+    expect(notices).toContain("request-awaits");
+  });
+
+  test("a request is for the people asked, the rest for the render's owner", () => {
+    expect(Object.entries(RENDER_NOTICE_AUDIENCE).filter(([, audience]) => audience === "asked")).toEqual([["request-awaits", "asked"]]);
+  });
+
+  test("request-awaits: who asks, what and at what price, a link to Requests under one tag per request", () => {
+    expect(renderMessage("request-awaits", { ...render, owner: "ada", price: 1.5 })).toEqual({
+      event: "request-awaits",
+      title: "ada asks for your workers",
+      body: "spring.blend, 250 frames at 1.50 credits per WU: accept or decline it on Requests.",
+      url: "/requests",
+      tag: "request-42",
+    });
   });
 
   test.each([

@@ -6,16 +6,16 @@
 // notifications.test.ts); a source that turns a committed row into it (a notice of the
 // render lifecycle table, or a row of worker_events; see app/lib/push/sources.server.ts);
 // nothing else — the switches on Me, the stored preferences and the sender follow the list.
-// "A render request awaits my acceptance" comes with the credits and requests issue (11):
-// it adds "request-awaits" here and its source there.
 
 import type { RenderNotice } from "./render-lifecycle";
+import { formatCredits } from "./work-units";
 
 export const NOTIFICATION_EVENTS = [
   "render-finished",
   "render-failed",
   "needs-credits",
   "quote-ready",
+  "request-awaits",
   "worker-offline",
   "worker-failing",
 ] as const;
@@ -27,6 +27,7 @@ export const NOTIFICATION_EVENT_LABELS: Record<NotificationEvent, string> = {
   "render-failed": "My render failed",
   "needs-credits": "My render needs credits",
   "quote-ready": "My quote is ready",
+  "request-awaits": "A render request awaits my acceptance",
   "worker-offline": "My worker went offline",
   "worker-failing": "My worker keeps failing",
 };
@@ -52,6 +53,20 @@ export const RENDER_NOTICE_EVENTS: Record<RenderNotice, NotificationEvent> = {
   "render-finished": "render-finished",
   "render-failed": "render-failed",
   "needs-credits": "needs-credits",
+  "request-awaits": "request-awaits",
+};
+
+/**
+ * Who hears a notice of the lifecycle: the render's owner, or the people whose workers
+ * a confirmed render asks for and who have not answered it (by hand or by their
+ * standing rule; see app/lib/push/sources.server.ts).
+ */
+export const RENDER_NOTICE_AUDIENCE: Record<RenderNotice, "owner" | "asked"> = {
+  "quote-ready": "owner",
+  "render-finished": "owner",
+  "render-failed": "owner",
+  "needs-credits": "owner",
+  "request-awaits": "asked",
 };
 
 export interface RenderFacts {
@@ -61,6 +76,9 @@ export interface RenderFacts {
   totalFrames: number;
   /** Why it failed, when it did. */
   error?: string | null;
+  /** Whose render it is, and its price in credits per WU: what a request says. */
+  owner?: string;
+  price?: number;
 }
 
 const plural = (count: number, word: string) => `${count.toLocaleString("en")} ${word}${count === 1 ? "" : "s"}`;
@@ -102,6 +120,17 @@ export function renderMessage(notice: RenderNotice, render: RenderFacts): PushMe
         tag,
         title: `Render ${render.id}: the quote is ready`,
         body: `${render.filename}, ${plural(render.totalFrames, "frame")}: confirm it to start rendering.`,
+      };
+    case "request-awaits":
+      // To a worker owner: what is asked and what it pays; the Requests tab has the scene's facts.
+      return {
+        event,
+        url: "/requests",
+        tag: `request-${render.id}`,
+        title: `${render.owner ?? "Someone"} asks for your workers`,
+        body:
+          `${render.filename}, ${plural(render.totalFrames, "frame")} at ${formatCredits(render.price ?? 0)} credits per WU: ` +
+          "accept or decline it on Requests.",
       };
   }
 }

@@ -4,6 +4,7 @@ import {
   RENDER_STATUSES,
   eventFromTasks,
   eventsFrom,
+  isRenderFinished,
   isRenderRunnable,
   reasonToStop,
   transition,
@@ -67,14 +68,26 @@ describe("targets that depend on the render", () => {
 
 test("effects and notices", () => {
   expect(transition("queued", "started")?.effects).toEqual(["stamp-started"]);
-  expect(transition("rendering", "cancelled")?.effects).toEqual(["stamp-finished", "cancel-open-tasks"]);
-  expect(transition("rendering", "failed")).toMatchObject({ effects: ["stamp-finished", "cancel-open-tasks"], notice: "render-failed" });
-  expect(transition("rendering", "finished")).toMatchObject({ effects: ["stamp-finished"], notice: "render-finished" });
+  expect(transition("rendering", "cancelled")?.effects).toEqual(["stamp-finished", "cancel-open-tasks", "release-escrow"]);
+  expect(transition("rendering", "failed")).toMatchObject({
+    effects: ["stamp-finished", "cancel-open-tasks", "release-escrow"],
+    notice: "render-failed",
+  });
+  expect(transition("rendering", "finished")).toMatchObject({ effects: ["stamp-finished", "release-escrow"], notice: "render-finished" });
+  // Every way into a finished status gives the escrow back; only a confirm takes one.
+  for (const status of [null, ...RENDER_STATUSES]) {
+    for (const event of RENDER_EVENTS) {
+      const change = transition(status, event, { started: true });
+      if (!change) continue;
+      expect(change.effects.includes("release-escrow"), `${status} --${event}-->`).toBe(isRenderFinished(change.to));
+      expect(change.effects.includes("escrow-quote"), `${status} --${event}-->`).toBe(event === "confirmed");
+    }
+  }
   expect(transition("estimating", "sampled")?.notice).toBe("quote-ready");
   expect(transition("estimating", "sampled", { estimateOnly: true })?.notice).toBe("quote-ready");
   // Confirmed in the same breath: nobody needs telling.
   expect(transition("estimating", "sampled", { estimateOnly: false })).toMatchObject({ to: "quoted", notice: null });
-  expect(transition("quoted", "confirmed")?.effects).toEqual(["queue-unsampled-frames"]);
+  expect(transition("quoted", "confirmed")).toMatchObject({ effects: ["queue-unsampled-frames", "escrow-quote"], notice: "request-awaits" });
   expect(transition("rendering", "ran-out-of-credits")?.notice).toBe("needs-credits");
   expect(transition("rendering", "paused")).toMatchObject({ effects: [], notice: null });
 });

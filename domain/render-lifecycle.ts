@@ -65,10 +65,18 @@ export type RenderEffect =
   /** Its tasks still queued or leased are cancelled (leased ones hear "stop" on their next heartbeat). */
   | "cancel-open-tasks"
   /** The frames not sampled become tasks: until the quote is confirmed only the sample frames exist (decision 014). */
-  | "queue-unsampled-frames";
+  | "queue-unsampled-frames"
+  /** The quote's upper bound moves from the owner's balance into the render's escrow (decision 023). */
+  | "escrow-quote"
+  /** What is left in the escrow goes back to the owner. */
+  | "release-escrow";
 
-/** What a person may be told about (a web push, DESIGN §6). */
-export type RenderNotice = "quote-ready" | "render-finished" | "render-failed" | "needs-credits";
+/**
+ * What a person may be told about (a web push, docs/design.md §6): its owner, except
+ * "request-awaits", which is for the people whose workers a confirmed render now asks
+ * for (docs/design.md §5; domain/notifications.ts says who hears which).
+ */
+export type RenderNotice = "quote-ready" | "render-finished" | "render-failed" | "needs-credits" | "request-awaits";
 
 /** What the table's target may depend on besides the status: read from the render and its outbox. */
 export interface LifecycleContext {
@@ -96,7 +104,13 @@ const RULES: Record<RenderEvent, Rule> = {
   requested: { from: [null], to: ({ skipsSampling }) => (skipsSampling ? "queued" : "estimating") },
   // Only a quote that waits for its owner is news; one confirmed as it is made is not.
   sampled: { from: ["estimating"], to: "quoted", notice: ({ estimateOnly }) => (estimateOnly === false ? null : "quote-ready") },
-  confirmed: { from: ["quoted"], to: ({ started }) => (started ? "rendering" : "queued"), effects: ["queue-unsampled-frames"] },
+  // Confirmed against its quote, it holds an escrow and asks other people's workers.
+  confirmed: {
+    from: ["quoted"],
+    to: ({ started }) => (started ? "rendering" : "queued"),
+    effects: ["queue-unsampled-frames", "escrow-quote"],
+    notice: "request-awaits",
+  },
   started: { from: ["queued"], to: "rendering", effects: ["stamp-started"] },
   paused: { from: PAUSABLE, to: "paused" },
   resumed: {
@@ -104,12 +118,12 @@ const RULES: Record<RenderEvent, Rule> = {
     // Back where it was; before the outbox, paused renders were queued or rendering.
     to: ({ pausedFrom, started }) => pausedFrom ?? (started ? "rendering" : "queued"),
   },
-  cancelled: { from: UNFINISHED, to: "cancelled", effects: ["stamp-finished", "cancel-open-tasks"] },
-  finished: { from: ["queued", "rendering"], to: "done", effects: ["stamp-finished"], notice: "render-finished" },
+  cancelled: { from: UNFINISHED, to: "cancelled", effects: ["stamp-finished", "cancel-open-tasks", "release-escrow"] },
+  finished: { from: ["queued", "rendering"], to: "done", effects: ["stamp-finished", "release-escrow"], notice: "render-finished" },
   failed: {
     from: UNFINISHED,
     to: "failed",
-    effects: ["stamp-finished", "cancel-open-tasks"],
+    effects: ["stamp-finished", "cancel-open-tasks", "release-escrow"],
     notice: "render-failed",
   },
   "ran-out-of-credits": { from: ["queued", "rendering"], to: "needs-credits", notice: "needs-credits" },

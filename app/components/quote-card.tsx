@@ -19,6 +19,15 @@ function Headline({ render }: { render: RenderDto }) {
   return <>Estimate</>;
 }
 
+/** Credits are paid only to other people's workers: the figures are the most it can cost. */
+function creditsNote(render: RenderDto, estimate: RenderEstimateDto): string {
+  const start = estimate.expectedStart;
+  if (start && start.workers > 0 && start.othersWorkers === 0) {
+    return "At most: only your own workers would render it now, and they cost nothing.";
+  }
+  return "At most: what other people's workers render is paid; your own workers cost nothing.";
+}
+
 export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: RenderEstimateDto }) {
   const confirm = useFetcher<{ ok: true } | { ok: false; formError: string | null }>();
   const failure = failureOf(confirm.data);
@@ -60,6 +69,9 @@ export function QuoteCard({ render, estimate }: { render: RenderDto; estimate: R
                 {formatCredits(summary.credits.mid)}{" "}
                 <span className="text-stone-600">
                   {creditsBand ? `(${creditsBand}) ` : ""}at {render.price} a WU
+                </span>
+                <span className="block text-xs text-stone-500" data-testid="credits-note">
+                  {creditsNote(render, estimate)}
                 </span>
               </>
             ) : (

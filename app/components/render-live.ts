@@ -1,6 +1,6 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import type { FrameDto, RenderDto, RenderEstimateDto } from "../../contract";
+import type { FrameDto, RenderDto, RenderEstimateDto, RenderWorkersDto } from "../../contract";
 import { isRenderFinished } from "../../domain/render-lifecycle";
 
 // Renders as they are now, kept current by the server's event streams
@@ -134,12 +134,12 @@ export function useLiveRender(loaded: RenderDto, loadedFrames: FrameDto[], windo
 }
 
 /**
- * A render's estimate with its curve (the loader's), loaded again when the render's event
- * says it was made again (after each accepted frame) or its status changed: the event
- * carries the summary, not the curve, which for a long render is 200 points.
+ * What a render's page loaded with `loaded` (the loader's), fetched again from `url` (an
+ * API read the session may make) each time `key` changes: the render's event carries
+ * summaries, not the whole of these.
  */
-export function useLiveEstimate(render: RenderDto, loaded: RenderEstimateDto): RenderEstimateDto {
-  const [fetched, setFetched] = useState<RenderEstimateDto>();
+function useRefetched<T>(url: string, key: string, loaded: T): T {
+  const [fetched, setFetched] = useState<T>();
   // Prefer what arrived later: a new answer, or the loader's data when it is reloaded.
   const [shown, setShown] = useState({ loaded, fetched, current: loaded });
   let current = shown.current;
@@ -147,20 +147,37 @@ export function useLiveEstimate(render: RenderDto, loaded: RenderEstimateDto): R
     current = shown.loaded !== loaded ? loaded : (fetched ?? loaded);
     setShown({ loaded, fetched, current });
   }
-  const key = `${render.status}|${render.estimate?.updatedAt ?? ""}`;
   const seen = useRef(key);
   useEffect(() => {
     if (seen.current === key) return;
     seen.current = key;
     // A newer change cancels the answer to an older one.
     const controller = new AbortController();
-    fetch(`/api/v1/renders/${render.id}/estimate`, { signal: controller.signal, headers: { Accept: "application/json" } })
-      .then(async (response) => (response.ok ? setFetched((await response.json()) as RenderEstimateDto) : undefined))
-      // The next change tries again; until then the graph shows what it had.
+    fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } })
+      .then(async (response) => (response.ok ? setFetched((await response.json()) as T) : undefined))
+      // The next change tries again; until then the page shows what it had.
       .catch(() => undefined);
     return () => controller.abort();
-  }, [key, render.id]);
+  }, [key, url]);
   return current;
+}
+
+/**
+ * A render's estimate with its curve (the loader's), loaded again when the render's event
+ * says it was made again (after each accepted frame) or its status changed: the event
+ * carries the summary, not the curve, which for a long render is 200 points.
+ */
+export function useLiveEstimate(render: RenderDto, loaded: RenderEstimateDto): RenderEstimateDto {
+  return useRefetched(`/api/v1/renders/${render.id}/estimate`, `${render.status}|${render.estimate?.updatedAt ?? ""}`, loaded);
+}
+
+/**
+ * The workers on a render with their owners' and the render owner's switches (the
+ * loader's), loaded again when a worker joins it or a frame of it is done.
+ */
+export function useLiveRenderWorkers(render: RenderDto, loaded: RenderWorkersDto): RenderWorkersDto {
+  const frames = render.workers.map((worker) => `${worker.id}:${worker.framesDone}`).join(",");
+  return useRefetched(`/api/v1/renders/${render.id}/workers`, `${render.status}|${frames}`, loaded);
 }
 
 /** The user's renders (the loader's), each updated by the list's event stream; new ones on top. */

@@ -89,6 +89,24 @@ export function WorkerCard({ worker, now }: { worker: WorkerDto; now: string }) 
           </Button>
         </toggle.Form>
         <FormError>{toggleFailure?.formError}</FormError>
+        {capabilities.sandbox === "bwrap" ? null : (
+          <toggle.Form method="post" className="flex flex-col gap-1">
+            <input type="hidden" name="workerId" value={worker.id} />
+            <p className="text-sm text-stone-600">
+              {worker.othersUnsandboxed
+                ? "It renders other people's files without the sandbox: a file could read what the agent's user can."
+                : "Without the sandbox it renders only your own files."}
+            </p>
+            <Button
+              name="intent"
+              value={worker.othersUnsandboxed ? "others-sandboxed-only" : "others-unsandboxed"}
+              variant="secondary"
+              disabled={toggle.state !== "idle"}
+            >
+              {worker.othersUnsandboxed ? "Only my files without the sandbox" : "Render other people's files anyway"}
+            </Button>
+          </toggle.Form>
+        )}
       </div>
       <details className="border-t border-stone-100 px-4 py-2" open={renameFailure ? true : undefined}>
         <summary className="min-h-11 cursor-pointer content-center text-sm font-medium text-stone-600">Rename or remove</summary>

@@ -7,13 +7,21 @@ import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { getRuntime } from "../lib/runtime.server";
 import { hashSecret, newSecret } from "../lib/secrets.server";
+import { toCredits } from "../../domain/ledger";
 import { grantCredits, toMilli } from "./ledger.server";
 import { createUser } from "./user.server";
 
 export type InvitationDto = z.infer<typeof invitationSchema>;
 export type InvitationStatus = "pending" | "used" | "expired";
 
-/** A one-time invitation code (returned this once; only its hash is stored). */
+/** The farm's starting credits now (CACTUS_STARTING_CREDITS), in milli-credits. */
+const startingMilli = () => toMilli(getRuntime().config.CACTUS_STARTING_CREDITS);
+
+/**
+ * A one-time invitation code (returned this once; only its hash is stored). It grants the
+ * farm's starting credits as they are now: what it says it grants is what it grants,
+ * even if the setting changes before it is redeemed.
+ */
 export async function createInvitation(input: {
   fromUserId: number;
   email: string;
@@ -25,9 +33,13 @@ export async function createInvitation(input: {
     email: input.email,
     codeHash: hashSecret(code),
     expiresAt: new Date(Date.now() + ttlMs),
+    creditsMilli: startingMilli(),
   });
   return { invitation, code };
 }
+
+/** The credits an invitation grants: its own; one made before invitations kept theirs grants the farm's setting. */
+const grantedMilli = (invitation: Invitation) => (invitation.creditsMilli === null ? startingMilli() : Number(invitation.creditsMilli));
 
 /** The invitations a user sent, newest first, with who redeemed them. */
 export async function listInvitations(userId: number): Promise<InvitationDto[]> {
@@ -50,6 +62,7 @@ export function toInvitationDto(invitation: Invitation, usedBy: string | null = 
     expiresAt: invitation.expiresAt.toISOString(),
     usedAt: iso(invitation.usedAt),
     usedBy,
+    credits: toCredits(grantedMilli(invitation)),
     createdAt: invitation.createdAt.toISOString(),
   };
 }
@@ -73,19 +86,22 @@ function invitationRefusal(invitation: Invitation): Problem | null {
   return null;
 }
 
-/** For the sign-up page: tells at once whether the link still works, before anyone fills in the form. */
-export async function checkInvitationCode(code: string): Promise<Problem | null> {
+/**
+ * For the sign-up page: tells at once whether the link still works, before anyone fills
+ * in the form, and the credits it comes with.
+ */
+export async function checkInvitationCode(code: string): Promise<{ refusal: Problem | null; credits: number | null }> {
   const invitation = await Invitation.findOne({ where: { codeHash: hashSecret(code.trim()) } });
-  return invitation ? invitationRefusal(invitation) : noSuchInvitation();
+  if (!invitation) return { refusal: noSuchInvitation(), credits: null };
+  return { refusal: invitationRefusal(invitation), credits: toCredits(grantedMilli(invitation)) };
 }
 
 /**
  * Redeems an invitation: one transaction locks it, checks it is unused and unexpired,
- * creates the user, marks it used and grants the starting credits — so a code works
+ * creates the user, marks it used and grants the credits it says — so a code works
  * exactly once and a refused sign-up leaves no row behind.
  */
 export async function redeemInvitation(input: { code: string; username: string; password: string }): Promise<User> {
-  const startingMilli = toMilli(getRuntime().config.CACTUS_STARTING_CREDITS);
   return db().transaction(async (transaction) => {
     const invitation = await Invitation.findOne({
       where: { codeHash: hashSecret(input.code.trim()) },
@@ -97,7 +113,7 @@ export async function redeemInvitation(input: { code: string; username: string; 
     if (refusal) throw refusal;
     const user = await createUser({ username: input.username, password: input.password }, transaction);
     await invitation.update({ usedByUserId: user.id, usedAt: new Date() }, { transaction });
-    await grantCredits({ userId: user.id, amountMilli: startingMilli }, transaction);
+    await grantCredits({ userId: user.id, amountMilli: grantedMilli(invitation) }, transaction);
     return user;
   });
 }

@@ -1,6 +1,9 @@
-import type { RenderEstimateDto, RenderEstimateSummaryDto } from "../../contract";
+import type { ExpectedStartDto, RenderEstimateDto, RenderEstimateSummaryDto } from "../../contract";
 import type { RenderStatus } from "../../db/models";
 import { readEstimates, refreshEstimate, type StoredEstimate } from "../../db/sql/queue";
+import { readWorkAhead } from "../../db/sql/work-ahead";
+import { toCredits } from "../../domain/ledger";
+import { startsInSeconds } from "../../domain/work-ahead";
 import { etaSeconds, type Estimate } from "../../domain/estimate";
 import { isRenderFinished } from "../../domain/render-lifecycle";
 import { FAILURES_TO_BLOCKLIST } from "../../domain/scheduler";
@@ -65,9 +68,18 @@ function eta(made: Estimate, status: RenderStatus, onlineWupm: number[]): number
   return etaSeconds(made.remainingWu, onlineWupm);
 }
 
-/** The whole estimate of one of the user's renders (found by the caller), its curve included. */
-export async function renderEstimate(render: { id: number; status: RenderStatus; priceMilli: number; frames: number }): Promise<RenderEstimateDto> {
-  const stored = (await readEstimates(db(), [render.id], READ)).get(render.id);
+/**
+ * The whole estimate of one of the user's renders (found by the caller), its curve
+ * included, and its expected start at `atPriceMilli` (default its price).
+ */
+export async function renderEstimate(
+  render: { id: number; status: RenderStatus; priceMilli: number; frames: number },
+  atPriceMilli = render.priceMilli,
+): Promise<RenderEstimateDto> {
+  const [stored, expectedStart] = await Promise.all([
+    readEstimates(db(), [render.id], READ).then((rows) => rows.get(render.id)),
+    isRenderFinished(render.status) ? null : expectedStartOf(render.id, atPriceMilli),
+  ]);
   const quote = stored?.quote ?? null;
   return {
     renderId: render.id,
@@ -78,6 +90,21 @@ export async function renderEstimate(render: { id: number; status: RenderStatus;
     estimate: stored ? summary(stored, render.status, render.priceMilli) : null,
     quote: quote && { totalWu: quote.totalWu, band: quote.band, quotedAt: quote.quotedAt },
     curve: stored?.estimate?.curve ?? [],
+    expectedStart,
+  };
+}
+
+/** "Expected start at this price" (docs/design.md §4): the work ahead at the price and when it would begin. */
+async function expectedStartOf(renderId: number, priceMilli: number): Promise<ExpectedStartDto> {
+  const ahead = await readWorkAhead(db(), { renderId, priceMilli, ...READ });
+  return {
+    price: toCredits(priceMilli),
+    wuAhead: ahead.wu,
+    rendersAhead: ahead.renderIds.length,
+    unmeasuredAhead: ahead.unmeasured,
+    workers: ahead.wupm.length,
+    othersWorkers: ahead.othersWorkers,
+    startsInSeconds: startsInSeconds(ahead.wu, ahead.wupm),
   };
 }
 

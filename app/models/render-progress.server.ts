@@ -5,11 +5,12 @@ import { formatFrameRange } from "../../domain/frames";
 import { WORKER_ENGINES, engineAmong } from "../../db/sql/common";
 import type { RenderFailedDetail } from "../../db/sql/failures";
 import { engineLabel } from "../../domain/engines";
-import { FAILURES_TO_FAIL_RENDER, WORKERS_TO_FAIL_TASK } from "../../domain/scheduler";
+import { FAILURES_TO_BLOCKLIST, FAILURES_TO_FAIL_RENDER, WORKERS_TO_FAIL_TASK } from "../../domain/scheduler";
+import { mayTakeRender, WORKER_FACTS, workerColumns } from "../../db/sql/eligibility";
 import { db } from "../lib/db.server";
 
 // How far renders are: their frames by status, the workers on them, why they failed, and
-// why their frames wait when none of the owner's workers can take them.
+// why their frames wait when no worker can take them.
 // Batched over many renders (the list) and built from a few grouped scans, so a render
 // of 100 000 frames costs a pass over its tasks and results, never a probe per frame.
 
@@ -28,8 +29,8 @@ export interface RenderProgress {
   waiting: string | null;
 }
 
-const query = <T extends object>(sql: string, ids: number[]) =>
-  db().query<T>(sql, { bind: { ids }, type: QueryTypes.SELECT });
+const query = <T extends object>(sql: string, ids: number[], bind: object = {}) =>
+  db().query<T>(sql, { bind: { ids, ...bind }, type: QueryTypes.SELECT });
 
 /**
  * Progress of these renders (each of `total` frames), by render id. `failed` renders say
@@ -94,7 +95,7 @@ SELECT DISTINCT ON (t.render_id) t.render_id, t.status, t.frame_start, t.frame_e
  ORDER BY t.render_id, t.status = 'failed' DESC, f.created_at DESC, f.id DESC`,
           failedIds,
         ),
-    runnableIds.length === 0 ? Promise.resolve([]) : query<FarmRow>(OWNERS_WORKERS, runnableIds),
+    runnableIds.length === 0 ? Promise.resolve([]) : query<FarmRow>(OWNERS_WORKERS, runnableIds, { blocklistAfter: FAILURES_TO_BLOCKLIST }),
     // Why a failed render failed, as the failure that failed it said (db/sql/failures.ts).
     endedIds.length === 0
       ? Promise.resolve([])
@@ -193,9 +194,18 @@ function endedMessage(detail: Partial<RenderFailedDetail> | null | undefined): s
   }
 }
 
-/** What each render's owner has to render it with: the claim's rules (db/sql/queue.ts), counted. */
+/**
+ * What each render's owner has to render it with: the claim's rules (db/sql/queue.ts),
+ * counted; and other people's workers that may take it now (eligibility.ts), which
+ * render it whatever the owner's farm lacks.
+ */
 const OWNERS_WORKERS = /* sql */ `
-SELECT r.id AS render_id, r.needs_denoiser, r.engine, farm.*
+SELECT r.id AS render_id, r.needs_denoiser, r.engine, farm.*,
+       (SELECT count(*)::int
+          FROM (SELECT ${WORKER_FACTS} FROM workers src
+                 WHERE src.enabled AND src.user_id <> r.created_by
+                   AND src.user_id IN (SELECT k.user_id FROM render_request_acks k WHERE k.render_id = r.id AND k.decision = 'accepted')) w
+         WHERE ${mayTakeRender(workerColumns("w"))}) AS helpers
   FROM renders r
  CROSS JOIN LATERAL (
    SELECT count(*)::int AS workers,
@@ -211,6 +221,8 @@ interface FarmRow {
   render_id: number;
   needs_denoiser: boolean;
   engine: string | null;
+  /** Other people's workers that may take it now. */
+  helpers: number;
   workers: number;
   enabled: number;
   with_denoiser: number;
@@ -220,7 +232,7 @@ interface FarmRow {
 
 /** Why a runnable render's queued frames wait for good unless the owner acts; null when some worker may take them. */
 function waitingMessage(farm: FarmRow | undefined): string | null {
-  if (!farm) return null;
+  if (!farm || farm.helpers > 0) return null;
   if (farm.workers === 0) {
     return "You have no workers to render it; add one on the Workers page (`cactus worker create NAME`) and start its agent.";
   }

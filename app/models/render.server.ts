@@ -5,7 +5,9 @@ import { checkRender, type RenderedScene, type SceneCheck } from "../../domain/s
 import { fileFactsOf } from "../../domain/scene-facts";
 import type { RenderEvent } from "../../domain/render-lifecycle";
 import { WORKER_ENGINES, WORKER_HAS_DENOISER, workerCanRender } from "../../db/sql/common";
-import { applyRenderEvent, confirmRender as confirmQuote, createRenderTasks, insertRender } from "../../db/sql/queue";
+import { applyRenderEvent, confirmRender as confirmQuote, createRenderTasks, insertRender, NotEnoughCredits } from "../../db/sql/queue";
+import { toCredits, toMilli } from "../../domain/ledger";
+import { formatCredits } from "../../domain/work-units";
 import { countFrames, FrameRangeError, formatFrameRange, parseFrameRange, splitIntoTasks, type FrameRange } from "../../domain/frames";
 import { isRenderFinished, isRenderRunnable, UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
 import { planSamples, sampleTasks } from "../../domain/sampling";
@@ -39,6 +41,9 @@ interface RenderRow {
   samples: number | null;
   /** The archive's facts, when read (and not failed). */
   scene_facts: unknown;
+  only_enabled_workers: boolean;
+  escrow_milli: number | null;
+  max_cost_milli: number | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -48,7 +53,8 @@ const SELECT_RENDERS = /* sql */ `
 SELECT r.id, r.project_id, r.archive_id, a.filename AS archive_filename, r.status, r.frame_start, r.frame_end,
        r.frame_step, r.chunk_size, r.output_format, r.price_milli, r.estimate_only, r.scene, r.camera, r.view_layer,
        r.resolution_percentage, r.samples, r.created_at, r.started_at, r.finished_at,
-       CASE WHEN a.inspection_error IS NULL THEN a.scene_facts END AS scene_facts
+       CASE WHEN a.inspection_error IS NULL THEN a.scene_facts END AS scene_facts,
+       r.only_enabled_workers, r.max_cost_milli, (SELECT balance_milli FROM accounts WHERE id = r.escrow_account_id) AS escrow_milli
   FROM renders r JOIN archives a ON a.id = r.archive_id
  WHERE r.created_by = :userId`;
 
@@ -88,7 +94,10 @@ async function selectRenders(userId: number, where = "", replacements: object = 
       options,
       scene: check?.scene ? renderedSceneDto(check.scene) : null,
       warnings: check?.warnings ?? [],
-      price: row.price_milli / 1000,
+      price: toCredits(Number(row.price_milli)),
+      escrow: toCredits(Number(row.escrow_milli ?? 0)),
+      maxCredits: row.max_cost_milli === null ? null : toCredits(Number(row.max_cost_milli)),
+      onlyEnabledWorkers: row.only_enabled_workers,
       tasks,
       frames,
       workers,
@@ -277,7 +286,8 @@ export async function requestRender({ userId, request }: { userId: number; reque
         frameStep: range.step,
         chunkSize: request.chunk ?? 1,
         outputFormat: request.format,
-        priceMilli: Math.round(request.price * 1000),
+        priceMilli: toMilli(request.price),
+        maxCostMilli: request.maxCredits === undefined ? null : toMilli(request.maxCredits),
         needsDenoiser,
         sampleFrames: sample ?? [],
         estimateOnly,
@@ -308,12 +318,26 @@ const EVENTS: Record<Exclude<RenderChange, "confirm">, RenderEvent> = { cancel: 
  */
 export async function changeRender({ id, userId, change }: { id: number; userId: number; change: RenderChange }): Promise<RenderDto> {
   await requireRenderRow({ id, userId });
-  const applied = change === "confirm" ? await confirmQuote(db(), id) : await applyRenderEvent(db(), id, EVENTS[change]);
+  const applied = change === "confirm" ? await confirmWithEscrow(id) : await applyRenderEvent(db(), id, EVENTS[change]);
   if (!applied) {
     const { status } = await requireRenderRow({ id, userId });
     throw new Problem("conflict", refusal(id, change, status));
   }
   return requireRender({ id, userId });
+}
+
+/** Confirms the quote; the owner's balance must pay its upper bound into the escrow. */
+async function confirmWithEscrow(id: number) {
+  try {
+    return await confirmQuote(db(), id);
+  } catch (error) {
+    if (!(error instanceof NotEnoughCredits)) throw error;
+    throw new Problem(
+      "conflict",
+      `Confirming render ${id} puts ${formatCredits(toCredits(error.neededMilli))} credits (the quote's upper bound at its price) in escrow, ` +
+        `and your balance is ${formatCredits(toCredits(error.balanceMilli))}; lower its price (\`cactus render price ${id} P\`) or ask an admin for credits.`,
+    );
+  }
 }
 
 function refusal(id: number, change: RenderChange, status: RenderStatus): string {
@@ -332,13 +356,12 @@ function refusal(id: number, change: RenderChange, status: RenderStatus): string
   return `Render ${id} is ${status}; it can be paused once it is queued or rendering.`;
 }
 
-/** The estimate of one of the user's renders, with its curve and its quote. */
-export async function getRenderEstimate({ id, userId }: { id: number; userId: number }): Promise<RenderEstimateDto> {
+/** The estimate of one of the user's renders, with its curve, its quote and its expected start (at `price`, default its own). */
+export async function getRenderEstimate({ id, userId, price }: { id: number; userId: number; price?: number }): Promise<RenderEstimateDto> {
   const render = await requireRenderRow({ id, userId });
-  return renderEstimate({
-    id,
-    status: render.status,
-    priceMilli: Number(render.priceMilli),
-    frames: countFrames({ start: render.frameStart, end: render.frameEnd, step: render.frameStep }),
-  });
+  const priceMilli = Number(render.priceMilli);
+  return renderEstimate(
+    { id, status: render.status, priceMilli, frames: countFrames({ start: render.frameStart, end: render.frameEnd, step: render.frameStep }) },
+    price === undefined ? priceMilli : toMilli(price),
+  );
 }

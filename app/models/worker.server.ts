@@ -27,12 +27,13 @@ interface WorkerRow {
   wupm: number | null;
   wupm_measured_at: Date | null;
   created_at: Date;
+  others_unsandboxed: boolean;
   holds_lease: boolean;
 }
 
 const SELECT_WORKERS = /* sql */ `
 SELECT w.id, w.name, w.enabled, w.status, w.paused_reason, w.last_seen_at, w.blender_version, w.capabilities, w.threads,
-       w.agent_version, w.wupm, w.created_at,
+       w.agent_version, w.wupm, w.created_at, w.others_unsandboxed,
        (SELECT b.created_at FROM worker_benchmarks b WHERE b.worker_id = w.id ORDER BY b.created_at DESC LIMIT 1) AS wupm_measured_at,
        EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.status = 'leased' AND t.lease_expires_at > now()) AS holds_lease
   FROM workers w
@@ -57,6 +58,7 @@ function toDto(row: WorkerRow): WorkerDto {
     capabilities: said.success ? said.data : {},
     wupm: row.wupm,
     wupmMeasuredAt: iso(row.wupm_measured_at),
+    othersUnsandboxed: row.others_unsandboxed,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -133,17 +135,23 @@ export async function updateWorker({
   userId,
   name,
   enabled,
+  othersUnsandboxed,
 }: {
   id: number;
   userId: number;
   name?: string;
   enabled?: boolean;
+  othersUnsandboxed?: boolean;
 }): Promise<WorkerDto> {
   const updated = await withWorkerNamesLocked(userId, async (transaction) => {
     await requireOwnWorker({ id, userId }, transaction);
     if (name !== undefined) await assertNameFree(userId, name, transaction, id);
     await Worker.update(
-      { ...(name !== undefined ? { name } : {}), ...(enabled !== undefined ? { enabled } : {}) },
+      {
+        ...(name !== undefined ? { name } : {}),
+        ...(enabled !== undefined ? { enabled } : {}),
+        ...(othersUnsandboxed !== undefined ? { othersUnsandboxed } : {}),
+      },
       { where: { id, userId }, transaction },
     );
     // A disabled worker's agent is refused from now on (403), so it can neither upload nor

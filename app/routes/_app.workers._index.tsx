@@ -49,6 +49,10 @@ export async function action({ request }: ActionFunctionArgs) {
       await updateWorker({ id, userId: user.id, enabled: intent === "enable" });
       return { ok: true as const, intent };
     }
+    if (intent === "others-unsandboxed" || intent === "others-sandboxed-only") {
+      await updateWorker({ id, userId: user.id, othersUnsandboxed: intent === "others-unsandboxed" });
+      return { ok: true as const, intent };
+    }
     if (intent === "remove") {
       await deleteWorker({ id, userId: user.id });
       return { ok: true as const, intent };

@@ -9,14 +9,16 @@ import { clientIp, takeSignupAttempt, tooManyAttemptsMessage } from "~/lib/rate-
 import { checkInvitationCode, redeemInvitation } from "~/models/invitation.server";
 import { UsernameTakenError } from "~/models/user.server";
 import { NO_CODE, signupFormSchema } from "~/lib/page-forms.server";
+import { formatCredits } from "../../domain/work-units";
 
 export const meta: MetaFunction = () => [{ title: "Sign up · Cactus" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const code = new URL(request.url).searchParams.get("code")?.trim() ?? "";
   // Say at once when the link no longer works, rather than after the form is filled in.
-  const refusal = code ? (await checkInvitationCode(code))?.message : NO_CODE;
-  return { code, refusal: refusal ?? null };
+  if (!code) return { code, refusal: NO_CODE, credits: null };
+  const { refusal, credits } = await checkInvitationCode(code);
+  return { code, refusal: refusal?.message ?? null, credits };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -33,7 +35,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function SignupPage() {
-  const { code, refusal } = useLoaderData<typeof loader>();
+  const { code, refusal, credits } = useLoaderData<typeof loader>();
   const failure = failureOf(useActionData<typeof action>());
   const busy = useNavigation().state !== "idle";
   if (refusal) {
@@ -53,7 +55,10 @@ export default function SignupPage() {
   return (
     <Card>
       <h1 className="mb-1 text-xl font-bold">Sign up</h1>
-      <p className="mb-4 text-sm text-stone-600">You were invited. Choose a username and a password.</p>
+      <p className="mb-4 text-sm text-stone-600">
+        You were invited{credits ? `, with ${formatCredits(credits)} credits to start` : ""}. Choose a username and a password.
+        {credits ? " Credits pay other people's machines for rendering your scenes; your own machines are free." : ""}
+      </p>
       <Form method="post" className="flex flex-col gap-4">
         <input type="hidden" name="code" value={code} />
         <NewAccountFields errors={failure?.fieldErrors} />

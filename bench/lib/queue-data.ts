@@ -137,3 +137,28 @@ SELECT (SELECT count(*) FROM users)::int AS users,
 export async function workerIds(sequelize: Sequelize): Promise<number[]> {
   return (await rows<{ id: number }>(sequelize, "SELECT id FROM workers ORDER BY id")).map(({ id }) => id);
 }
+
+/**
+ * The economy of issue 11 on a seeded farm: users of even id hand their renders to the
+ * user before them, so half the workers belong to people with no renders of their own
+ * and take other people's; renders pay one of 50 prices and hold an escrow; every such
+ * helper accepted every other render of theirs (half of all), sandboxed, with a speed.
+ * Claims then walk all three branches: own renders, then other people's by price.
+ */
+export async function addEconomy(sequelize: Sequelize): Promise<void> {
+  await sequelize.query(/* sql */ `
+UPDATE renders SET created_by = created_by - 1 WHERE created_by % 2 = 0;
+UPDATE archives SET uploaded_by = uploaded_by - 1 WHERE uploaded_by % 2 = 0 AND id IN (SELECT archive_id FROM renders);
+UPDATE renders SET price_milli = 100 * (1 + id % 50), frame_cost_milli = 1500;
+WITH made AS (
+  INSERT INTO accounts (kind, balance_milli) SELECT 'escrow', 1000000000 FROM renders ORDER BY id RETURNING id
+), numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM made),
+   renders_numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM renders)
+UPDATE renders r SET escrow_account_id = numbered.id
+  FROM renders_numbered JOIN numbered USING (n) WHERE r.id = renders_numbered.id;
+UPDATE workers SET wupm = 10 + id % 7, capabilities = capabilities || '{"sandbox": "bwrap"}';
+INSERT INTO render_request_acks (render_id, user_id, decision)
+  SELECT r.id, u.id, 'accepted' FROM renders r, users u WHERE u.id % 2 = 0 AND (r.id + u.id / 2) % 2 = 0;
+`);
+  await sequelize.query("VACUUM ANALYZE");
+}

@@ -18,7 +18,8 @@ type RequestOf<N extends EndpointName> = Def<N> extends { request: infer S exten
 type ParamsOf<P extends string> = P extends `${string}{${infer K}}${infer Rest}` ? { [k in K]: number } & ParamsOf<Rest> : unknown;
 
 export type CallOptions<N extends EndpointName> = (Def<N> extends { request: z.ZodType } ? { body: RequestOf<N> } : { body?: never }) &
-  (Def<N>["path"] extends `${string}{${string}` ? { params: ParamsOf<Def<N>["path"]> } : { params?: never });
+  (Def<N>["path"] extends `${string}{${string}` ? { params: ParamsOf<Def<N>["path"]> } : { params?: never }) &
+  (Def<N> extends { query: z.ZodType } ? { query?: Record<string, string | number | undefined> } : { query?: never });
 
 export interface UploadOptions {
   projectId: number;
@@ -72,7 +73,9 @@ export class ApiClient {
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
     try {
-      response = await fetch(`${this.server}${API_PREFIX}${path}`, {
+      const url = new URL(`${this.server}${API_PREFIX}${path}`);
+      for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+      response = await fetch(url, {
         method: endpoint.method.toUpperCase(),
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -40,5 +40,14 @@ export function estimateJson(estimate: RenderEstimateDto) {
     credits: summary ? { low: summary.credits.low, mid: summary.credits.mid, high: summary.credits.high } : null,
     eta_seconds: summary?.etaSeconds ?? null,
     curve: estimate.curve.map(({ frame, wu, sampled, done }) => ({ frame, wu, sampled, done })),
+    expected_start: estimate.expectedStart && {
+      price: estimate.expectedStart.price,
+      wu_ahead: estimate.expectedStart.wuAhead,
+      renders_ahead: estimate.expectedStart.rendersAhead,
+      unmeasured_ahead: estimate.expectedStart.unmeasuredAhead,
+      workers: estimate.expectedStart.workers,
+      others_workers: estimate.expectedStart.othersWorkers,
+      starts_in_seconds: estimate.expectedStart.startsInSeconds,
+    },
   };
 }

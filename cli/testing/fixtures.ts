@@ -68,6 +68,9 @@ export function render(overrides: Partial<RenderDto> = {}): RenderDto {
     scene: null,
     warnings: [],
     price: 0,
+    escrow: 0,
+    maxCredits: null,
+    onlyEnabledWorkers: false,
     tasks: 24,
     frames: { total: 24, done: 0, failed: 0, rendering: 0, queued: 24 },
     workers: [],
@@ -95,6 +98,7 @@ export function worker(id: number, name: string, overrides: Partial<WorkerDto> =
     capabilities: {},
     wupm: null,
     wupmMeasuredAt: null,
+    othersUnsandboxed: false,
     createdAt: CREATED_AT,
     ...overrides,
   };

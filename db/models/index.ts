@@ -54,6 +54,7 @@ export class Invitation extends Model<Attrs<Invitation>, Creation<Invitation>> {
   declare expiresAt: Date;
   declare usedByUserId: CreationOptional<number | null>;
   declare usedAt: CreationOptional<Date | null>;
+  declare creditsMilli: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -132,6 +133,7 @@ export class Worker extends Model<Attrs<Worker>, Creation<Worker>> {
   declare capabilities: CreationOptional<Record<string, unknown>>;
   declare threads: CreationOptional<number | null>;
   declare agentVersion: CreationOptional<string | null>;
+  declare othersUnsandboxed: CreationOptional<boolean>;
   declare schedule: CreationOptional<string | null>;
   declare status: CreationOptional<WorkerStatus>;
   declare pausedReason: CreationOptional<string | null>;
@@ -185,6 +187,7 @@ export class Render extends Model<Attrs<Render>, Creation<Render>> {
   declare estimate: CreationOptional<Record<string, unknown> | null>;
   declare sampleFrames: CreationOptional<number[]>;
   declare estimateOnly: CreationOptional<boolean>;
+  declare frameCostMilli: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare startedAt: CreationOptional<Date | null>;
@@ -232,6 +235,7 @@ export class RenderRequestAck extends Model<Attrs<RenderRequestAck>, Creation<Re
   declare userId: number;
   declare decision: "accepted" | "declined";
   declare decidedAt: CreationOptional<Date>;
+  declare byRule: CreationOptional<boolean>;
 }
 
 export class RenderWorker extends Model<Attrs<RenderWorker>, Creation<RenderWorker>> {
@@ -273,6 +277,7 @@ export class LedgerEntry extends Model<Attrs<LedgerEntry>, Creation<LedgerEntry>
   declare reason: LedgerReason;
   declare renderId: CreationOptional<number | null>;
   declare taskId: CreationOptional<number | null>;
+  declare resultId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -339,6 +344,7 @@ export function initModels(sequelize: Sequelize): void {
       expiresAt: { type: DataTypes.DATE, allowNull: false },
       usedByUserId: nullableReference(),
       usedAt: { type: DataTypes.DATE, allowNull: true },
+      creditsMilli: { type: DataTypes.BIGINT, allowNull: true },
       createdAt: createdAt(),
     },
     options("invitations"),
@@ -416,6 +422,7 @@ export function initModels(sequelize: Sequelize): void {
       capabilities: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
       threads: nullableInt(),
       agentVersion: nullableText(),
+      othersUnsandboxed: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       schedule: nullableText(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: "offline" },
       pausedReason: nullableText(),
@@ -467,6 +474,7 @@ export function initModels(sequelize: Sequelize): void {
       estimate: { type: DataTypes.JSONB, allowNull: true },
       sampleFrames: { type: DataTypes.ARRAY(DataTypes.INTEGER), allowNull: false, defaultValue: [] },
       estimateOnly: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      frameCostMilli: { type: DataTypes.BIGINT, allowNull: true },
       createdAt: createdAt(),
       updatedAt: createdAt(),
       startedAt: { type: DataTypes.DATE, allowNull: true },
@@ -513,6 +521,7 @@ export function initModels(sequelize: Sequelize): void {
       userId: { type: DataTypes.BIGINT, primaryKey: true },
       decision: { type: DataTypes.TEXT, allowNull: false },
       decidedAt: createdAt(),
+      byRule: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
     },
     options("render_request_acks"),
   );
@@ -556,6 +565,7 @@ export function initModels(sequelize: Sequelize): void {
       reason: { type: DataTypes.TEXT, allowNull: false },
       renderId: nullableReference(),
       taskId: nullableReference(),
+      resultId: nullableReference(),
       createdAt: createdAt(),
     },
     options("ledger_entries"),

@@ -1,7 +1,8 @@
 import type { Sequelize } from "sequelize";
 import { DEFAULT_LEASE_SECONDS, FAILURES_TO_BLOCKLIST } from "../../domain/scheduler";
 import type { ArchiveKind, OutputFormat, RenderStatus } from "../models";
-import { RUNNABLE, WORKER_ENGINES, WORKER_HAS_DENOISER, execute, prepare, select, workerCanRender } from "./common";
+import { RUNNABLE, execute, prepare, select } from "./common";
+import { escrowCoversTask, mayTakeRender, WORKER_FACTS, type WorkerSql } from "./eligibility";
 import { applyRenderEvent } from "./render-status";
 
 // Handing out tasks: which task a worker gets, and its lease. Part of the queue
@@ -54,28 +55,38 @@ const FAILED_RENDER_TASK = "f.render_id = r.id AND f.worker_id = $workerId AND f
 const FAILED_INSPECT_TASK = "f.task_id = t.id AND f.worker_id = $workerId";
 
 // What the claim and the look ahead (nextArchives) share: whom the worker is, the work
-// its owner's archives and renders hold, and the rules a render's tasks must pass for it.
+// its owner's archives and renders hold and the accepted renders of other people, and
+// the rule a render's tasks must pass for it (eligibility.ts, written once).
 const WORKER = `worker AS MATERIALIZED (
-  SELECT w.id, w.user_id, ${WORKER_HAS_DENOISER("w")} AS has_denoiser, ${WORKER_ENGINES("w")} AS engines
-    FROM workers w WHERE w.id = $workerId AND w.enabled
+  SELECT ${WORKER_FACTS} FROM workers src WHERE src.id = $workerId AND src.enabled
 )`;
+/** The claim's one worker, read once from its materialised row (an InitPlan each). */
+const THE_WORKER: WorkerSql = {
+  id: "$workerId",
+  userId: "(SELECT user_id FROM worker)",
+  hasDenoiser: "(SELECT has_denoiser FROM worker)",
+  engines: "(SELECT engines FROM worker)",
+  mayRenderOthers: "(SELECT may_render_others FROM worker)",
+};
+/** The columns of renders the eligibility conditions and the look ahead read. */
+const RENDER_COLUMNS = `r.id, r.archive_id, r.status, r.price_milli, r.created_at, r.created_by, r.needs_denoiser, r.engine,
+  r.frame_cost_milli, r.only_enabled_workers, r.escrow_account_id, r.frame_step`;
 /** Archives awaiting their scene facts, oldest first (an OFFSET 0 fence: see CLAIM). */
 const ARCHIVES_TO_INSPECT = `(SELECT id FROM archives
             WHERE uploaded_by = (SELECT user_id FROM worker) AND inspected_at IS NULL
             ORDER BY id OFFSET 0) a`;
-/** The owner's runnable renders, highest price first, oldest first on a tie. */
-const OWN_RENDERS = `(SELECT id, archive_id, price_milli, created_at, needs_denoiser, engine FROM renders
-            WHERE created_by = (SELECT user_id FROM worker) AND status IN (${RUNNABLE})
-            ORDER BY price_milli DESC, created_at, id OFFSET 0) r`;
 const RENDER_ORDER = "r.price_milli DESC, r.created_at, r.id";
-/** Whether render `r` hands this worker its tasks at all. */
-const RENDER_TAKES_WORKER = `${workerCanRender("r", "(SELECT has_denoiser FROM worker)", "(SELECT engines FROM worker)")}
-      -- blocklisted: this worker failed this render too often (scene errors, which blame
-      -- no worker, fail the render: a render this reaches has none to leave out)
-      AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = $workerId) < $blocklistAfter
-      -- The economy issue adds here: the RenderWorker switch for (r, worker); other people's
-      -- renders come in a third branch (walking renders_runnable_idx) with the worker
-      -- owner's accepted render_request_acks row and escrow covering the task.`;
+/** The owner's runnable renders, highest price first, oldest first on a tie. */
+const OWN_RENDERS = `(SELECT ${RENDER_COLUMNS} FROM renders r
+            WHERE r.created_by = (SELECT user_id FROM worker) AND r.status IN (${RUNNABLE})
+            ORDER BY ${RENDER_ORDER} OFFSET 0) r`;
+/** Other people's renders the worker's owner accepted, while they hand out work; by price, then age. */
+const ACCEPTED_RENDERS = `(SELECT ${RENDER_COLUMNS} FROM render_request_acks k JOIN renders r ON r.id = k.render_id
+            WHERE k.user_id = (SELECT user_id FROM worker) AND k.decision = 'accepted'
+              AND r.status IN ('queued', 'rendering') AND (SELECT may_render_others FROM worker)
+            ORDER BY ${RENDER_ORDER} OFFSET 0) r`;
+/** Whether render `r` hands this worker its tasks at all: eligibility.ts's one condition. */
+const RENDER_TAKES_WORKER = mayTakeRender(THE_WORKER);
 
 /**
  * The claim, in one statement: candidates are walked in priority order, each render's
@@ -103,6 +114,15 @@ picked AS (
   (SELECT task.id
      FROM ${OWN_RENDERS}
      CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}) task
+    WHERE ${RENDER_TAKES_WORKER}
+    ORDER BY ${RENDER_ORDER}
+    LIMIT 1)
+  UNION ALL
+  -- Then other people's renders the owner accepted, highest price first, oldest first;
+  -- a task only when the render's escrow can pay for it.
+  (SELECT task.id
+     FROM ${ACCEPTED_RENDERS}
+     CROSS JOIN LATERAL (${firstClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK, escrowCoversTask(THE_WORKER))}) task
     WHERE ${RENDER_TAKES_WORKER}
     ORDER BY ${RENDER_ORDER}
     LIMIT 1)
@@ -186,6 +206,13 @@ next AS (
   UNION ALL
   (SELECT r.archive_id, 2, row_number() OVER (ORDER BY ${RENDER_ORDER})
      FROM ${OWN_RENDERS}
+    WHERE ${RENDER_TAKES_WORKER}
+      AND ${hasClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}
+    ORDER BY ${RENDER_ORDER}
+    LIMIT $limit * 4)
+  UNION ALL
+  (SELECT r.archive_id, 3, row_number() OVER (ORDER BY ${RENDER_ORDER})
+     FROM ${ACCEPTED_RENDERS}
     WHERE ${RENDER_TAKES_WORKER}
       AND ${hasClaimableTask("render_id", "r.id", "render", FAILED_RENDER_TASK)}
     ORDER BY ${RENDER_ORDER}

@@ -33,6 +33,7 @@ export {
   applyRenderEvent,
   confirmRender,
   insertRender,
+  NotEnoughCredits,
   settleRenderFromTasks,
   type EventDetail,
   type NewRender,

@@ -3,7 +3,8 @@ import { calibrate, type FrameTime, type WorkerSpeed } from "../../domain/calibr
 import { addResults, emptyBins, estimate, type Bin, type Estimate, type FrameWu } from "../../domain/estimate";
 import type { FrameRange } from "../../domain/frames";
 import { indexOf } from "../../domain/sampling";
-import { WORKER_ENGINES, WORKER_HAS_DENOISER, select, workerCanRender } from "./common";
+import { select } from "./common";
+import { mayTakeRender, WORKER_FACTS, workerColumns } from "./eligibility";
 
 // The live estimate of a render (decision 013): after every accepted frame, the workers'
 // speeds on it are calibrated again and the estimate made again — from a bounded read
@@ -233,8 +234,9 @@ export interface StoredEstimate {
   sampleFrames: number;
   sampleDone: number;
   /**
-   * The WUPM of each of the owner's workers that may render it (the claim's rules: its
-   * denoiser and engine, not blocklisted) and are online now: calibrated on it, else benchmarked.
+   * The WUPM of each worker online now that will take it (eligibility.ts, as a forecast:
+   * the owner's, and other people's accepted or accepting by rule; its denoiser and
+   * engine, not blocklisted): calibrated on it, else benchmarked.
    */
   onlineWupm: number[];
 }
@@ -260,14 +262,16 @@ export async function readEstimates(
 SELECT r.id AS render_id, e.estimate, coalesce(e.updated_at, r.created_at) AS updated_at, r.estimate AS quote,
        cardinality(r.sample_frames) AS sample_frames,
        (SELECT count(*) FROM results x WHERE x.render_id = r.id AND x.accepted AND x.frame = ANY(r.sample_frames))::int AS sample_done,
-       (SELECT array_agg(coalesce(s.wupm, w.wupm))
-          FROM workers w
-          LEFT JOIN render_speeds s ON s.render_id = r.id AND s.worker_id = w.id
-         WHERE w.user_id = r.created_by AND w.enabled AND w.status <> 'sleeping'
-           AND w.last_seen_at > now() - make_interval(secs => $offlineSeconds)
-           AND coalesce(s.wupm, w.wupm) IS NOT NULL
-           AND ${workerCanRender("r", WORKER_HAS_DENOISER("w"), WORKER_ENGINES("w"))}
-           AND (SELECT count(*) FROM task_failures f WHERE f.render_id = r.id AND f.worker_id = w.id) < $blocklistAfter
+       (SELECT array_agg(w.speed)
+          FROM (SELECT ${WORKER_FACTS}, coalesce(s.wupm, src.wupm) AS speed
+                  FROM workers src LEFT JOIN render_speeds s ON s.render_id = r.id AND s.worker_id = src.id
+                 WHERE src.enabled AND src.status <> 'sleeping' AND src.last_seen_at > now() - make_interval(secs => $offlineSeconds)
+                   AND coalesce(s.wupm, src.wupm) IS NOT NULL
+                   -- Whose workers may take it at all, narrowed by index before the condition.
+                   AND (src.user_id = r.created_by
+                        OR src.user_id IN (SELECT k.user_id FROM render_request_acks k WHERE k.render_id = r.id)
+                        OR src.user_id IN (SELECT q.user_id FROM request_rules q))) w
+         WHERE ${mayTakeRender(workerColumns("w"), { forecast: true })}
        ) AS online_wupm
   FROM renders r LEFT JOIN render_estimates e ON e.render_id = r.id
  WHERE r.id = ANY($ids::bigint[])`,

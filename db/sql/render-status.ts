@@ -8,9 +8,12 @@ import {
   type TaskTally,
   type Transition,
 } from "../../domain/render-lifecycle";
+import { withinPreauthorised } from "../../domain/ledger";
 import { tasksAfterSampling } from "../../domain/sampling";
 import type { TaskStatus } from "../models";
+import { applyRulesToRender } from "./acknowledgements";
 import { select } from "./common";
+import { applyEscrowPlan, escrowPlan, ownerCanPay, releaseEscrow } from "./ledger";
 import { createRenderEstimate, refreshEstimate } from "./render-estimate";
 import { createRenderTasks } from "./render-tasks";
 
@@ -39,6 +42,8 @@ export interface NewRender {
   chunkSize: number;
   outputFormat: OutputFormat;
   priceMilli: number;
+  /** What the owner pre-authorised (`--max-credits`): confirmed by itself only within it. Null: within their balance. */
+  maxCostMilli?: number | null;
   needsDenoiser: boolean;
   /** Rendered first, for the quote (domain/sampling.ts); empty: it skips sampling. */
   sampleFrames: readonly number[];
@@ -68,13 +73,13 @@ export async function insertRender(sequelize: Sequelize, render: NewRender, tran
     sequelize,
     /* sql */ `
 INSERT INTO renders (archive_id, project_id, created_by, frame_start, frame_end, frame_step, chunk_size,
-                     output_format, price_milli, needs_denoiser, sample_frames, estimate_only, scene, camera,
+                     output_format, price_milli, max_cost_milli, needs_denoiser, sample_frames, estimate_only, scene, camera,
                      view_layer, resolution_percentage, samples, engine, output_width, output_height, status)
 VALUES ($archiveId, $projectId, $createdBy, $frameStart, $frameEnd, $frameStep, $chunkSize,
-        $outputFormat, $priceMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $scene, $camera,
+        $outputFormat, $priceMilli, $maxCostMilli, $needsDenoiser, $sampleFrames::int[], $estimateOnly, $scene, $camera,
         $viewLayer, $resolutionPercentage, $samples, $engine, $outputWidth, $outputHeight, $status)
 RETURNING id`,
-    { ...render, sampleFrames: [...render.sampleFrames], status: first.to },
+    { ...render, maxCostMilli: render.maxCostMilli ?? null, sampleFrames: [...render.sampleFrames], status: first.to },
     transaction,
   );
   await appendEvent(sequelize, row.id, first, null, transaction);
@@ -124,6 +129,13 @@ UPDATE renders SET status = $status, updated_at = now(),
       t,
     );
     if (has("queue-unsampled-frames")) await queueUnsampledFrames(sequelize, renderId, t);
+    // The caller (confirmRender) checked the owner can pay; the database refuses it otherwise.
+    if (has("escrow-quote")) {
+      await applyEscrowPlan(sequelize, renderId, await escrowPlan(sequelize, renderId, t), t);
+      // Now it asks for other people's workers: the standing rules that accept it do.
+      await applyRulesToRender(sequelize, renderId, t);
+    }
+    if (has("release-escrow")) await releaseEscrow(sequelize, renderId, t);
     if (has("cancel-open-tasks")) {
       // Leased tasks keep their lease, so their agents hear "stop" on the next heartbeat.
       await select(
@@ -233,14 +245,30 @@ async function quoteRender(sequelize: Sequelize, renderId: number, transaction: 
   );
   const sampled = await applyRenderEvent(sequelize, renderId, "sampled", { transaction });
   if (!sampled || render.estimate_only) return sampled?.to ?? "estimating";
+  // It carries on by itself only within what its owner pre-authorised and can pay;
+  // otherwise it waits, quoted, and the quote-ready notice tells them (decision 023).
+  const plan = await escrowPlan(sequelize, renderId, transaction);
+  if (!ownerCanPay(plan) || !withinPreauthorised(plan.targetMilli, plan.maxCostMilli)) return sampled.to;
   return (await confirmRender(sequelize, renderId, { transaction }))?.to ?? sampled.to;
+}
+
+/** The owner's balance cannot pay the quote's upper bound into the render's escrow. */
+export class NotEnoughCredits extends Error {
+  constructor(
+    readonly neededMilli: number,
+    readonly balanceMilli: number,
+  ) {
+    super(`The escrow needs ${neededMilli} milli-credits more than the balance of ${balanceMilli}.`);
+  }
 }
 
 /**
  * Confirms a quoted render: its other frames are queued (the lifecycle's effect) and it
  * renders on. A render whose every frame was a sample frame is done there and then (the
- * transition returned is that last one). Null when the render is not quoted. The one place a quote is accepted: the credits
- * issue adds the escrow of the quote's upper bound here.
+ * transition returned is that last one). Null when the render is not quoted. The one
+ * place a quote is accepted: the lifecycle's effect moves the quote's upper bound into
+ * the render's escrow; throws NotEnoughCredits, with nothing written, when the owner's
+ * balance cannot pay it.
  */
 export async function confirmRender(
   sequelize: Sequelize,
@@ -248,6 +276,10 @@ export async function confirmRender(
   { transaction }: { transaction?: Transaction } = {},
 ): Promise<Transition | null> {
   const confirm = async (t: Transaction) => {
+    // The render's row first (the lock order), then its escrow and the owner's account.
+    await select(sequelize, `SELECT id FROM renders WHERE id = $renderId FOR UPDATE`, { renderId }, t);
+    const plan = await escrowPlan(sequelize, renderId, t);
+    if (!ownerCanPay(plan)) throw new NotEnoughCredits(plan.targetMilli - plan.escrowMilli, plan.ownerBalanceMilli);
     const change = await applyRenderEvent(sequelize, renderId, "confirmed", { transaction: t });
     if (!change) return null;
     const [open] = await select<{ any: boolean }>(

@@ -2,6 +2,7 @@ import type { Sequelize, Transaction } from "sequelize";
 import type { OutputFormat } from "../models";
 import { LEASE_HELD, isToken, lockRenderOfTask, select, type Lease } from "./common";
 import { recordFailure, type FailAnswer } from "./failures";
+import { payForResult } from "./render-credits";
 
 // What agents deliver under a lease: frame images and an archive's scene facts.
 
@@ -99,12 +100,14 @@ export type ResultAnswer =
 export async function recordResult(sequelize: Sequelize, lease: Lease, result: FrameResult): Promise<ResultAnswer> {
   if (!isToken(lease.leaseToken)) return { ok: false, reason: "stale" };
   return sequelize.transaction(async (transaction) => {
+    // The render first (the lock order): paying for the frame may change its status.
+    await lockRenderOfTask(sequelize, lease.taskId, transaction);
     const task = await lockLeasedRenderTask(sequelize, lease, transaction);
     if (!task) return { ok: false, reason: "stale" };
     if (!frameInTask(task, result.frame)) return { ok: false, reason: "not-in-task" };
     // The frame's WU (decision 013): its render minutes × the worker's speed on this render
     // as calibrated so far (render_speeds), else its benchmark; none without either.
-    const [inserted] = await select<{ id: number }>(
+    const [inserted] = await select<{ id: number; wu: number | null }>(
       sequelize,
       /* sql */ `
 INSERT INTO results (task_id, render_id, frame, author_id, worker_id, image_key, image_bytes, thumbnail_key,
@@ -114,11 +117,16 @@ SELECT $taskId, $renderId, $frame, $authorId, $workerId, $imageKey, $imageBytes,
   FROM (SELECT coalesce((SELECT wupm FROM render_speeds WHERE render_id = $renderId AND worker_id = $workerId),
                         (SELECT wupm FROM workers WHERE id = $workerId)) AS wupm) speed
 ON CONFLICT (render_id, frame) WHERE accepted DO NOTHING
-RETURNING id`,
+RETURNING id, wu`,
       { ...result, taskId: task.id, renderId: task.render_id, authorId: task.author_id, workerId: lease.workerId },
       transaction,
     );
-    if (inserted) return { ok: true, resultId: inserted.id, duplicate: false };
+    if (inserted) {
+      // Paid in the transaction that accepts it: the frame and its payment commit together.
+      const payment = { renderId: task.render_id, taskId: task.id, resultId: inserted.id, workerId: lease.workerId, wu: inserted.wu };
+      await payForResult(sequelize, payment, transaction);
+      return { ok: true, resultId: inserted.id, duplicate: false };
+    }
     const [earlier] = await select<{ id: number }>(
       sequelize,
       `SELECT id FROM results WHERE render_id = $renderId AND frame = $frame AND accepted`,

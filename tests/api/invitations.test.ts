@@ -58,7 +58,7 @@ describe("creating invitations", () => {
     const created = await invite("ada@example.com");
     expect(created.code).toMatch(/^cci_/);
     expect(created.url).toBe(`https://farm.example/signup?code=${created.code}`);
-    expect(created).toMatchObject({ email: "ada@example.com", usedAt: null, usedBy: null });
+    expect(created).toMatchObject({ email: "ada@example.com", usedAt: null, usedBy: null, credits: 100 });
     const hoursLeft = (Date.parse(created.expiresAt) - Date.now()) / 3600_000;
     expect(hoursLeft).toBeGreaterThan(7 * 24 - 1);
     expect(hoursLeft).toBeLessThanOrEqual(7 * 24);
@@ -118,6 +118,21 @@ describe("signing up", () => {
     const { invitations } = invitationListSchema.parse(await (await call("/invitations", { token: inviter.token })).json());
     expect(invitations.find((invitation) => invitation.id === id)).toMatchObject({ usedBy: "newcomer" });
     expect(invitations.find((invitation) => invitation.id === id)?.usedAt).not.toBeNull();
+  });
+
+  test("an invitation grants the credits it said when it was made, and one from before that the farm's setting", async () => {
+    const { code, id } = await invite();
+    await Invitation.update({ creditsMilli: 250_500 }, { where: { id } });
+    const { invitations } = invitationListSchema.parse(await (await call("/invitations", { token: inviter.token })).json());
+    expect(invitations.find((invitation) => invitation.id === id)?.credits).toBe(250.5);
+    const joined = sessionTokenResponseSchema.parse(await (await signup(code, "well-funded")).json());
+    expect(joined.user.credits).toBe(250.5);
+
+    const older = await invite();
+    await Invitation.update({ creditsMilli: null }, { where: { id: older.id } });
+    const listed = invitationListSchema.parse(await (await call("/invitations", { token: inviter.token })).json());
+    expect(listed.invitations.find((invitation) => invitation.id === older.id)?.credits).toBe(100);
+    expect(sessionTokenResponseSchema.parse(await (await signup(older.code, "from-before")).json()).user.credits).toBe(100);
   });
 
   test("a used invitation is refused and creates no user", async () => {

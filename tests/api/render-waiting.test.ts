@@ -2,13 +2,14 @@ import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AgentApi, createWorkerWithToken, HELLO } from "../helpers/agent-api";
 import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
+import { farm } from "../helpers/farm";
 import { createWorker, renderOf, setWorkerEnabled } from "../helpers/renders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDatabase, createUserWithToken, testDatabase } from "../helpers/users";
 
-// A render whose frames no worker of its owner's can take says why (`waiting`), instead
-// of staying queued without a word: no workers, none enabled, or a denoising scene and
-// no enabled worker's Blender with a denoiser.
+// A render whose frames no worker can take says why (`waiting`), instead of staying
+// queued without a word: no workers, none enabled, or a denoising scene and no enabled
+// worker's Blender with a denoiser — unless another person's worker takes it.
 
 let server: TestServer;
 let sequelize: Sequelize;
@@ -69,6 +70,24 @@ describe("no worker to take the frames", () => {
     expect(render.waiting).toBe(NONE_ENABLED);
     await owner.setEnabled(workerId, true);
     expect(await owner.waitingOf(render.id)).toBeNull();
+  });
+
+  test("with no worker of hers, another person's worker that accepted it takes it: nothing to say, until she switches it off", async () => {
+    const f = farm(sequelize);
+    const owner = await createUserWithToken(server, `waiter-${++users}`);
+    const api = new ArchiveApi(server, owner.token);
+    await f.grant(owner.user.id, 100);
+    const render = await f.confirmed(owner.user.id, { frames: "1-3", priceMilli: 1000 });
+    const waitingOf = async () => (await renderOf(await api.call(`/renders/${render}`))).waiting;
+    expect(await waitingOf()).toBe(NO_WORKERS);
+    const helper = await f.user();
+    const worker = await f.helperWorker(helper);
+    await sequelize.query(`INSERT INTO render_request_acks (render_id, user_id, decision) VALUES ($render, $helper, 'accepted')`, {
+      bind: { render, helper },
+    });
+    expect(await waitingOf()).toBeNull();
+    expect((await api.call(`/renders/${render}/workers/${worker}`, { method: "PUT", body: { allowed: false } })).status).toBe(200);
+    expect(await waitingOf()).toBe(NO_WORKERS);
   });
 
   test("a paused or finished render waits for nothing", async () => {

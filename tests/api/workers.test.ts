@@ -165,11 +165,21 @@ describe("changing a worker", () => {
     expect(heartbeat.status).toBe(403);
   });
 
+  test("its owner lets an unsandboxed worker render other people's files, and takes it back; the list says so", async () => {
+    const worker = await create("bare-metal");
+    expect((await list()).find((candidate) => candidate.id === worker.id)?.othersUnsandboxed).toBe(false);
+    expect(workerSchema.parse(await (await patch(worker.id, { othersUnsandboxed: true })).json()).othersUnsandboxed).toBe(true);
+    expect(await row(`SELECT others_unsandboxed FROM workers WHERE id = $id`, { id: worker.id })).toEqual({ others_unsandboxed: true });
+    expect((await list()).find((candidate) => candidate.id === worker.id)?.othersUnsandboxed).toBe(true);
+    expect(workerSchema.parse(await (await patch(worker.id, { othersUnsandboxed: false })).json()).othersUnsandboxed).toBe(false);
+    await expectApiError(await patch(worker.id, { othersUnsandboxed: "yes" }), 400, "bad_request", /othersUnsandboxed: /);
+  });
+
   test("a rename to a name in use is a 409; nothing asked, or a bad name, a 400", async () => {
     const taken = await create("taken-name");
     const worker = await create("renamer");
     await expectApiError(await patch(worker.id, { name: "TAKEN-NAME" }), 409, "conflict", /already have a worker named "TAKEN-NAME"/);
-    await expectApiError(await patch(worker.id, {}), 400, "bad_request", /Send a new name or enabled\./);
+    await expectApiError(await patch(worker.id, {}), 400, "bad_request", /Send a new name, enabled or othersUnsandboxed\./);
     await expectApiError(await patch(worker.id, { name: "" }), 400, "bad_request", /Give the worker a name/);
     await expectApiError(await patch(worker.id, { enabled: "yes" }), 400, "bad_request", /enabled: /);
     expect((await list()).find((candidate) => candidate.id === taken.id)?.name).toBe("taken-name");

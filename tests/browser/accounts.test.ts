@@ -177,16 +177,18 @@ describe("invitations", () => {
     expect(url).toMatch(new RegExp(`^${server.url}/signup\\?code=cci_`));
     // Nothing is emailed, and the page says so; Linux Chromium has no share sheet, so no Share button.
     expect(await page.getByRole("status").textContent()).toMatch(/Cactus sends no email: share this link with friend@example\.com yourself/);
+    expect(await page.getByRole("status").textContent()).toContain("It comes with 100 credits.");
     expect(await page.getByRole("button", { name: "Share" }).count()).toBe(0);
     await page.getByRole("button", { name: "Copy" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Copied" }).count()).toBe(1);
-    expect(await page.getByRole("list", { name: "Invitations" }).textContent()).toMatch(/friend@example\.com\s*created .*open until/);
+    expect(await page.getByRole("list", { name: "Invitations" }).textContent()).toMatch(/friend@example\.com\s*created .* · 100 credits\s*open until/);
     await expectFitsPhone(page);
 
     const guest = await openBrowser();
     try {
       await guest.page.goto(url);
       await expectFitsPhone(guest.page);
+      expect(await guest.page.getByText("You were invited").textContent()).toMatch(/^You were invited, with 100 credits to start\./);
       await guest.page.getByLabel("Username").fill("friend");
       await guest.page.getByLabel("Password").fill("short");
       // The browser's own minlength check would stop the form; the server's message is the one to see.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { workerOfflineMessage } from "../../domain/notifications";
+import { NOTIFICATION_EVENTS, workerOfflineMessage } from "../../domain/notifications";
 import { openBrowser, type Browser } from "../helpers/browser";
 import { startNetworkSwitch, type NetworkSwitch } from "../helpers/network-switch";
 import { startTestServer, type TestServer } from "../helpers/server";
@@ -137,7 +137,9 @@ describe("push in the browser", () => {
     await page.goto(`${network.url}/me`);
     await waitForHydration(page);
     await page.getByRole("checkbox", { name: "My render finished" }).waitFor();
-    expect(await page.getByRole("checkbox").count()).toBe(6);
+    // One switch per event (domain/notifications.ts), a helper's request among them.
+    expect(await page.getByRole("checkbox").count()).toBe(NOTIFICATION_EVENTS.length);
+    expect(await page.getByRole("checkbox", { name: "A render request awaits my acceptance" }).isChecked()).toBe(true);
     await page.getByRole("button", { name: "Turn on notifications" }).click();
     await expect
       .poll(() => page.getByRole("alert").textContent(), { timeout: 20_000 })

@@ -7,7 +7,7 @@ import { ArchiveApi, blend, uploaded } from "../helpers/archive-api";
 import { openBrowser, type Browser } from "../helpers/browser";
 import { renderOf, setWorkerEnabled } from "../helpers/renders";
 import { startTestServer, type TestServer } from "../helpers/server";
-import { closeTestDatabase, createUserWithToken } from "../helpers/users";
+import { closeTestDatabase, createUserWithToken, grantCredits } from "../helpers/users";
 import { expectFitsPhone, signInThroughPage, waitForHydration } from "./pages";
 
 // Renders in the PWA: requested from the project page, followed live while a worker
@@ -23,6 +23,8 @@ let owner: Awaited<ReturnType<typeof createUserWithToken>>;
 beforeAll(async () => {
   server = await startTestServer();
   owner = await createUserWithToken(server, "ada");
+  // A confirmed quote's upper bound goes into escrow (decision 023).
+  await grantCredits(server, owner.user.id, 1000);
   api = new ArchiveApi(server, owner.token);
   agent = new AgentApi(server, (await createWorkerWithToken(server, owner.user.id, { name: "box-1" })).token);
   expect((await agent.hello()).status).toBe(200);

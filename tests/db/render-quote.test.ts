@@ -119,6 +119,7 @@ const liveEstimate = async (renderId: number) =>
 
 test("estimating → quoted → confirmed → queued → done: the samples first, each frame once, its WU at the worker's calibrated speed", async () => {
   const user = await f.user();
+  await f.grant(user, 1000);
   // Their benchmarks say 3 and 3; on this scene one is 3 times as fast as the other.
   const fast = await benchmarked(user, 3);
   const slow = await benchmarked(user, 3);
@@ -212,6 +213,7 @@ test("estimating → quoted → confirmed → queued → done: the samples first
 
 test("without --estimate-only, the last sample frame quotes and confirms it in one go", async () => {
   const user = await f.user();
+  await f.grant(user, 1000);
   const worker = await benchmarked(user, 2);
   const requested = await request(user, "1-20", { workers: 1 });
   expect(requested.sample).toHaveLength(5);
@@ -230,13 +232,15 @@ test("without --estimate-only, the last sample frame quotes and confirms it in o
     { event: "requested", to_status: "estimating", notice: null },
     // Nobody waits for this quote: no "quote ready" push.
     { event: "sampled", to_status: "quoted", notice: null },
-    { event: "confirmed", to_status: "queued", notice: null },
+    // The owner is not told; the people whose workers it now asks for are.
+    { event: "confirmed", to_status: "queued", notice: "request-awaits" },
   ]);
   expect((await f.one<{ count: number }>(`SELECT count(*)::int AS count FROM tasks WHERE render_id = $id`, { id: requested.id })).count).toBe(20);
 });
 
 test("a render whose every frame is a sample frame is done when its quote is confirmed", async () => {
   const user = await f.user();
+  await f.grant(user, 1000);
   const worker = await benchmarked(user, 2);
   const requested = await request(user, "5", { workers: 1, estimateOnly: true });
   expect(requested.sample).toEqual([5]);

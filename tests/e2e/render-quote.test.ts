@@ -3,6 +3,7 @@ import { renderEstimateSchema, workerListSchema, type RenderEstimateDto } from "
 import { planSamples } from "../../domain/sampling";
 import { startFarm, type Farm, type FarmAgent } from "../helpers/e2e-farm";
 import { makeScene } from "../helpers/scenes";
+import { grantCredits } from "../helpers/users";
 
 // Work units and the quote on the real stack: the server, `cactus-agent` processes with
 // real Blender. A render asked for with --estimate-only renders its sample frames, is
@@ -29,6 +30,8 @@ test("estimating → quoted → confirmed → queued → done, on two agents and
   const { workers } = workerListSchema.parse(await farm.json("/workers"));
   for (const worker of workers) expect(worker, farm.logs()).toMatchObject({ wupm: expect.any(Number), wupmMeasuredAt: expect.any(String) });
 
+  // Confirming puts the quote's upper bound in escrow (decision 023).
+  await grantCredits(farm.server, farm.userId, 1000);
   const archive = await farm.uploadScene(await makeScene({ frames: 36 }), "cube.blend");
   await farm.waitForFacts(archive.id);
   const requested = await farm.requestRender({ archiveId: archive.id, frames: "1-36", estimateOnly: true, price: 2 });

@@ -61,6 +61,8 @@ export interface AgentOptions {
    * on the same machine does; false: the agent measures it at its first start.
    */
   measured?: boolean;
+  /** Whose worker it is: the API token of another user of the farm (default the farm's user). */
+  token?: string;
 }
 
 export interface FarmAgent {
@@ -118,11 +120,11 @@ export class Farm {
   }
 
   /** A call to the user API (/api/v1…) with the farm user's token. */
-  call(urlPath: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+  call(urlPath: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Response> {
     return fetch(`${this.url}/api/v1${urlPath}`, {
       method: init.method ?? (init.body === undefined ? "GET" : "POST"),
       headers: {
-        Authorization: `Bearer ${this.token}`,
+        Authorization: `Bearer ${init.token ?? this.token}`,
         ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
       },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -130,7 +132,7 @@ export class Farm {
   }
 
   /** A user API call that must answer `status`; its JSON. */
-  async json<T = unknown>(urlPath: string, init: { method?: string; body?: unknown } = {}, status = 200): Promise<T> {
+  async json<T = unknown>(urlPath: string, init: { method?: string; body?: unknown; token?: string } = {}, status = 200): Promise<T> {
     const response = await this.call(urlPath, init);
     const text = await response.text();
     if (response.status !== status) {
@@ -145,8 +147,8 @@ export class Farm {
   }
 
   /** A worker made through the API, its agent not started (see addAgent's `worker`): it may take tasks, once it runs. */
-  async createWorker(name: string): Promise<CreatedWorkerDto> {
-    return createdWorkerSchema.parse(await this.json("/workers", { body: { name } }, 201));
+  async createWorker(name: string, token?: string): Promise<CreatedWorkerDto> {
+    return createdWorkerSchema.parse(await this.json("/workers", { body: { name }, token }, 201));
   }
 
   /** A worker made through the API (or `worker`, made earlier) and its `cactus-agent run` process, one Blender thread. */
@@ -157,8 +159,9 @@ export class Farm {
     server = this.url,
     measured = true,
     worker: made,
+    token,
   }: AgentOptions & { worker?: CreatedWorkerDto } = {}): Promise<FarmAgent> {
-    const worker = made ?? (await this.createWorker(name));
+    const worker = made ?? (await this.createWorker(name, token));
     name = worker.name;
     const dir = path.join(this.root, "agents", name);
     const cacheDir = path.join(dir, "cache");

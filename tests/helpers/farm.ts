@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { QueryTypes, type Sequelize } from "sequelize";
 import { parseFrameRange, splitIntoTasks } from "../../domain/frames";
 import type { RenderStatus } from "../../db/models";
-import { createRenderTasks } from "../../db/sql/queue";
+import { grant } from "../../db/sql/ledger";
+import { confirmRender, createRenderTasks } from "../../db/sql/queue";
+import { toMilli } from "../../domain/ledger";
 
 // Users, workers, archives and renders straight in the database, for the queue's tests.
 // Each test makes its own user: the claim only hands a worker its owner's work, so tests
@@ -10,8 +12,12 @@ import { createRenderTasks } from "../../db/sql/queue";
 
 export interface Farm {
   user(): Promise<number>;
+  /** Grants the user credits from the farm's account, as an admin would. */
+  grant(userId: number, credits: number): Promise<void>;
   /** engines: what its agent said renders there; left out, an agent too old to say. */
   worker(userId: number, options?: { enabled?: boolean; denoiser?: boolean; engines?: string[] }): Promise<number>;
+  /** A worker that may take other people's renders: its agent runs Blender sandboxed; `wupm` 60 makes a 1 s frame 1 WU. */
+  helperWorker(userId: number, options?: { wupm?: number; sandbox?: string }): Promise<number>;
   archive(userId: number, facts?: { resolutionX: number; resolutionY: number; resolutionPercentage: number }): Promise<number>;
   render(
     userId: number,
@@ -31,6 +37,15 @@ export interface Farm {
       samples?: number[];
     },
   ): Promise<number>;
+  /**
+   * A render quoted at `boundWu` WU at most (a frame at most `frameWu`) and confirmed
+   * into escrow (its owner needs the credits): its tasks exist already, as if every frame
+   * had been a sample frame, so confirming queues nothing more.
+   */
+  confirmed(
+    userId: number,
+    options?: { frames?: string; priceMilli?: number; boundWu?: number; frameWu?: number; chunk?: number },
+  ): Promise<number>;
   one<T extends object>(sql: string, bind?: Record<string, unknown>): Promise<T>;
   all<T extends object>(sql: string, bind?: Record<string, unknown>): Promise<T[]>;
 }
@@ -48,6 +63,7 @@ export function farm(sequelize: Sequelize): Farm {
       id(`INSERT INTO users (username, password_hash) VALUES ($name, 'not-a-hash') RETURNING id`, {
         name: `u${randomBytes(6).toString("hex")}`,
       }),
+    grant: (userId, credits) => sequelize.transaction((transaction) => grant(sequelize, userId, toMilli(credits), transaction)),
     worker: (userId, { enabled = true, denoiser = false, engines } = {}) =>
       id(
         `INSERT INTO workers (user_id, name, enabled, token_hash, capabilities)
@@ -60,6 +76,15 @@ export function farm(sequelize: Sequelize): Farm {
           capabilities: JSON.stringify({ denoiser, ...(engines ? { engines } : {}) }),
         },
       ),
+    helperWorker: async (userId, { wupm = 60, sandbox = "bwrap" } = {}) => {
+      const workerId = await self.worker(userId);
+      await all(`UPDATE workers SET wupm = $wupm, capabilities = $caps WHERE id = $workerId RETURNING id`, {
+        workerId,
+        wupm,
+        caps: JSON.stringify({ sandbox }),
+      });
+      return workerId;
+    },
     archive: async (userId, facts) => {
       const projectId = await id(`INSERT INTO projects (user_id, name) VALUES ($userId, $name) RETURNING id`, {
         userId,
@@ -121,6 +146,31 @@ export function farm(sequelize: Sequelize): Farm {
         isSample: samples.has(task.frameStart),
       }));
       await createRenderTasks(sequelize, renderId, tasks);
+      return renderId;
+    },
+    confirmed: async (userId, { frames = "1-10", priceMilli = 1000, boundWu = 10, frameWu = 1, chunk = 1 } = {}) => {
+      const renderId = await self.render(userId, { frames, priceMilli, status: "quoted", chunk });
+      const count = splitIntoTasks(parseFrameRange(frames), 1).length;
+      // The shape domain/estimate.ts makes: the quote on the render, the live estimate with its curve beside it.
+      const made = {
+        totalWu: boundWu * 0.8,
+        band: { low: boundWu * 0.6, high: boundWu },
+        doneWu: 0,
+        remainingWu: boundWu * 0.8,
+        framesMeasured: count,
+        frames: count,
+      };
+      await all(
+        `UPDATE renders SET sample_frames = (SELECT array_agg(g) FROM generate_series(frame_start, frame_end, frame_step) g),
+                            estimate = $quote WHERE id = $renderId RETURNING id`,
+        { renderId, quote: JSON.stringify({ ...made, quotedAt: new Date().toISOString() }) },
+      );
+      const curve = [{ frame: 1, wu: frameWu * 0.8, low: 0, high: frameWu, sampled: true, done: false }];
+      await all(`INSERT INTO render_estimates (render_id, sampling, estimate) VALUES ($renderId, false, $estimate) RETURNING render_id`, {
+        renderId,
+        estimate: JSON.stringify({ ...made, curve }),
+      });
+      await confirmRender(sequelize, renderId);
       return renderId;
     },
   };

@@ -34,3 +34,10 @@ export async function createUserWithToken(
   await ApiToken.create({ userId: user.id, name: "test", tokenHash: hashSecret(token) });
   return { user, token, password };
 }
+
+/** Grants a user credits from the farm's account, as an admin would (`cactus credits grant`). */
+export async function grantCredits(server: Pick<TestServer, "databaseUrl">, userId: number, credits: number): Promise<void> {
+  const sequelize = testDatabase(server);
+  const { grant } = await import("../../db/sql/ledger");
+  await sequelize.transaction((transaction) => grant(sequelize, userId, Math.round(credits * 1000), transaction));
+}

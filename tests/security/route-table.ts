@@ -120,6 +120,21 @@ export const ROUTES: RouteRow[] = [
   api("renderEvents", "api.v1.renders.$renderId.events.ts", { others: "not-found", control: 200, controlShowsOwner: true }),
   // Another user's stream follows their own renders: what it sends at once must not show the owner's.
   api("renderListEvents", "api.v1.renders.events.ts", { others: "own", control: 200, controlShowsOwner: true }),
+  api("changeRender", "api.v1.renders.$renderId.ts", { others: "not-found", body: () => ({ onlyEnabledWorkers: false }), control: 200 }),
+  api("topUpRender", "api.v1.renders.$renderId.top-up.ts", { others: "not-found", body: () => ({ credits: 1 }), control: null }),
+  api("listRenderWorkers", "api.v1.renders.$renderId.workers.ts", { others: "not-found", control: 200 }),
+  api("switchRenderWorker", "api.v1.renders.$renderId.workers.$workerId.ts", { others: "not-found", body: () => ({ allowed: true }), control: null }),
+  api("getCredits", "api.v1.me.credits.ts", { others: "own", control: 200 }),
+  // Admins only: the matrix's owner is not one.
+  api("grantCredits", "api.v1.credits.grants.ts", { others: "own", body: () => ({ username: "nobody-at-all", credits: 5 }), control: 403 }),
+  // Requests are other people's renders: the owner's own render is none of theirs to answer.
+  api("listRequests", "api.v1.requests.ts", { others: "own", control: 200 }),
+  api("acceptRequest", "api.v1.requests.$renderId.$decision.ts", { others: "not-found", control: 404 }),
+  api("declineRequest", "api.v1.requests.$renderId.$decision.ts", { others: "not-found", control: 404 }),
+  api("getRequestRule", "api.v1.requests.rule.ts", { others: "own", control: 200 }),
+  api("setRequestRule", "api.v1.requests.rule.ts", { others: "own", body: () => ({ minPrice: 999_999, from: null }), control: null }),
+  api("deleteRequestRule", "api.v1.requests.rule.ts", { others: "own", control: null }),
+  api("getFame", "api.v1.fame.ts", { others: "own", control: 200 }),
   api("createWorker", "api.v1.workers.ts", { others: "own", body: () => ({ name: "made-by-the-matrix" }), control: null }),
   api("listWorkers", "api.v1.workers.ts", { others: "own", control: 200 }),
   api("updateWorker", "api.v1.workers.$workerId.ts", { others: "not-found", body: () => ({ name: "renamed-by-another" }), control: null }),
@@ -204,6 +219,10 @@ export const ROUTES: RouteRow[] = [
   { file: "_app.renders.$renderId.tsx", method: "POST", path: "/renders/{renderId}", access: "page", others: "not-found", form: () => ({ intent: "cancel" }), control: null },
   { file: "_app.workers._index.tsx", method: "GET", path: "/workers", access: "page", others: "own", control: 200 },
   { file: "_app.workers._index.tsx", method: "POST", path: "/workers", access: "page", others: "not-found", form: (ids) => ({ intent: "remove", workerId: ids.workerId }), control: null },
+  { file: "_app.requests.tsx", method: "GET", path: "/requests", access: "page", others: "own", control: 200 },
+  // Another person's answer to the owner's own render: it asks nobody for workers, so no one can answer it.
+  { file: "_app.requests.tsx", method: "POST", path: "/requests", access: "page", others: "not-found", form: (ids) => ({ intent: "accept", renderId: ids.renderId }), control: 404 },
+  { file: "_app.fame.tsx", method: "GET", path: "/fame", access: "page", others: "own", control: 200 },
   { file: "_app.me/route.tsx", method: "GET", path: "/me", access: "page", others: "own", control: 200 },
   { file: "_app.me/route.tsx", method: "POST", path: "/me", access: "page", others: "not-found", form: (ids) => ({ intent: "revoke-token", tokenId: ids.tokenId }), control: null },
 ];

@@ -1,13 +1,15 @@
 import { QueryTypes, type Transaction } from "sequelize";
 import { collectSource } from "../../../db/sql/push";
 import {
+  RENDER_NOTICE_AUDIENCE,
   renderMessage,
   workerFailingMessage,
   workerOfflineMessage,
   type NotificationEvent,
   type PushMessage,
 } from "../../../domain/notifications";
-import type { RenderNotice } from "../../../domain/render-lifecycle";
+import { toCredits } from "../../../domain/ledger";
+import { UNFINISHED_RENDER_STATUSES, type RenderNotice } from "../../../domain/render-lifecycle";
 import { OFFLINE_AFTER_MS } from "../../../domain/worker-status";
 import { db } from "../db.server";
 
@@ -29,7 +31,12 @@ const rows = <T extends object>(sql: string, afterId: number, limit: number, tra
 
 interface RenderEventRow {
   id: number;
+  /** The render's owner. */
   userId: number;
+  /** For a request: the people it asks who have not answered it (ids as text: bigint). */
+  asked: string[];
+  owner: string;
+  priceMilli: string;
   notice: RenderNotice;
   detail: { error?: string } | null;
   renderId: number;
@@ -38,6 +45,12 @@ interface RenderEventRow {
   totalFrames: number;
 }
 
+const UNFINISHED = UNFINISHED_RENDER_STATUSES.map((status) => `'${status}'`).join(", ");
+const ASKED_NOTICES = Object.entries(RENDER_NOTICE_AUDIENCE)
+  .filter(([, audience]) => audience === "asked")
+  .map(([notice]) => `'${notice}'`)
+  .join(", ");
+
 const renderEvents = () =>
   collectSource<RenderEventRow>(
     db(),
@@ -45,10 +58,19 @@ const renderEvents = () =>
     (afterId, limit, transaction) =>
       rows<RenderEventRow>(
         /* sql */ `
-SELECT e.id, r.created_by AS "userId", e.notice, e.detail, r.id AS "renderId", a.filename,
+SELECT e.id, r.created_by AS "userId", u.username AS owner, r.price_milli AS "priceMilli", e.notice, e.detail,
+       r.id AS "renderId", a.filename,
        (SELECT count(*) FROM results x WHERE x.render_id = r.id AND x.accepted)::int AS "framesDone",
-       ((r.frame_end - r.frame_start) / r.frame_step + 1)::int AS "totalFrames"
+       ((r.frame_end - r.frame_start) / r.frame_step + 1)::int AS "totalFrames",
+       -- A request is for everyone else with a worker switched on who has not answered it
+       -- (a standing rule answered in the confirm's transaction), while it still asks.
+       CASE WHEN e.notice IN (${ASKED_NOTICES}) AND r.status IN (${UNFINISHED}) THEN ARRAY(
+         SELECT DISTINCT w.user_id::text FROM workers w
+          WHERE w.user_id <> r.created_by AND w.enabled
+            AND NOT EXISTS (SELECT 1 FROM render_request_acks k WHERE k.render_id = r.id AND k.user_id = w.user_id))
+       ELSE '{}' END AS asked
   FROM render_events e JOIN renders r ON r.id = e.render_id JOIN archives a ON a.id = r.archive_id
+  JOIN users u ON u.id = r.created_by
  WHERE e.id > $afterId AND e.notice IS NOT NULL AND e.created_at < now() - make_interval(secs => $settle)
  ORDER BY e.id LIMIT $limit`,
         afterId,
@@ -56,15 +78,18 @@ SELECT e.id, r.created_by AS "userId", e.notice, e.detail, r.id AS "renderId", a
         transaction,
       ),
     (events): Push[] =>
-      events.map((row) => {
+      events.flatMap((row) => {
         const message = renderMessage(row.notice, {
           id: row.renderId,
           filename: row.filename,
           framesDone: row.framesDone,
           totalFrames: row.totalFrames,
           error: row.detail?.error ?? null,
+          owner: row.owner,
+          price: toCredits(Number(row.priceMilli)),
         });
-        return { userId: row.userId, event: message.event, message };
+        const people = RENDER_NOTICE_AUDIENCE[row.notice] === "owner" ? [row.userId] : row.asked.map(Number);
+        return people.map((userId) => ({ userId, event: message.event, message }));
       }),
   );
 

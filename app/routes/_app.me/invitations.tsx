@@ -1,6 +1,7 @@
 import { CopyField } from "~/components/copy-field";
 import { Button, Card, Field } from "~/components/ui";
 import type { InvitationDto, InvitationStatus } from "~/models/invitation.server";
+import { formatCredits } from "../../../domain/work-units";
 import { day } from "./dates";
 import { useIntentForm } from "./intent-form";
 
@@ -31,7 +32,7 @@ export function InvitationsSection({ invitations }: { invitations: InvitationRow
         <div role="status" className="mt-3 flex flex-col gap-2 rounded-lg border border-cactus-200 bg-cactus-50 p-3">
           <p className="text-sm text-cactus-900">
             Cactus sends no email: share this link with {created.email} yourself (a message, a chat). It is shown only now; the
-            invitation is in the list below.
+            invitation is in the list below. It comes with {formatCredits(created.credits)} credits.
           </p>
           <CopyField label="Sign-up link" value={created.url} share={{ title: "Join our Cactus render farm" }} />
         </div>
@@ -42,7 +43,7 @@ export function InvitationsSection({ invitations }: { invitations: InvitationRow
             <li key={invitation.id} className="py-2">
               <p className="font-medium wrap-anywhere">{invitation.email}</p>
               <p className="flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-stone-500">
-                created {day(invitation.createdAt)}
+                created {day(invitation.createdAt)} · {formatCredits(invitation.credits)} credits
                 <StatusBadge invitation={invitation} />
               </p>
             </li>

@@ -8,7 +8,7 @@ import { Problem } from "~/lib/problem.server";
 import { clientIp } from "~/lib/rate-limit.server";
 import { publicOrigin } from "~/lib/runtime.server";
 import { changePasswordLimited } from "~/lib/sign-in.server";
-import { createInvitation, invitationStatus, listInvitations, signupUrl } from "~/models/invitation.server";
+import { createInvitation, invitationStatus, listInvitations, signupUrl, toInvitationDto } from "~/models/invitation.server";
 import { createApiToken, listApiTokens, revokeApiToken, toApiTokenDto } from "~/models/token.server";
 import { endOtherSessions, endSession, listLiveSessions } from "~/models/session.server";
 import { toUserDto } from "~/models/user.server";
@@ -16,6 +16,8 @@ import { deletePushSubscription, pushSettings, pushSubscriptionSchema, savePushS
 import { isNotificationEvent } from "../../../domain/notifications";
 import { InstallSection } from "./install";
 import { NotificationsSection } from "./notifications";
+import { creditsOf } from "~/models/ledger.server";
+import { CreditsSection } from "./credits";
 import { InvitationsSection } from "./invitations";
 import { PasswordSection } from "./password";
 import { SessionsSection } from "./sessions";
@@ -26,16 +28,18 @@ export const meta: MetaFunction = () => [{ title: "Me · Cactus" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user, session: current } = await requireSession(request);
-  const [me, tokens, invitations, sessions, push] = await Promise.all([
+  const [me, tokens, invitations, sessions, push, credits] = await Promise.all([
     toUserDto(user),
     listApiTokens(user.id),
     listInvitations(user.id),
     listLiveSessions(user.id),
     pushSettings(user.id),
+    creditsOf(user.id),
   ]);
   return {
     me,
     push,
+    credits,
     tokens: tokens.map(toApiTokenDto),
     invitations: invitations.map((invitation) => ({ ...invitation, status: invitationStatus(invitation) })),
     sessions: sessions.map((session) => ({
@@ -103,7 +107,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return problemAsFormError(error, "email");
     }
     const { invitation, code } = await createInvitation({ fromUserId: user.id, email: form.data.email });
-    return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(origin, code) };
+    const { credits } = toInvitationDto(invitation);
+    return { ok: true as const, intent: "create-invitation" as const, email: invitation.email, url: signupUrl(origin, code), credits };
   }
   if (intent === "push-subscribe") {
     const parsed = pushSubscriptionSchema.safeParse(parseJsonField(formData.get("subscription")));
@@ -131,7 +136,7 @@ function parseJsonField(value: FormDataEntryValue | null): unknown {
 }
 
 export default function MePage() {
-  const { me, tokens, invitations, sessions, push } = useLoaderData<typeof loader>();
+  const { me, tokens, invitations, sessions, push, credits } = useLoaderData<typeof loader>();
   return (
     <>
       <PageTitle>{me.username}</PageTitle>
@@ -151,6 +156,7 @@ export default function MePage() {
           </div>
         </dl>
       </Card>
+      <CreditsSection credits={credits} />
       <NotificationsSection push={push} />
       <InstallSection />
       <InvitationsSection invitations={invitations} />

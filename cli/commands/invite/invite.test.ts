@@ -11,6 +11,7 @@ const invitation = {
   expiresAt: "2026-12-01T10:00:00.000Z",
   usedAt: null,
   usedBy: null,
+  credits: 100,
   createdAt: CREATED_AT,
 };
 
@@ -28,7 +29,7 @@ test("invite create posts the email and prints code and link", async () => {
   expect(JSON.parse(json.stdout)).toMatchObject({ code: "cci_code", url: "http://cactus.test/signup?code=cci_code" });
   const human = await cactus(["invite", "create", "--email", "ada@example.com"]);
   expect(human.stdout).toBe("code: cci_code\nlink: http://cactus.test/signup?code=cci_code\n");
-  expect(human.stderr).toContain("it works once");
+  expect(human.stderr).toContain("it works once, until 2026-12-01 10:00 UTC, and comes with 100 credits.");
   expect(bodies).toEqual([{ email: "ada@example.com" }, { email: "ada@example.com" }]);
 });
 
@@ -46,7 +47,7 @@ test("invite list prints a table (or a hint when empty), or JSON", async () => {
   server.use(http.get(`${API}/invitations`, () => HttpResponse.json(list)));
   expect(JSON.parse((await cactus(["invite", "list", "--json"])).stdout)).toEqual(list);
   const human = await cactus(["invite", "list"]);
-  expect(human.stdout).toMatch(/│ 2\s+│ ada@example.com │ 2026-12-01 10:00 UTC │ ada\s+│ 2026-11-24 10:00 UTC │/);
+  expect(human.stdout).toMatch(/│ 2\s+│ ada@example.com │ 100\s+│ 2026-12-01 10:00 UTC │ ada\s+│ 2026-11-24 10:00 UTC │/);
   list = { invitations: [] };
   expect((await cactus(["invite", "list"])).stdout).toContain("No invitations yet");
 });

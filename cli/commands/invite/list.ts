@@ -1,5 +1,6 @@
 import { defineCommand } from "../../lib/context";
 import { formatTime } from "../../lib/output";
+import { formatCredits } from "../../../domain/work-units";
 
 export const inviteList = defineCommand({
   command: "list",
@@ -9,10 +10,11 @@ export const inviteList = defineCommand({
     const list = await client.call("listInvitations", {});
     context.output.result(list, () =>
       context.output.table(
-        ["id", "email", "expires", "used by", "used"],
+        ["id", "email", "credits", "expires", "used by", "used"],
         list.invitations.map((invitation) => [
           String(invitation.id),
           invitation.email,
+          formatCredits(invitation.credits),
           formatTime(invitation.expiresAt),
           invitation.usedBy ?? "-",
           formatTime(invitation.usedAt),

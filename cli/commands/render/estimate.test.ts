@@ -28,6 +28,7 @@ const quoted: RenderEstimateDto = {
     { frame: 2, wu: 2.25, low: 1.75, high: 3, sampled: false, done: false },
     { frame: 3, wu: 2.25, low: 2.25, high: 2.25, sampled: true, done: true },
   ],
+  expectedStart: { price: 2, wuAhead: 34, rendersAhead: 3, unmeasuredAhead: 1, workers: 2, othersWorkers: 1, startsInSeconds: 330 },
 };
 
 test("render estimate: a WU-per-frame table and one line with the total, its band, credits and ETA", async () => {
@@ -40,8 +41,26 @@ test("render estimate: a WU-per-frame table and one line with the total, its ban
   expect(human.stdout).toMatch(/│ 3\s+│ 2\.25 │\s+│ sample, done │/);
   expect(human.stdout).toContain(
     "Render 12 quoted · 2/2 sample frames: 6.50 WU (6.00–7.25) · 13.00 credits (12.00–14.50) · ETA 1 min 35 s.\n" +
+      "At 2.00 credits/WU: 34.0 WU ahead in 3 renders (1 not measured yet); it would begin in about 5 min 30 s on 2 workers online.\n" +
       "Confirm it with `cactus render confirm 12`.",
   );
+});
+
+test("render estimate --price tells the expected start at another price; a price that is none is a usage error", async () => {
+  await loggedIn();
+  let asked: string | null = null;
+  server.use(
+    http.get(`${API}/renders/12/estimate`, ({ request }) => {
+      asked = new URL(request.url).searchParams.get("price");
+      return HttpResponse.json({ ...quoted, expectedStart: { ...quoted.expectedStart!, price: 5, wuAhead: 0, rendersAhead: 0, unmeasuredAhead: 0, startsInSeconds: 0 } });
+    }),
+  );
+  const human = await cactus(["render", "estimate", "12", "--price", "5"]);
+  expect(asked).toBe("5");
+  expect(human.stdout).toContain("At 5.00 credits/WU: nothing ahead; it would begin at once on 2 workers online.");
+  const bad = await cactus(["render", "estimate", "12", "--price", "-1"]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("--price is credits per WU, 0 to 1000000 (got -1).");
 });
 
 test("render estimate --json is {status, sampled_frames, total_wu, band, credits, eta_seconds, curve}", async () => {
@@ -60,6 +79,7 @@ test("render estimate --json is {status, sampled_frames, total_wu, band, credits
       { frame: 2, wu: 2.25, sampled: false, done: false },
       { frame: 3, wu: 2.25, sampled: true, done: true },
     ],
+    expected_start: { price: 2, wu_ahead: 34, renders_ahead: 3, unmeasured_ahead: 1, workers: 2, others_workers: 1, starts_in_seconds: 330 },
   });
 });
 
@@ -68,7 +88,10 @@ test("render estimate before any frame is in says how far sampling is", async ()
   const sampling = { ...quoted, status: "estimating" as const, sample: { frames: 10, done: 0 }, estimate: null, quote: null, curve: [] };
   server.use(http.get(`${API}/renders/12/estimate`, () => HttpResponse.json(sampling)));
   const human = await cactus(["render", "estimate", "12"]);
-  expect(human.stdout).toBe("Render 12 estimating · 0/10 sample frames in; the estimate comes with the first of them.\n");
+  expect(human.stdout).toBe(
+    "Render 12 estimating · 0/10 sample frames in; the estimate comes with the first of them.\n" +
+      "At 2.00 credits/WU: 34.0 WU ahead in 3 renders (1 not measured yet); it would begin in about 5 min 30 s on 2 workers online.\n",
+  );
   expect(JSON.parse((await cactus(["render", "estimate", "12", "--json"])).stdout)).toMatchObject({ total_wu: null, band: null, curve: [] });
 });
 

@@ -15,6 +15,10 @@ export const renderRequest = defineCommand({
       .option("chunk", { type: "number", describe: "Consecutive frames per task (default 1)" })
       .option("format", { type: "string", default: "png", describe: "png, jpeg or exr" })
       .option("price", { type: "number", describe: "Credits per work unit: the render's priority (default 0)" })
+      .option("max-credits", {
+        type: "number",
+        describe: "Pre-authorise up to this many credits: once quoted it carries on by itself if its upper bound fits, else waits for `cactus render confirm`",
+      })
       .option("estimate-only", {
         type: "boolean",
         describe: "Render only the sample frames and stop at the quote, until `cactus render confirm ID`",
@@ -55,6 +59,7 @@ export const renderRequest = defineCommand({
       ...(args.resolutionPercentage !== undefined ? { resolutionPercentage: args.resolutionPercentage } : {}),
       ...(args.samples !== undefined ? { samples: args.samples } : {}),
       ...(args.strict ? { strict: true } : {}),
+      ...(args.maxCredits !== undefined ? { maxCredits: args.maxCredits } : {}),
     };
     const client = await context.client();
     const render = await client.call("requestRender", { body });

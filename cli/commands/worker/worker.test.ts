@@ -9,7 +9,7 @@ const TOKEN = "ccw_0123456789abcdefghijklmnopqrstuv";
 const workers = [
   worker(3, "studio-pc", { status: "rendering", blenderVersion: "3.4.1", capabilities: { threads: 16, denoiser: true, sandbox: "bwrap", engines: ["CYCLES", "BLENDER_WORKBENCH"] }, lastSeenAt: "2026-11-24T11:00:00.000Z", wupm: 12.345, wupmMeasuredAt: "2026-11-24T10:30:00.000Z" }),
   worker(4, "Laptop"),
-  worker(5, "laptop", { status: "paused", pausedReason: "Blender is open on this machine (blender shot.blend)" }),
+  worker(5, "laptop", { status: "paused", pausedReason: "Blender is open on this machine (blender shot.blend)", capabilities: { sandbox: "off" }, othersUnsandboxed: true }),
   worker(9, "3"),
 ];
 
@@ -76,10 +76,12 @@ test("worker list prints a table of status and what the agent said, or JSON", as
   withWorkers();
   expect(JSON.parse((await cactus(["worker", "list", "--json"])).stdout)).toEqual({ workers });
   const human = await cactus(["worker", "list"]);
-  expect(human.stdout).toMatch(/│ id\s+│ name\s+│ status\s+│ enabled │ blender │ threads │ denoiser │ sandbox │ engines\s+│ WUPM\s+│ benchmarked\s+│ last seen\s+│/);
-  expect(human.stdout).toMatch(/│ 3\s+│ studio-pc │ rendering\s+│ yes\s+│ 3\.4\.1\s+│ 16\s+│ yes\s+│ bwrap\s+│ Cycles, Workbench │ 12\.35 │ 2026-11-24 10:30 UTC │ 2026-11-24 11:00 UTC │/);
-  expect(human.stdout).toMatch(/│ 4\s+│ Laptop\s+│ offline\s+│ yes\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│ -\s+│/);
-  expect(human.stdout).toMatch(/│ 5\s+│ laptop\s+│ paused by its owner │ yes/);
+  expect(human.stdout).toMatch(
+    /│ id\s+│ name\s+│ status\s+│ enabled │ blender │ threads │ denoiser │ sandbox │ others' files\s+│ engines\s+│ WUPM\s+│ benchmarked\s+│ last seen\s+│/,
+  );
+  expect(human.stdout).toMatch(/│ 3\s+│ studio-pc │ rendering\s+│ yes\s+│ 3\.4\.1\s+│ 16\s+│ yes\s+│ bwrap\s+│ yes\s+│ Cycles, Workbench │ 12\.35 │ 2026-11-24 10:30 UTC │ 2026-11-24 11:00 UTC │/);
+  expect(human.stdout).toMatch(/│ 4\s+│ Laptop\s+│ offline\s+│ yes\s+│ -\s+│ -\s+│ -\s+│ -\s+│ no\s+│ -\s+│ -\s+│ -\s+│ -\s+│/);
+  expect(human.stdout).toMatch(/│ 5\s+│ laptop\s+│ paused by its owner │ yes\s+│ -\s+│ -\s+│ -\s+│ off\s+│ yes, unsandboxed │/);
   expect(human.stderr).toContain("laptop is paused by its owner: Blender is open on this machine (blender shot.blend).");
 });
 
@@ -106,6 +108,22 @@ test("worker enable, disable, rename and rm name the worker by id or name", asyn
     'PATCH 4 {"name":"old-laptop"}',
     "DELETE 5",
   ]);
+});
+
+test("worker unsandboxed chooses whose files a worker renders without the sandbox, and says when it makes no difference", async () => {
+  await loggedIn();
+  withWorkers();
+  const seen = recordChanges();
+  const others = await cactus(["worker", "unsandboxed", "laptop", "others"]);
+  expect(others.code).toBe(0);
+  expect(others.stderr).toContain(`Worker 5 "laptop" renders other people's files you accept even without the sandbox`);
+  const own = await cactus(["worker", "unsandboxed", "studio-pc", "own", "--json"]);
+  expect(JSON.parse(own.stdout)).toMatchObject({ id: 3, othersUnsandboxed: false });
+  expect(own.stderr).toContain("Its agent runs Blender in the sandbox now, so it takes the renders you accept either way");
+  expect((await cactus(["worker", "unsandboxed", "Laptop", "others"])).stderr).toContain("has not said yet whether it runs Blender in the sandbox");
+  const wrong = await cactus(["worker", "unsandboxed", "laptop", "everyone"]);
+  expect(wrong.code).toBe(2);
+  expect(seen).toEqual(['PATCH 5 {"othersUnsandboxed":true}', 'PATCH 3 {"othersUnsandboxed":false}', 'PATCH 4 {"othersUnsandboxed":true}']);
 });
 
 test("an unknown or ambiguous worker exits 4 and changes nothing", async () => {
