@@ -69,7 +69,9 @@ describe("refused at request time, saying what to do", () => {
     ]);
     // Choosing the layer turns it on; a camera cannot be conjured.
     expect(checkRender(materialTemplates, { viewLayer: "RenderLayer" }).refusals).toHaveLength(1);
-    expect(checkRender(materialTemplates, { camera: "Camera" }).refusals[0]).toBe('The file has no camera object "Camera"; it has no camera at all.');
+    expect(checkRender(materialTemplates, { camera: "Camera" }).refusals[0]).toBe(
+      'The file has no camera object "Camera"; it has no camera at all: add a camera in Blender, make it the scene\'s camera, and upload the file again.',
+    );
   });
 
   test("names with spaces are quoted for the shell; several cameras are listed, the scene's own first", () => {

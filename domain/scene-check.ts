@@ -120,7 +120,9 @@ function checkCamera(facts: FileFacts, scene: SceneOfFile, wanted: string | null
     if (cameras.includes(wanted)) return wanted;
     refusals.push(
       `The file has no camera object ${quote(wanted)}; ` +
-        (cameras.length === 0 ? "it has no camera at all." : `its camera${cameras.length === 1 ? " is" : "s are"} ${list(cameras)}.`),
+        (cameras.length === 0
+          ? "it has no camera at all: add a camera in Blender, make it the scene's camera, and upload the file again."
+          : `its camera${cameras.length === 1 ? " is" : "s are"} ${list(cameras)}.`),
     );
     return null;
   }
