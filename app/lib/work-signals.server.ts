@@ -44,9 +44,8 @@ export function startWorkSignals(events: DatabaseEvents): WorkSignals {
 
   const heard = (channel: typeof RENDER_EVENTS_CHANNEL | typeof WORK_QUEUED_CHANNEL) => (payload: unknown) => {
     const userId = ownerOf(channel, payload);
-    // Unknown owner: everyone looks. The claim only hands out the owner's own work today;
-    // once other people's renders are handed out too, a render's signal must wake their
-    // workers as well (the payload can name them, or leave the owner out to wake all).
+    // Unknown owner, or work other people's workers may take (a render asking them, a
+    // change of consent): everyone looks.
     if (userId !== null) wake("work", userId === "anyone" ? undefined : userId);
   };
   const unlisten = [
@@ -111,8 +110,9 @@ export function startWorkSignals(events: DatabaseEvents): WorkSignals {
 export function ownerOf(channel: string, payload: unknown): number | "anyone" | null {
   // A payload that is not ours (someone else's NOTIFY on the channel): everyone looks.
   if (typeof payload !== "object" || payload === null) return "anyone";
-  const data = payload as { userId?: unknown; to?: unknown };
+  const data = payload as { userId?: unknown; to?: unknown; anyone?: unknown };
   // A render that stopped (paused, done, cancelled…) brings no work.
   if (channel === RENDER_EVENTS_CHANNEL && typeof data.to === "string" && !isRenderRunnable(data.to as RenderStatus)) return null;
+  if (data.anyone === true) return "anyone";
   return typeof data.userId === "number" ? data.userId : "anyone";
 }

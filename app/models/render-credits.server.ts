@@ -1,5 +1,6 @@
 import { changePrice, topUpEscrow, type CreditsChange } from "../../db/sql/render-credits";
 import { NotEnoughCredits } from "../../db/sql/queue";
+import { tellWaitingClaims } from "../../db/sql/work-signals";
 import { formatCredits } from "../../domain/work-units";
 import { toCredits, toMilli } from "../../domain/ledger";
 import type { RenderDto } from "../../contract";
@@ -36,7 +37,11 @@ export async function changeRenderSettings(input: {
         const changed = await changePrice(db(), render.id, toMilli(input.price), transaction);
         if (!changed.ok) throw refusal(render.id, changed);
       }
-      if (input.onlyEnabledWorkers !== undefined) await render.update({ onlyEnabledWorkers: input.onlyEnabledWorkers }, { transaction });
+      if (input.onlyEnabledWorkers !== undefined) {
+        await render.update({ onlyEnabledWorkers: input.onlyEnabledWorkers }, { transaction });
+        // Every accepting worker may take it again: their held claims look.
+        if (!input.onlyEnabledWorkers) await tellWaitingClaims(db(), {}, transaction);
+      }
     });
   } catch (error) {
     if (error instanceof NotEnoughCredits) throw notEnough(error, `Render ${render.id} at ${input.price} credits per WU`);

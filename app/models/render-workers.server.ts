@@ -1,5 +1,6 @@
 import { QueryTypes } from "sequelize";
 import type { RenderWorkersDto } from "../../contract";
+import { tellWaitingClaims } from "../../db/sql/work-signals";
 import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { requireRenderRow } from "./render.server";
@@ -64,5 +65,7 @@ export async function switchRenderWorker(input: { id: number; userId: number; wo
      ON CONFLICT (render_id, worker_id) DO UPDATE SET allowed = excluded.allowed`,
     { replacements: input },
   );
+  // Switched on: that worker's held claim may find it now.
+  if (input.allowed) await tellWaitingClaims(db());
   return listRenderWorkers(input);
 }

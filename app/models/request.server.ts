@@ -1,6 +1,7 @@
 import { QueryTypes } from "sequelize";
 import type { RenderRequestCardDto, RequestRuleDto } from "../../contract";
 import { applyRuleOfUser } from "../../db/sql/acknowledgements";
+import { tellWaitingClaims } from "../../db/sql/work-signals";
 import { countFrames, formatFrameRange } from "../../domain/frames";
 import { toCredits, toMilli } from "../../domain/ledger";
 import { UNFINISHED_RENDER_STATUSES } from "../../domain/render-lifecycle";
@@ -112,6 +113,8 @@ export async function decideRequest(input: { userId: number; renderId: number; d
      ON CONFLICT (render_id, user_id) DO UPDATE SET decision = excluded.decision, by_rule = false, decided_at = now()`,
     { replacements: input },
   );
+  // Accepted: this user's held claims may find its frames now.
+  if (input.decision === "accepted") await tellWaitingClaims(db(), { userId: input.userId });
   return card({ ...row, decision: input.decision, by_rule: false });
 }
 
@@ -145,6 +148,7 @@ export async function setRequestRule(userId: number, rule: RequestRuleDto): Prom
       { replacements: { userId, minPrice: toMilli(rule.minPrice), fromIds: fromIds === null ? null : `{${fromIds.join(",")}}` }, transaction },
     );
     await applyRuleOfUser(db(), userId, transaction);
+    await tellWaitingClaims(db(), { userId }, transaction);
   });
   return getRequestRule(userId);
 }

@@ -2,6 +2,7 @@ import { QueryTypes, type Transaction } from "sequelize";
 import { workerCapabilitiesSchema, type CreatedWorkerDto, type WorkerDto } from "../../contract";
 import { Worker, type WorkerStatus } from "../../db/models";
 import { requeueWorkerTasks } from "../../db/sql/workers";
+import { tellWaitingClaims } from "../../db/sql/work-signals";
 import { agentInstallLine } from "../../domain/install";
 import { noteOwnerActivity } from "../lib/render-activity.server";
 import { workerStatusNow } from "../../domain/worker-status";
@@ -158,6 +159,8 @@ export async function updateWorker({
     // complete what it holds: that goes back in the queue at once rather than when its
     // lease runs out. The agent stops Blender on its next heartbeat.
     if (enabled === false) await requeueWorkerTasks(db(), id, { transaction });
+    // Let take other people's files: its held claim may find their renders now.
+    if (othersUnsandboxed === true) await tellWaitingClaims(db(), { userId }, transaction);
     return requireOwnWorker({ id, userId }, transaction);
   });
   // Its frames went back in the queue, and the renders' `waiting` may say otherwise now.

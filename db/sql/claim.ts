@@ -36,13 +36,15 @@ export interface RenderOptions {
 
 /**
  * The first claimable task of render or archive `owner`, locked, skipping tasks other
- * claims hold. `failed` matches the worker's failures of that task.
+ * claims hold. `failed` matches the worker's failures of that task; `extra` narrows the
+ * task (another person's: the escrow covers it).
  */
-const firstClaimableTask = (ownerColumn: string, owner: string, kind: string, failed: string) => `
+const firstClaimableTask = (ownerColumn: string, owner: string, kind: string, failed: string, extra = "true") => `
   SELECT t.id FROM tasks t
    WHERE t.${ownerColumn} = ${owner} AND t.status = 'queued' AND t.kind = '${kind}'
      -- never again a task this worker failed
      AND NOT EXISTS (SELECT 1 FROM task_failures f WHERE ${failed})
+     AND ${extra}
    ORDER BY t.is_sample DESC, t.frame_start
    LIMIT 1
    FOR UPDATE OF t SKIP LOCKED`;

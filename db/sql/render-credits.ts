@@ -5,6 +5,7 @@ import { select } from "./common";
 import { isRenderFinished, type RenderStatus } from "../../domain/render-lifecycle";
 import { applyEscrowPlan, escrowPlan, lockEscrow, lockUserAccount, lockUserAccounts, moveCredits, ownerCanPay } from "./ledger";
 import { NotEnoughCredits, applyRenderEvent } from "./render-status";
+import { tellWaitingClaims } from "./work-signals";
 
 // A render's credits while it renders (docs/design.md §4, decision 023): each frame
 // another person's worker rendered is paid from the escrow in the transaction that
@@ -119,6 +120,8 @@ export async function changePrice(sequelize: Sequelize, renderId: number, priceM
   await applyEscrowPlan(sequelize, renderId, plan, transaction);
   await applyRulesToRender(sequelize, renderId, transaction);
   await creditIfCovered(sequelize, renderId, transaction);
+  // Dearer, it may now be first for some worker, meet a standing rule, or be covered again.
+  await tellWaitingClaims(sequelize, {}, transaction);
   return { ok: true };
 }
 
@@ -141,5 +144,7 @@ export async function topUpEscrow(
     transaction,
   );
   await creditIfCovered(sequelize, render.id, transaction);
+  // The escrow covers more of other people's workers' tasks now.
+  await tellWaitingClaims(sequelize, {}, transaction);
   return { ok: true };
 }

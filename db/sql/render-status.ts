@@ -24,8 +24,9 @@ import { createRenderTasks } from "./render-tasks";
 
 /**
  * Postgres NOTIFY channel of render_events; the payload is
- * `{"renderId":…,"eventId":…,"userId":…,"to":…}`: the render's owner and new status let a
- * held claim (work-signals.ts) tell whether the change brings work without a query.
+ * `{"renderId":…,"eventId":…,"userId":…,"to":…}` (and `"anyone": true` once it asks other
+ * people's workers): the render's owner and new status let a held claim (work-signals.ts)
+ * tell whether the change brings work without a query.
  */
 export const RENDER_EVENTS_CHANNEL = "cactus_render_events";
 
@@ -180,10 +181,11 @@ WITH event AS (
   VALUES ($renderId, $event, $from, $to, $notice, $detail::jsonb)
   RETURNING id
 )
-SELECT pg_notify('${RENDER_EVENTS_CHANNEL}', json_build_object(
-         'renderId', $renderId::bigint, 'eventId', event.id,
-         'userId', (SELECT created_by FROM renders WHERE id = $renderId), 'to', $to::text)::text)
-  FROM event`,
+SELECT pg_notify('${RENDER_EVENTS_CHANNEL}', (json_build_object(
+         'renderId', $renderId::bigint, 'eventId', event.id, 'userId', r.created_by, 'to', $to::text)::jsonb
+         -- Confirmed with an escrow, it asks other people's workers: their held claims look too.
+         || CASE WHEN r.frame_cost_milli IS NOT NULL THEN '{"anyone": true}'::jsonb ELSE '{}'::jsonb END)::text)
+  FROM event, renders r WHERE r.id = $renderId`,
     {
       renderId,
       event: change.event,

@@ -3,7 +3,7 @@ import type { Sequelize } from "sequelize";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase } from "../../app/lib/db.server";
 import { listenToDatabase, type DatabaseEvents } from "../../app/lib/db-events.server";
-import { startWorkSignals, type WorkSignals } from "../../app/lib/work-signals.server";
+import { ownerOf, startWorkSignals, type WorkSignals } from "../../app/lib/work-signals.server";
 import {
   WORK_QUEUED_CHANNEL,
   applyRenderEvent,
@@ -17,6 +17,7 @@ import {
   releaseTask,
   type Lease,
 } from "../../db/sql/queue";
+import { changePrice, topUpEscrow } from "../../db/sql/render-credits";
 import { requeueWorkerTasks } from "../../db/sql/workers";
 import { createTestDatabase } from "../helpers/db";
 import { farm, type Farm } from "../helpers/farm";
@@ -117,6 +118,31 @@ describe("a task put in the queue tells its owner's held claims", () => {
   });
 });
 
+describe("other people's work (a render confirmed with an escrow asks their workers)", () => {
+  test("a task of it put back in the queue tells anyone's held claims, its owner's among them", async () => {
+    const owner = await f.user();
+    await f.grant(owner, 100);
+    const helper = await f.user();
+    const workerId = await f.helperWorker(helper);
+    const render = await f.confirmed(owner, { frames: "1-2" });
+    await sequelize.query(`INSERT INTO render_request_acks (render_id, user_id, decision) VALUES ($render, $helper, 'accepted')`, {
+      bind: { render, helper },
+    });
+    const task = (await claimTask(sequelize, { workerId }))!;
+    expect(task.renderId).toBe(render);
+    const lease = { taskId: task.id, workerId, leaseToken: task.leaseToken };
+    expect(await signalsOf(() => releaseTask(sequelize, lease))).toEqual([{ userId: owner, anyone: true }]);
+  });
+
+  test("a new price or a top-up tells anyone's held claims: the render may come first, or be covered again", async () => {
+    const owner = await f.user();
+    await f.grant(owner, 100);
+    const render = await f.confirmed(owner, { frames: "1-2" });
+    expect(await signalsOf(() => sequelize.transaction((t) => changePrice(sequelize, render, 2000, t)))).toEqual([{}]);
+    expect(await signalsOf(() => sequelize.transaction((t) => topUpEscrow(sequelize, { id: render, ownerId: owner }, 1000, t)))).toEqual([{}]);
+  });
+});
+
 describe("the server's listener", () => {
   let events: DatabaseEvents;
   let signals: WorkSignals;
@@ -146,6 +172,25 @@ describe("the server's listener", () => {
     await applyRenderEvent(sequelize, paused, "resumed");
     expect(await woken).toBe("work");
     wait.cancel();
+  });
+
+  test("work other people's workers may take wakes every held claim", async () => {
+    const [owner, helper] = [await f.user(), await f.user()];
+    await f.grant(owner, 100);
+    const quoted = await f.render(owner, { status: "paused" });
+    const wait = signals.subscribe(helper);
+    const woken = wait.until(10_000);
+    // Another person's render that asks nobody: nothing for the helper.
+    await applyRenderEvent(sequelize, quoted, "resumed");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await Promise.race([woken, Promise.resolve("still held")])).toBe("still held");
+    // Confirmed with an escrow (the confirm's event), it asks everyone.
+    await f.confirmed(owner, { frames: "1-2" });
+    expect(await woken).toBe("work");
+    wait.cancel();
+    expect(ownerOf(WORK_QUEUED_CHANNEL, {})).toBe("anyone");
+    expect(ownerOf(WORK_QUEUED_CHANNEL, { userId: 3, anyone: true })).toBe("anyone");
+    expect(ownerOf(WORK_QUEUED_CHANNEL, { userId: 3 })).toBe(3);
   });
 
   test("a signal between subscribing and waiting is not lost", async () => {
