@@ -12,6 +12,8 @@ export interface EligibilityFacts {
   own: boolean;
   needsDenoiser: boolean;
   hasDenoiser: boolean;
+  /** W's agent said its Blender renders R's engine (or said nothing of engines). */
+  hasEngine: boolean;
   /** Tasks of R that failed on W. */
   failures: number;
   /** P's switch for W on R; null while P never touched it. */
@@ -36,6 +38,7 @@ export const BASE_FACTS: EligibilityFacts = {
   own: false,
   needsDenoiser: false,
   hasDenoiser: false,
+  hasEngine: true,
   failures: 0,
   switched: null,
   onlyEnabledWorkers: false,
@@ -50,6 +53,7 @@ export const BASE_FACTS: EligibilityFacts = {
 export function mayTakeRender(facts: EligibilityFacts, blocklistAfter: number): boolean {
   if (!isRenderRunnable(facts.status)) return false;
   if (facts.needsDenoiser && !facts.hasDenoiser) return false;
+  if (!facts.hasEngine) return false;
   if (facts.failures >= blocklistAfter) return false;
   if (facts.own) return facts.switched ?? true;
   const mayRenderOthers = (facts.sandbox === "bwrap" || facts.othersUnsandboxed) && facts.benchmarked;
@@ -85,6 +89,7 @@ export const ELIGIBILITY_CASES: readonly EligibilityCase[] = [
   { case: "own worker, only workers I enable, never switched: on", facts: { own: true, onlyEnabledWorkers: true }, may: true },
   { case: "own worker without the denoiser a denoising scene needs", facts: { own: true, needsDenoiser: true }, may: false },
   { case: "own worker with the denoiser it needs", facts: { own: true, needsDenoiser: true, hasDenoiser: true }, may: true },
+  { case: "own worker whose Blender lacks the scene's engine", facts: { own: true, hasEngine: false }, may: false },
   { case: "own worker that failed it twice", facts: { own: true, failures: 2 }, may: true },
   { case: "own worker that failed it 3 times: blocklisted", facts: { own: true, failures: 3 }, may: false },
   // Other people's workers.
@@ -104,5 +109,6 @@ export const ELIGIBILITY_CASES: readonly EligibilityCase[] = [
   { case: "another's, needs credits", facts: { status: "needs-credits" }, may: false },
   { case: "another's, paused", facts: { status: "paused" }, may: false },
   { case: "another's without the denoiser", facts: { needsDenoiser: true }, may: false },
+  { case: "another's whose Blender lacks the scene's engine", facts: { hasEngine: false }, may: false },
   { case: "another's that failed it 3 times", facts: { failures: 3 }, may: false },
 ];

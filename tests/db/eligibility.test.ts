@@ -32,7 +32,11 @@ async function build(facts: EligibilityFacts) {
     `UPDATE workers SET capabilities = $caps, others_unsandboxed = $unsandboxed, wupm = $wupm WHERE id = $workerId RETURNING id`,
     {
       workerId,
-      caps: JSON.stringify({ denoiser: facts.hasDenoiser, ...(facts.sandbox === null ? {} : { sandbox: facts.sandbox }) }),
+      caps: JSON.stringify({
+        denoiser: facts.hasDenoiser,
+        engines: facts.hasEngine ? ["CYCLES", "BLENDER_EEVEE"] : ["BLENDER_EEVEE"],
+        ...(facts.sandbox === null ? {} : { sandbox: facts.sandbox }),
+      }),
       unsandboxed: facts.othersUnsandboxed,
       wupm: facts.benchmarked ? 60 : null,
     },
@@ -40,7 +44,7 @@ async function build(facts: EligibilityFacts) {
   const renderId = facts.confirmed
     ? await f.confirmed(owner, { frames: "1-4", boundWu: 8, frameWu: 2 })
     : await f.render(owner, { frames: "1-4" });
-  await f.all(`UPDATE renders SET status = $status, needs_denoiser = $denoiser, only_enabled_workers = $only WHERE id = $renderId RETURNING id`, {
+  await f.all(`UPDATE renders SET status = $status, needs_denoiser = $denoiser, only_enabled_workers = $only, engine = 'CYCLES' WHERE id = $renderId RETURNING id`, {
     renderId,
     status: facts.status,
     denoiser: facts.needsDenoiser,
