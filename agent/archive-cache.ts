@@ -8,7 +8,7 @@ import { ArchiveRefused, unpackZip } from "./unzip";
 
 export { ArchiveRefused };
 
-// Archives are fetched once per machine (DESIGN §5) and kept by sha256 under the cache
+// Archives are fetched once per machine (docs/design.md §5) and kept by sha256 under the cache
 // dir, least recently used first out when they pass the byte limit:
 //
 //   <dir>/tmp/                    downloads and unpacking in progress (emptied at start)

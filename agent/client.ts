@@ -35,7 +35,7 @@ import { delay, doubled, jittered } from "./timing";
 
 export { ArchiveCorrupt, FrameRejected, ServerRefused, ServerUnreachable, StaleLease, WorkerDisabled, WorkerUnauthorized };
 
-// The agent's typed edge of the protocol (DESIGN §5). Network errors and
+// The agent's typed edge of the protocol (docs/design.md §5). Network errors and
 // 5xx answers are retried with capped exponential backoff and jitter, so a server that
 // restarts while Blender renders is ridden out; a 409 is never retried: the lease is
 // gone and the work with it.

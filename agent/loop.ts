@@ -13,7 +13,7 @@ import { delay, doubled, jittered } from "./timing";
 
 export type { LoopEvent };
 
-// The agent's loop (DESIGN §5, like Flamenco's state_awake.go): hello → claim → archive →
+// The agent's loop (docs/design.md §5, like Flamenco's state_awake.go): hello → claim → archive →
 // Blender with heartbeats → upload → complete → claim again at once. The next claim goes
 // out as Blender saves a task's last frame (it answers while Blender quits), and the frames
 // upload and the task completes while the next one renders: Blender does not wait on the

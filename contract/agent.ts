@@ -6,7 +6,7 @@ import { outputFormatSchema, renderOptionsSchema, renderStatusSchema } from "./r
 import { renderBorderSchema, sceneOfFileSchema, viewLayerSchema } from "./scenes";
 import { workerCapabilitiesSchema, workerStatusSchema } from "./workers";
 
-// The agent protocol (DESIGN §5): a worker token as `Authorization: Bearer ccw_…`.
+// The agent protocol (docs/design.md §5): a worker token as `Authorization: Bearer ccw_…`.
 
 export const helloRequestSchema = z.object({
   blenderVersion: z.string().min(1).max(40),

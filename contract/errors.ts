@@ -20,7 +20,7 @@ export type ErrorCode = keyof typeof errorStatus;
 
 export const errorCodeSchema = z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]);
 
-/** The one error shape of the API (DESIGN §6): never a stack trace. */
+/** The one error shape of the API (docs/design.md §6): never a stack trace. */
 export const apiErrorSchema = z.object({
   error: z.object({
     code: errorCodeSchema,

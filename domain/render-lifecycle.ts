@@ -1,4 +1,4 @@
-// A render's life (DESIGN §1, §3, §4) as one table: which event may happen in which
+// A render's life (docs/design.md §1, §3, §4) as one table: which event may happen in which
 // status, the status it leads to, and what else changes with it. db/sql/render-status.ts
 // is the only code that writes a render's status, and it writes it from this table;
 // every change is also a row of the render_events outbox, which the live pages and

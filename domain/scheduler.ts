@@ -1,4 +1,4 @@
-// The scheduler's rules (DESIGN §5), kept apart from the SQL that applies them
+// The scheduler's rules (docs/design.md §5), kept apart from the SQL that applies them
 // (db/sql/queue.ts) so they can be read and tested on their own.
 
 /** A task's life: queued → leased → done, or back to queued (released, expired, failed on too few workers). */

@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ClaimedTask } from "../../contract";
 
-// A server in the test process that speaks the agent protocol (DESIGN §5) and writes down
+// A server in the test process that speaks the agent protocol (docs/design.md §5) and writes down
 // everything it hears, with times: the loop's tests drive a real AgentClient over real
 // HTTP against it. `intercept` answers a request differently (a 503, a 409, a cut socket),
 // or later (a promise: an upload held until the test lets it go).

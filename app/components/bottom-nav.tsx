@@ -1,6 +1,6 @@
 import { NavLink } from "@remix-run/react";
 
-// DESIGN §6 names Renders, Requests, Workers, Fame and Me; each tab appears here when
+// docs/design.md §6 names Renders, Requests, Workers, Fame and Me; each tab appears here when
 // its pages exist.
 const tabs = [
   { to: "/renders", label: "Renders", icon: "M4 5h16v14H4zM4 9h16M4 15h16M8 5v4m0 6v4m8-14v4m0 6v4" },

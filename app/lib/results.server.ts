@@ -8,7 +8,7 @@ import { formatBytes } from "./format";
 import { Problem } from "./problem.server";
 import { getRuntime } from "./runtime.server";
 
-// Rendered frames on their way in (DESIGN §7): streamed to disk, checked against what the
+// Rendered frames on their way in (docs/design.md §7): streamed to disk, checked against what the
 // render asked for, a thumbnail made, then kept content-addressed under results/.
 
 type SharpModule = typeof SharpModuleNamespace;

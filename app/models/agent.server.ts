@@ -36,7 +36,7 @@ import { hashSecret } from "../lib/secrets.server";
 import { noteOwnerActivity, noteRenderActivity, noteWorkerFailure } from "../lib/render-activity.server";
 import { archiveKey } from "../lib/storage.server";
 
-// The agent's side of a worker (DESIGN §5): hello, claims and what becomes of a leased
+// The agent's side of a worker (docs/design.md §5): hello, claims and what becomes of a leased
 // task. The owner's side (create, rename, disable) is app/models/worker.server.ts; frame
 // uploads are app/models/result.server.ts. Every function takes the worker requireWorker
 // found, so an agent only ever acts on its own leases.

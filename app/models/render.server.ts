@@ -18,7 +18,7 @@ import { fileFactsOfArchive, findUserArchiveByHash, getArchive } from "./archive
 import { estimatesOf, renderEstimate } from "./render-estimate.server";
 import { progressOf } from "./render-progress.server";
 
-// A user's renders (DESIGN §1): requested from one of their archives, listed, followed,
+// A user's renders (docs/design.md §1): requested from one of their archives, listed, followed,
 // stopped. Every function is scoped to the owner: another user's render is not found.
 
 interface RenderRow {

@@ -11,7 +11,7 @@ import { db } from "../lib/db.server";
 import { Problem } from "../lib/problem.server";
 import { hashSecret, newSecret } from "../lib/secrets.server";
 
-// A user's worker machines (DESIGN §1): the owner's side. The agent's side (hello,
+// A user's worker machines (docs/design.md §1): the owner's side. The agent's side (hello,
 // claims) is app/models/agent.server.ts.
 
 interface WorkerRow {

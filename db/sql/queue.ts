@@ -6,7 +6,7 @@ import { LEASE_HELD, REQUEUE, RUNNABLE, execute, isToken, prepare, select, type 
 import { settleRenderFromTasks } from "./render-status";
 import { tellingWaitingClaims } from "./work-signals";
 
-// The queue (DESIGN §5): handing out tasks and the life of their leases. Import the
+// The queue (docs/design.md §5): handing out tasks and the life of their leases. Import the
 // queue from here; its other parts live beside it: claim.ts (handing out tasks),
 // failures.ts (failing a task and the blocklist), results.ts (frames and scene facts
 // delivered under a lease), render-tasks.ts (a render's tasks as a whole),
